@@ -1,0 +1,56 @@
+//! The `modelseal` command line: argument parsing and dispatch. Each command lives in its own file
+//! and hands its result to `output`; `main` turns the outcome into an exit code (see README).
+
+mod hash;
+mod output;
+
+use clap::{Parser, Subcommand};
+use output::{Format, Output};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "modelseal",
+    version,
+    about = "Make an ML model's supply chain verifiable: manifests, signed statements, transparency, OCI",
+    after_help = "Exit codes: 0 success, 1 verification failed (the model or a signature does not match), \
+                  2 could not run (bad arguments, unreadable or invalid input)."
+)]
+struct Cli {
+    /// Output style for reports: human-readable text, or JSON for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    output: Format,
+    /// No progress bars or informational messages (errors are still printed).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Hash(hash::HashArgs),
+}
+
+/// How a command that ran to the end came out.
+pub enum Outcome {
+    Success,
+    /// The model, statement or signature did not match: a "no", not a failure to run.
+    VerificationFailed,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.output, cli.quiet);
+    let result = match cli.command {
+        Command::Hash(args) => hash::run(args, &out),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::VerificationFailed) => ExitCode::from(1),
+        Err(err) => {
+            out.error(&err);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Everything the CLI shows: reports as text or JSON on stdout, messages and progress on stderr.
+//! Progress bars appear only when stderr is a terminal and `--quiet` is off.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use modelseal::core::manifest::{CheckReport, Progress};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub struct Output {
+    format: Format,
+    quiet: bool,
+}
+
+impl Output {
+    pub fn new(format: Format, quiet: bool) -> Self {
+        Output { format, quiet }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// An informational line on stderr (suppressed by `--quiet`, and in JSON mode).
+    pub fn info(&self, msg: impl std::fmt::Display) {
+        if !self.quiet && !self.is_json() {
+            eprintln!("{msg}");
+        }
+    }
+
+    /// A JSON value on stdout, for `--output json`.
+    pub fn json(&self, value: &impl Serialize) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("report serialises")
+        );
+    }
+
+    /// The error and each of its causes, one per line.
+    pub fn error(&self, err: &anyhow::Error) {
+        eprintln!("error: {err}");
+        for cause in err.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+    }
+
+    /// A byte-counting progress bar for hashing.
+    pub fn hashing_progress(&self, label: &'static str) -> BytesProgress {
+        let bar = if self.quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg:>8} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(label);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        };
+        BytesProgress(bar)
+    }
+
+    pub fn check_report(&self, report: &CheckReport, manifest: &str, model: &str) {
+        if self.is_json() {
+            #[derive(Serialize)]
+            struct Json<'a> {
+                ok: bool,
+                manifest: &'a str,
+                model: &'a str,
+                #[serde(flatten)]
+                report: &'a CheckReport,
+            }
+            return self.json(&Json {
+                ok: report.is_match(),
+                manifest,
+                model,
+                report,
+            });
+        }
+        if report.subject_mismatch {
+            println!(
+                "✘ {manifest}: subject digest does not match the manifest's own resources (edited manifest)"
+            );
+        }
+        for (label, files) in [
+            ("modified", &report.modified),
+            ("missing", &report.missing),
+            ("extra", &report.extra),
+        ] {
+            for f in files {
+                println!("✘ {label}: {f}");
+            }
+        }
+        if report.is_match() {
+            println!("✔ {model} matches {manifest} ({} files)", report.matched);
+        } else {
+            println!(
+                "✘ {model} does not match {manifest}: {} modified, {} missing, {} extra, {} matching",
+                report.modified.len(),
+                report.missing.len(),
+                report.extra.len(),
+                report.matched
+            );
+        }
+    }
+}
+
+/// Adapts an indicatif bar to the core's progress callback.
+pub struct BytesProgress(ProgressBar);
+
+impl Progress for BytesProgress {
+    fn start(&self, total_bytes: u64) {
+        self.0.set_length(total_bytes);
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+}
+
+impl Drop for BytesProgress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}

@@ -1,0 +1,5 @@
+//! The synchronous, network-free heart of modelseal. Everything else (OCI, transparency services,
+//! the CLI) calls into here.
+
+pub mod atomic_file;
+pub mod manifest;
