@@ -177,6 +177,10 @@ fn relative_to_model<'a>(
     model: &Path,
     paths: impl Iterator<Item = &'a PathBuf>,
 ) -> Result<Vec<String>> {
+    let paths: Vec<_> = paths.collect();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
     let root = std::fs::canonicalize(model)
         .with_context(|| format!("{}: cannot open the model", model.display()))?;
     let mut rel = Vec::new();
