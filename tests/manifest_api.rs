@@ -18,11 +18,7 @@ struct Saboteur {
 impl Progress for Saboteur {
     fn advance(&self, _bytes: u64) {
         self.once.call_once(|| {
-            let f = OpenOptions::new()
-                .write(true)
-                .append(true)
-                .open(&self.file)
-                .unwrap();
+            let f = OpenOptions::new().append(true).open(&self.file).unwrap();
             if self.grow {
                 (&f).write_all(&[1; 4096]).unwrap();
             } else {
