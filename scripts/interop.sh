@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Interop tests: our output against the real peer tools from PyPI, and theirs against ours.
+#
+#   scripts/interop.sh            make/refresh the venv (cached in target/venv), run tests/interop.rs
+#
+# Peers: model-signing 1.1.1 (sigstore/model-transparency). It imports OpenSSL without declaring
+# pyopenssl, so that is installed beside it. Later issues add pycose and oras here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${MODELSEAL_PEER_VENV:-$PWD/target/venv}
+PEERS=(model-signing==1.1.1 pyopenssl)
+stamp="$VENV/.modelseal-peers"
+
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${PEERS[*]}" ]; then
+  echo "interop: installing ${PEERS[*]} into $VENV" >&2
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    # Debian's python3 needs python3-venv for `-m venv`.
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q python3-venv >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q python3-venv >/dev/null; }
+    python3 -m venv "$VENV"
+  fi
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${PEERS[@]}"
+  echo "${PEERS[*]}" > "$stamp"
+fi
+
+export MODELSEAL_PEER_VENV=$VENV
+echo "interop: peers $("$VENV/bin/model_signing" --version)" >&2
+cargo test --test interop -- --ignored

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# All of modelseal's tests, on a fresh machine: installs what they need (Debian's docker-registry
+# for the registry harness, a Python venv with the peer tools for interop), then runs
+#   1. the registry harness (scripts/registry.sh, for real),
+#   2. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
+#   3. the interop tests against model-signing (scripts/interop.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_debs=()
+command -v curl >/dev/null || need_debs+=(curl)
+command -v openssl >/dev/null || need_debs+=(openssl)
+if [ ${#need_debs[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null && apt-get install -y -q "${need_debs[@]}" >/dev/null
+fi
+
+echo "== registry harness"
+bash tests/registry_harness.sh
+
+echo "== cargo tests (with a real registry)"
+scripts/registry.sh -- cargo test --all-targets
+
+echo "== interop with the peer tools"
+scripts/interop.sh
