@@ -137,3 +137,42 @@ fn progress_counts_every_byte_once() {
     assert_eq!(count.0.load(Ordering::SeqCst), (5 << 20) + 3);
     assert_eq!(count.1.load(Ordering::SeqCst), (5 << 20) + 3);
 }
+
+#[test]
+fn blake3_of_a_large_file_read_ahead_equals_the_plain_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..(21u32 << 20) + 5)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    fs::write(dir.path().join("big.bin"), &data).unwrap();
+    let config = HashConfig {
+        algorithm: HashAlgorithm::Blake3,
+        ..HashConfig::default()
+    };
+    let m = hash_model(dir.path(), &config, &NoProgress).unwrap();
+    assert_eq!(
+        m.resources[0].digest,
+        blake3::hash(&data).as_bytes().to_vec()
+    );
+}
+
+#[test]
+fn blake3_read_ahead_notices_a_file_that_shrinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.bin");
+    fs::write(&file, vec![3u8; 30 << 20]).unwrap();
+    let spy = Saboteur {
+        file,
+        grow: false,
+        once: Once::new(),
+    };
+    let config = HashConfig {
+        algorithm: HashAlgorithm::Blake3,
+        ..HashConfig::default()
+    };
+    let err = hash_model(dir.path(), &config, &spy).unwrap_err();
+    assert!(
+        matches!(err, ManifestError::ChangedWhileHashing { .. }),
+        "{err}"
+    );
+}
