@@ -36,12 +36,27 @@ fn our_args(job: &Value) -> Vec<String> {
     let model = job["model"].as_str().unwrap();
     let mut args = vec!["hash".to_string(), model.to_string()];
     let alg = job.get("hash").and_then(Value::as_str).unwrap_or("sha256");
-    args.extend(["--hash".into(), if alg == "blake2" { "blake2b".into() } else { alg.to_string() }]);
+    args.extend([
+        "--hash".into(),
+        if alg == "blake2" {
+            "blake2b".into()
+        } else {
+            alg.to_string()
+        },
+    ]);
     if job.get("method").and_then(Value::as_str) == Some("shards") {
         args.extend(["--shard-size".into(), job["shard_size"].to_string()]);
     }
-    for p in job.get("ignore_paths").and_then(Value::as_array).into_iter().flatten() {
-        args.extend(["--ignore-paths".into(), format!("{model}/{}", p.as_str().unwrap())]);
+    for p in job
+        .get("ignore_paths")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        args.extend([
+            "--ignore-paths".into(),
+            format!("{model}/{}", p.as_str().unwrap()),
+        ]);
     }
     if job.get("ignore_git_paths") == Some(&json!(false)) {
         args.push("--no-ignore-git-paths".into());
@@ -60,15 +75,24 @@ fn write(root: &Path, rel: &str, bytes: &[u8]) {
 
 /// Deterministic, incompressible-looking bytes.
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u32).wrapping_mul(2654435761).rotate_left(seed as u32) as u8 ^ seed).collect()
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2654435761).rotate_left(seed as u32) as u8 ^ seed)
+        .collect()
 }
 
 /// The generated models: each stresses one thing the two implementations could disagree on.
 fn models(root: &Path) -> Vec<PathBuf> {
     let nested = root.join("nested");
-    for (i, rel) in ["a/b/c/deep.bin", "a/b.txt", "a-b/x", "a.txt", "a/b/z", "z/a/b/c/d/e/f.json"]
-        .iter()
-        .enumerate()
+    for (i, rel) in [
+        "a/b/c/deep.bin",
+        "a/b.txt",
+        "a-b/x",
+        "a.txt",
+        "a/b/z",
+        "z/a/b/c/d/e/f.json",
+    ]
+    .iter()
+    .enumerate()
     {
         write(&nested, rel, &pattern(100 + i * 37, i as u8));
     }
@@ -84,12 +108,26 @@ fn models(root: &Path) -> Vec<PathBuf> {
     write(&large, "small.bin", &pattern(999, 1));
     write(&large, "exact.bin", &pattern(2000, 2));
     write(&large, "partial.bin", &pattern(2500, 3));
-    write(&large, "weights/model-00001.safetensors", &pattern((3 << 20) + 17, 4));
+    write(
+        &large,
+        "weights/model-00001.safetensors",
+        &pattern((3 << 20) + 17, 4),
+    );
 
     let unicode = root.join("unicode");
-    for (i, rel) in ["é.txt", "e\u{301}.txt", "日本語/モデル.bin", "🤖.json", "sp ace.txt", "Ω/α", "a:b.txt", "Zebra", "zebra"]
-        .iter()
-        .enumerate()
+    for (i, rel) in [
+        "é.txt",
+        "e\u{301}.txt",
+        "日本語/モデル.bin",
+        "🤖.json",
+        "sp ace.txt",
+        "Ω/α",
+        "a:b.txt",
+        "Zebra",
+        "zebra",
+    ]
+    .iter()
+    .enumerate()
     {
         write(&unicode, rel, &pattern(10 + i, i as u8));
     }
@@ -138,7 +176,10 @@ fn jobs_for(model: &Path) -> Vec<Value> {
 #[ignore = "needs model-signing: run scripts/interop.sh"]
 fn manifests_equal_the_peers_on_generated_models() {
     let dir = tempfile::tempdir().unwrap();
-    let mut jobs: Vec<Value> = models(dir.path()).iter().flat_map(|m| jobs_for(m)).collect();
+    let mut jobs: Vec<Value> = models(dir.path())
+        .iter()
+        .flat_map(|m| jobs_for(m))
+        .collect();
     // A single-file model.
     let single = dir.path().join("large/weights/model-00001.safetensors");
     jobs.push(json!({"model": single, "method": "files"}));
@@ -147,9 +188,16 @@ fn manifests_equal_the_peers_on_generated_models() {
     let peer = peer_statements(&jobs);
     assert_eq!(peer.len(), jobs.len());
     for (job, expected) in jobs.iter().zip(&peer) {
-        assert!(expected.get("error").is_none(), "peer failed on {job}: {expected}");
+        assert!(
+            expected.get("error").is_none(),
+            "peer failed on {job}: {expected}"
+        );
         let out = modelseal().args(our_args(job)).output().unwrap();
-        assert!(out.status.success(), "{job}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{job}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         eprintln!("same statement: {job}");
         assert_same_statement(&json_of(&out.stdout), expected);
     }
@@ -163,7 +211,11 @@ fn both_refuse_a_symlink_unless_allowed() {
     let links = &models(dir.path())[5];
     let job = json!({"model": links, "method": "files"});
     let peer = peer_statements(std::slice::from_ref(&job));
-    assert!(peer[0]["error"].as_str().unwrap().contains("symlink"), "{}", peer[0]);
+    assert!(
+        peer[0]["error"].as_str().unwrap().contains("symlink"),
+        "{}",
+        peer[0]
+    );
     modelseal().args(our_args(&job)).assert().code(2);
 }
 
@@ -176,13 +228,39 @@ fn peer_cli() -> Command {
 fn peer_cli_signatures_check_against_our_hashing_and_both_catch_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny-model");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tiny-model"), &model);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tiny-model"),
+        &model,
+    );
     let key = dir.path().join("key.pem");
     let pubkey = dir.path().join("key.pub");
     let sig = dir.path().join("model.sig");
-    let openssl = |args: &[&str]| assert!(Command::new("openssl").args(args).status().unwrap().success());
-    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.to_str().unwrap()]);
-    openssl(&["pkey", "-in", key.to_str().unwrap(), "-pubout", "-out", pubkey.to_str().unwrap()]);
+    let openssl = |args: &[&str]| {
+        assert!(
+            Command::new("openssl")
+                .args(args)
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        key.to_str().unwrap(),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        key.to_str().unwrap(),
+        "-pubout",
+        "-out",
+        pubkey.to_str().unwrap(),
+    ]);
     let status = peer_cli()
         .args(["sign", "key"])
         .arg(&model)
@@ -202,7 +280,12 @@ fn peer_cli_signatures_check_against_our_hashing_and_both_catch_tampering() {
         .unwrap();
     let ours = modelseal().arg("hash").arg(&model).output().unwrap();
     assert_same_statement(&json_of(&ours.stdout), &json_of(&payload));
-    modelseal().args(["hash", "--check"]).arg(&sig).arg(&model).assert().success();
+    modelseal()
+        .args(["hash", "--check"])
+        .arg(&sig)
+        .arg(&model)
+        .assert()
+        .success();
 
     fs::write(model.join("config.json"), b"{\"evil\": 1}").unwrap();
     modelseal()
@@ -221,5 +304,8 @@ fn peer_cli_signatures_check_against_our_hashing_and_both_catch_tampering() {
         .arg(&sig)
         .output()
         .unwrap();
-    assert!(!peer_verdict.status.success(), "the peer must reject the tampered model too");
+    assert!(
+        !peer_verdict.status.success(),
+        "the peer must reject the tampered model too"
+    );
 }
