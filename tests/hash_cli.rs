@@ -264,3 +264,38 @@ fn help_shows_examples() {
         .success()
         .stdout(contains("Examples:"));
 }
+
+#[test]
+fn check_follows_links_out_of_the_model_only_when_asked() {
+    let (dir, model) = tiny_model_copy();
+    let manifest = dir.path().join("manifest.json");
+    symlink("model.safetensors", model.join("alias.safetensors")).unwrap();
+    manifest_of(&model, &manifest, &["--allow-symlinks"]);
+    modelseal()
+        .args(["hash", "--check"])
+        .arg(&manifest)
+        .arg(&model)
+        .assert()
+        .success();
+    // Same bytes, but now reached through a link that leaves the model.
+    fs::copy(
+        model.join("model.safetensors"),
+        dir.path().join("elsewhere.bin"),
+    )
+    .unwrap();
+    fs::remove_file(model.join("alias.safetensors")).unwrap();
+    symlink("../elsewhere.bin", model.join("alias.safetensors")).unwrap();
+    modelseal()
+        .args(["hash", "--check"])
+        .arg(&manifest)
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stderr(contains("outside the model"));
+    modelseal()
+        .args(["hash", "--allow-external-symlinks", "--check"])
+        .arg(&manifest)
+        .arg(&model)
+        .assert()
+        .success();
+}

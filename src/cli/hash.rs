@@ -5,7 +5,7 @@ use super::output::Output;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::manifest::{
-    DEFAULT_SHARD_SIZE, HashAlgorithm, HashConfig, Serialization, SymlinkPolicy, check_model,
+    DEFAULT_SHARD_SIZE, HashAlgorithm, HashConfig, Serialization, SymlinkPolicy, compare,
     hash_model, read_manifest,
 };
 use serde::Serialize;
@@ -72,7 +72,7 @@ pub struct HashArgs {
     allow_symlinks: bool,
 
     /// Like --allow-symlinks, and also follow links that leave the model directory (for example a
-    /// Hugging Face cache snapshot). With --check, follow whatever links the manifest allows.
+    /// Hugging Face cache snapshot). With --check, applies when the manifest allows symlinks.
     #[arg(long)]
     allow_external_symlinks: bool,
 }
@@ -85,7 +85,12 @@ enum Method {
 
 pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
     if let Some(manifest_path) = &args.check {
-        return check(manifest_path, &args.model_path, out);
+        return check(
+            manifest_path,
+            &args.model_path,
+            args.allow_external_symlinks,
+            out,
+        );
     }
     let config = hash_config(&args)?;
     if config.serialization != config.effective_serialization() {
@@ -126,10 +131,19 @@ pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn check(manifest_path: &Path, model: &Path, out: &Output) -> Result<Outcome> {
+fn check(
+    manifest_path: &Path,
+    model: &Path,
+    external_links: bool,
+    out: &Output,
+) -> Result<Outcome> {
     let manifest = read_manifest(manifest_path)?;
+    let mut config = HashConfig::from_manifest(&manifest);
+    if external_links && config.symlinks.allows_symlinks() {
+        config.symlinks = SymlinkPolicy::Anywhere;
+    }
     let progress = out.hashing_progress("checking");
-    let report = check_model(&manifest, model, &progress)?;
+    let report = compare(&manifest, &hash_model(model, &config, &progress)?);
     drop(progress);
     out.check_report(
         &report,

@@ -59,8 +59,10 @@ impl HashConfig {
         HashConfig {
             algorithm: s.hash_type,
             serialization: s.method,
+            // A manifest only says "symlinks allowed"; following them out of the model is a
+            // choice the checker makes (see `SymlinkPolicy::Anywhere`).
             symlinks: if s.allow_symlinks {
-                SymlinkPolicy::Anywhere
+                SymlinkPolicy::WithinModel
             } else {
                 SymlinkPolicy::Refuse
             },
