@@ -3,13 +3,14 @@
 #
 #   scripts/interop.sh            make/refresh the venv (cached in target/venv), run tests/interop.rs
 #
-# Peers: model-signing 1.1.1 (sigstore/model-transparency). It imports OpenSSL without declaring
-# pyopenssl, so that is installed beside it. Later issues add pycose and oras here.
+# Peers: model-signing 1.1.1 (sigstore/model-transparency; it imports OpenSSL without declaring
+# pyopenssl, so that is installed beside it), pycose 1.1.0 (generic COSE), scitt-cose 0.5.0 (a strict,
+# independent COSE-receipt verifier). pycose 1.1.0 breaks with cbor2 >= 6, hence the pin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${MODELSEAL_PEER_VENV:-$PWD/target/venv}
-PEERS=(model-signing==1.1.1 pyopenssl)
+PEERS=(model-signing==1.1.1 pyopenssl pycose==1.1.0 scitt-cose==0.5.0 "cbor2<6")
 stamp="$VENV/.modelseal-peers"
 
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${PEERS[*]}" ]; then
@@ -26,4 +27,4 @@ fi
 
 export MODELSEAL_PEER_VENV=$VENV
 echo "interop: peers $("$VENV/bin/model_signing" --version)" >&2
-cargo test --test interop -- --ignored
+cargo test --test 'interop*' -- --ignored

@@ -2,4 +2,6 @@
 //! the CLI) calls into here.
 
 pub mod atomic_file;
+pub mod cose;
+pub mod crypto;
 pub mod manifest;

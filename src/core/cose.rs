@@ -1,0 +1,820 @@
+//! COSE_Sign1 (RFC 9052 §4.2) parsing and building, on coset; the SCITT header labels.
+//!
+//! The protected header is kept as the original bytes next to its parsed form (coset does this),
+//! so a signature is always checked over exactly what was signed, never over a re-encoding.
+//! Only the unprotected header is ever re-encoded (stapling receipts, emptying it for a log leaf).
+
+use crate::core::crypto::{Algorithm, CryptoError, PrivateKey, PublicKey};
+use ciborium::Value;
+use coset::{CborSerializable, Label, TaggedCborSerializable};
+
+/// Bound on any COSE input: a statement carries a manifest (or its hash), certificates and
+/// receipts, never a model. Real ones are a few KiB; 32 MiB leaves room for huge manifests.
+pub const MAX_COSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Bound on CBOR nesting. ciborium stops at 256 levels on its own; nothing SCITT sends nests
+/// deeper than ~8, so anything past this is hostile and refused before it costs stack.
+pub const MAX_CBOR_DEPTH: usize = 32;
+
+/// Header labels (RFC 9052, RFC 9597 CWT claims, RFC 9360 x5*, the hash-envelope and COSE-receipts
+/// drafts). One place, so no label is a magic number elsewhere.
+pub mod label {
+    pub const ALG: i64 = 1;
+    pub const CRIT: i64 = 2;
+    pub const CONTENT_TYPE: i64 = 3;
+    pub const KID: i64 = 4;
+    pub const CWT_CLAIMS: i64 = 15;
+    pub const TYP: i64 = 16;
+    pub const X5CHAIN: i64 = 33;
+    pub const X5T: i64 = 34;
+    pub const PAYLOAD_HASH_ALG: i64 = 258;
+    pub const PAYLOAD_PREIMAGE_CONTENT_TYPE: i64 = 259;
+    pub const PAYLOAD_LOCATION: i64 = 260;
+    pub const RECEIPTS: i64 = 394;
+    pub const VDS: i64 = 395;
+    pub const VDP: i64 = 396;
+    /// Inside a vdp map: inclusion and consistency proofs.
+    pub const VDP_INCLUSION: i64 = -1;
+    pub const VDP_CONSISTENCY: i64 = -2;
+
+    /// A readable name for a header label, for `print-cose`.
+    pub fn name(label: i64) -> Option<&'static str> {
+        Some(match label {
+            ALG => "alg",
+            CRIT => "crit",
+            CONTENT_TYPE => "content type",
+            KID => "kid",
+            CWT_CLAIMS => "CWT claims",
+            TYP => "typ",
+            X5CHAIN => "x5chain",
+            X5T => "x5t",
+            PAYLOAD_HASH_ALG => "payload hash alg",
+            PAYLOAD_PREIMAGE_CONTENT_TYPE => "preimage content type",
+            PAYLOAD_LOCATION => "payload location",
+            RECEIPTS => "receipts",
+            VDS => "vds",
+            VDP => "vdp",
+            _ => return None,
+        })
+    }
+}
+
+/// CWT claim keys (RFC 8392 §4, RFC 8747 cnf).
+pub mod claim {
+    pub const ISS: i64 = 1;
+    pub const SUB: i64 = 2;
+    pub const IAT: i64 = 6;
+    pub const CNF: i64 = 8;
+
+    pub fn name(key: i64) -> Option<&'static str> {
+        Some(match key {
+            ISS => "iss",
+            SUB => "sub",
+            3 => "aud",
+            4 => "exp",
+            5 => "nbf",
+            IAT => "iat",
+            7 => "cti",
+            CNF => "cnf",
+            _ => return None,
+        })
+    }
+}
+
+/// The COSE tag of a COSE_Sign1 (RFC 9052 §2).
+pub const SIGN1_TAG: u64 = 18;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoseError {
+    #[error("{size} bytes is more than the {max}-byte limit for a COSE message")]
+    TooLarge { size: usize, max: usize },
+    #[error("not a COSE_Sign1: {0}")]
+    Malformed(String),
+    #[error("CBOR nests deeper than {MAX_CBOR_DEPTH} levels")]
+    TooDeep,
+    #[error("protected header has no {0}")]
+    MissingHeader(&'static str),
+    #[error("header {label} ({name}): {reason}")]
+    BadHeader {
+        label: i64,
+        name: &'static str,
+        reason: String,
+    },
+    #[error("the payload is detached and none was given")]
+    DetachedPayload,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+fn bad_header(label: i64, reason: impl Into<String>) -> CoseError {
+    CoseError::BadHeader {
+        label,
+        name: self::label::name(label).unwrap_or("?"),
+        reason: reason.into(),
+    }
+}
+
+/// A parsed COSE_Sign1: a signed statement, a transparent statement or a receipt.
+#[derive(Clone, Debug)]
+pub struct Sign1 {
+    inner: coset::CoseSign1,
+    tagged: bool,
+}
+
+impl Sign1 {
+    /// Parses a COSE_Sign1, tagged (18) or not, refusing oversize, over-deep or trailing input.
+    pub fn parse(bytes: &[u8]) -> Result<Self, CoseError> {
+        if bytes.len() > MAX_COSE_BYTES {
+            return Err(CoseError::TooLarge {
+                size: bytes.len(),
+                max: MAX_COSE_BYTES,
+            });
+        }
+        check_depth(bytes)?;
+        let tagged = bytes.first() == Some(&0xd2);
+        let inner = if tagged {
+            coset::CoseSign1::from_tagged_slice(bytes)
+        } else {
+            coset::CoseSign1::from_slice(bytes)
+        }
+        .map_err(|e| CoseError::Malformed(e.to_string()))?;
+        Ok(Sign1 { inner, tagged })
+    }
+
+    pub fn protected_bytes(&self) -> &[u8] {
+        self.inner
+            .protected
+            .original_data
+            .as_deref()
+            .unwrap_or_default()
+    }
+
+    pub fn protected(&self) -> &coset::Header {
+        &self.inner.protected.header
+    }
+
+    pub fn unprotected(&self) -> &coset::Header {
+        &self.inner.unprotected
+    }
+
+    pub fn payload(&self) -> Option<&[u8]> {
+        self.inner.payload.as_deref()
+    }
+
+    pub fn signature(&self) -> &[u8] {
+        &self.inner.signature
+    }
+
+    pub fn is_tagged(&self) -> bool {
+        self.tagged
+    }
+
+    /// The signature algorithm from the protected header (RFC 9052 requires it there for us).
+    pub fn algorithm(&self) -> Result<Algorithm, CoseError> {
+        let alg = self
+            .protected()
+            .alg
+            .as_ref()
+            .ok_or(CoseError::MissingHeader("alg (1)"))?;
+        let id = match alg {
+            coset::RegisteredLabelWithPrivate::Assigned(a) => *a as i64,
+            coset::RegisteredLabelWithPrivate::PrivateUse(i) => *i,
+            coset::RegisteredLabelWithPrivate::Text(t) => {
+                return Err(bad_header(label::ALG, format!("text algorithm '{t}'")));
+            }
+        };
+        Ok(Algorithm::from_cose_id(id)?)
+    }
+
+    pub fn kid(&self) -> Option<&[u8]> {
+        let kid = &self.protected().key_id;
+        if kid.is_empty() { None } else { Some(kid) }
+    }
+
+    /// The content type (label 3), as text whether it was a media type or a CoAP number.
+    pub fn content_type(&self) -> Option<String> {
+        self.protected().content_type.as_ref().map(|ct| match ct {
+            coset::ContentType::Text(t) => t.clone(),
+            coset::ContentType::Assigned(a) => format!("coap:{}", *a as i64),
+        })
+    }
+
+    /// A protected header parameter that coset keeps in `rest` (any label but 1–7).
+    pub fn protected_param(&self, label: i64) -> Option<&Value> {
+        header_param(self.protected(), label)
+    }
+
+    pub fn unprotected_param(&self, label: i64) -> Option<&Value> {
+        header_param(self.unprotected(), label)
+    }
+
+    /// The CWT claims (label 15) of the protected header.
+    pub fn claims(&self) -> Result<CwtClaims, CoseError> {
+        match self.protected_param(label::CWT_CLAIMS) {
+            None => Ok(CwtClaims::default()),
+            Some(v) => CwtClaims::from_value(v),
+        }
+    }
+
+    /// Certificates of `x5chain` (label 33), leaf first; protected wins over unprotected.
+    pub fn x5chain(&self) -> Result<Vec<Vec<u8>>, CoseError> {
+        let value = self
+            .protected_param(label::X5CHAIN)
+            .or_else(|| self.unprotected_param(label::X5CHAIN));
+        match value {
+            None => Ok(Vec::new()),
+            Some(Value::Bytes(b)) => Ok(vec![b.clone()]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Bytes(b) => Ok(b.clone()),
+                    _ => Err(bad_header(
+                        label::X5CHAIN,
+                        "an element is not a byte string",
+                    )),
+                })
+                .collect(),
+            Some(_) => Err(bad_header(
+                label::X5CHAIN,
+                "neither a byte string nor an array",
+            )),
+        }
+    }
+
+    /// The hash envelope parameters (labels 258/259/260), when this is a hash envelope.
+    pub fn hash_envelope(&self) -> Result<Option<HashEnvelope>, CoseError> {
+        for l in [
+            label::PAYLOAD_HASH_ALG,
+            label::PAYLOAD_PREIMAGE_CONTENT_TYPE,
+            label::PAYLOAD_LOCATION,
+        ] {
+            if self.unprotected_param(l).is_some() {
+                return Err(bad_header(
+                    l,
+                    "must be in the protected header (hash envelope draft)",
+                ));
+            }
+        }
+        let Some(alg) = self.protected_param(label::PAYLOAD_HASH_ALG) else {
+            return Ok(None);
+        };
+        let hash_alg = value_as_i64(alg)
+            .and_then(PayloadHashAlg::from_cose_id)
+            .ok_or_else(|| {
+                bad_header(
+                    label::PAYLOAD_HASH_ALG,
+                    format!("unsupported hash algorithm {alg:?}"),
+                )
+            })?;
+        if self.protected().content_type.is_some() {
+            return Err(bad_header(
+                label::CONTENT_TYPE,
+                "a hash envelope must not carry a content type",
+            ));
+        }
+        let preimage_content_type = match self.protected_param(label::PAYLOAD_PREIMAGE_CONTENT_TYPE)
+        {
+            None => None,
+            Some(Value::Text(t)) => Some(t.clone()),
+            Some(v) => match value_as_i64(v) {
+                Some(n) => Some(format!("coap:{n}")),
+                None => {
+                    return Err(bad_header(
+                        label::PAYLOAD_PREIMAGE_CONTENT_TYPE,
+                        "not text or uint",
+                    ));
+                }
+            },
+        };
+        let location = match self.protected_param(label::PAYLOAD_LOCATION) {
+            None => None,
+            Some(Value::Text(t)) => Some(t.clone()),
+            Some(_) => return Err(bad_header(label::PAYLOAD_LOCATION, "not text")),
+        };
+        Ok(Some(HashEnvelope {
+            hash_alg,
+            preimage_content_type,
+            location,
+        }))
+    }
+
+    /// The receipts stapled in unprotected header 394, as bytes. Each element may be a byte
+    /// string holding a receipt (what implementations write) or an embedded COSE_Sign1 (what the
+    /// architecture draft's CDDL shows); both are read, the latter re-encoded.
+    pub fn receipts(&self) -> Result<Vec<Vec<u8>>, CoseError> {
+        match self.unprotected_param(label::RECEIPTS) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Bytes(b) => Ok(b.clone()),
+                    Value::Tag(SIGN1_TAG, _) | Value::Array(_) => {
+                        let mut out = Vec::new();
+                        ciborium::into_writer(v, &mut out)
+                            .map_err(|e| CoseError::Malformed(e.to_string()))?;
+                        Ok(out)
+                    }
+                    _ => Err(bad_header(label::RECEIPTS, "an element is not a receipt")),
+                })
+                .collect(),
+            Some(_) => Err(bad_header(label::RECEIPTS, "not an array")),
+        }
+    }
+
+    /// The bytes the signature covers: Sig_structure ["Signature1", protected, h'', payload].
+    pub fn to_be_signed(&self, detached_payload: Option<&[u8]>) -> Result<Vec<u8>, CoseError> {
+        match (self.payload(), detached_payload) {
+            (_, Some(p)) => Ok(self.inner.tbs_detached_data(p, b"")),
+            (Some(_), None) => Ok(self.inner.tbs_data(b"")),
+            (None, None) => Err(CoseError::DetachedPayload),
+        }
+    }
+
+    /// Checks the signature with `key`. `detached_payload` replaces the payload (receipts sign a
+    /// Merkle root that is not in the message).
+    pub fn verify_signature(
+        &self,
+        key: &PublicKey,
+        detached_payload: Option<&[u8]>,
+    ) -> Result<(), CoseError> {
+        let alg = self.algorithm()?;
+        let tbs = self.to_be_signed(detached_payload)?;
+        key.verify(alg, &tbs, self.signature())?;
+        Ok(())
+    }
+
+    /// The message with the given unprotected header, encoded with the original protected bytes,
+    /// payload and signature (so signatures stay valid), tagged as it came.
+    fn encode_with_unprotected(&self, unprotected: coset::Header) -> Vec<u8> {
+        let mut copy = self.inner.clone();
+        copy.unprotected = unprotected;
+        let encoded = if self.tagged {
+            copy.to_tagged_vec()
+        } else {
+            copy.to_vec()
+        };
+        encoded.expect("re-encoding a parsed COSE_Sign1 cannot fail")
+    }
+
+    /// The signed statement as a log commits to it: unprotected header emptied, always tagged
+    /// (SCITT architecture, Registration). The CCF data hash and our RFC 9162 leaf are over these bytes.
+    pub fn statement_without_unprotected(&self) -> Vec<u8> {
+        let mut copy = self.inner.clone();
+        copy.unprotected = coset::Header::default();
+        copy.to_tagged_vec()
+            .expect("re-encoding a parsed COSE_Sign1 cannot fail")
+    }
+
+    /// The message with `receipts` as its header 394 (other unprotected parameters kept).
+    pub fn with_receipts(&self, receipts: &[Vec<u8>]) -> Vec<u8> {
+        let mut unprotected = self.unprotected().clone();
+        unprotected
+            .rest
+            .retain(|(l, _)| *l != Label::Int(label::RECEIPTS));
+        if !receipts.is_empty() {
+            let array = receipts.iter().map(|r| Value::Bytes(r.clone())).collect();
+            unprotected
+                .rest
+                .push((Label::Int(label::RECEIPTS), Value::Array(array)));
+        }
+        self.encode_with_unprotected(unprotected)
+    }
+
+    /// Re-encodes the message as parsed.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode_with_unprotected(self.unprotected().clone())
+    }
+}
+
+fn header_param(header: &coset::Header, label: i64) -> Option<&Value> {
+    header
+        .rest
+        .iter()
+        .find(|(l, _)| *l == Label::Int(label))
+        .map(|(_, v)| v)
+}
+
+pub fn value_as_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => i64::try_from(*i).ok(),
+        _ => None,
+    }
+}
+
+/// Hash algorithms a hash envelope may name (label 258).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadHashAlg {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl PayloadHashAlg {
+    pub fn cose_id(self) -> i64 {
+        match self {
+            PayloadHashAlg::Sha256 => -16,
+            PayloadHashAlg::Sha384 => -43,
+            PayloadHashAlg::Sha512 => -44,
+        }
+    }
+
+    pub fn from_cose_id(id: i64) -> Option<Self> {
+        [
+            PayloadHashAlg::Sha256,
+            PayloadHashAlg::Sha384,
+            PayloadHashAlg::Sha512,
+        ]
+        .into_iter()
+        .find(|a| a.cose_id() == id)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PayloadHashAlg::Sha256 => "SHA-256",
+            PayloadHashAlg::Sha384 => "SHA-384",
+            PayloadHashAlg::Sha512 => "SHA-512",
+        }
+    }
+
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        use sha2::Digest;
+        match self {
+            PayloadHashAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            PayloadHashAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            PayloadHashAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+}
+
+impl std::str::FromStr for PayloadHashAlg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "sha256" => Ok(PayloadHashAlg::Sha256),
+            "sha384" => Ok(PayloadHashAlg::Sha384),
+            "sha512" => Ok(PayloadHashAlg::Sha512),
+            _ => Err(format!("unknown hash '{s}' (sha256, sha384, sha512)")),
+        }
+    }
+}
+
+/// Hash envelope parameters (draft-ietf-cose-hash-envelope): the payload is a hash of the preimage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashEnvelope {
+    pub hash_alg: PayloadHashAlg,
+    pub preimage_content_type: Option<String>,
+    pub location: Option<String>,
+}
+
+/// CWT claims as SCITT uses them (label 15). Other claims, including text-keyed ones like the
+/// real vector's `"svn"`, are kept in `other`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CwtClaims {
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    /// Seconds since the epoch; read whether or not it carries CBOR tag 1 (the real vector's does).
+    pub iat: Option<i64>,
+    pub cnf: Option<Value>,
+    pub other: Vec<(Value, Value)>,
+}
+
+impl CwtClaims {
+    pub fn from_value(value: &Value) -> Result<Self, CoseError> {
+        let Value::Map(entries) = value else {
+            return Err(bad_header(label::CWT_CLAIMS, "not a map"));
+        };
+        let mut claims = CwtClaims::default();
+        for (k, v) in entries {
+            let text = |name: &str| match v {
+                Value::Text(t) => Ok(t.clone()),
+                _ => Err(bad_header(label::CWT_CLAIMS, format!("{name} is not text"))),
+            };
+            match value_as_i64(k) {
+                Some(claim::ISS) => claims.iss = Some(text("iss")?),
+                Some(claim::SUB) => claims.sub = Some(text("sub")?),
+                Some(claim::IAT) => {
+                    let inner = match v {
+                        Value::Tag(1, inner) => inner.as_ref(),
+                        other => other,
+                    };
+                    let secs = match inner {
+                        Value::Float(f) => Some(*f as i64),
+                        other => value_as_i64(other),
+                    };
+                    claims.iat = Some(
+                        secs.ok_or_else(|| bad_header(label::CWT_CLAIMS, "iat is not a number"))?,
+                    );
+                }
+                Some(claim::CNF) => claims.cnf = Some(v.clone()),
+                _ => claims.other.push((k.clone(), v.clone())),
+            }
+        }
+        Ok(claims)
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut entries = Vec::new();
+        if let Some(iss) = &self.iss {
+            entries.push((Value::from(claim::ISS), Value::Text(iss.clone())));
+        }
+        if let Some(sub) = &self.sub {
+            entries.push((Value::from(claim::SUB), Value::Text(sub.clone())));
+        }
+        if let Some(iat) = self.iat {
+            entries.push((Value::from(claim::IAT), Value::from(iat)));
+        }
+        if let Some(cnf) = &self.cnf {
+            entries.push((Value::from(claim::CNF), cnf.clone()));
+        }
+        entries.extend(self.other.iter().cloned());
+        Value::Map(entries)
+    }
+}
+
+/// What goes into a protected header we build. Unset fields are left out.
+#[derive(Debug, Clone, Default)]
+pub struct ProtectedParams {
+    pub content_type: Option<String>,
+    pub kid: Option<Vec<u8>>,
+    pub claims: Option<CwtClaims>,
+    pub x5chain: Vec<Vec<u8>>,
+    pub hash_envelope: Option<HashEnvelope>,
+    /// Further parameters (e.g. a receipt's vds), in label order after the ones above.
+    pub extra: Vec<(i64, Value)>,
+}
+
+/// Signs `payload` into a tagged COSE_Sign1 with `key`. With `detached`, the payload is signed
+/// but left out of the message (nil), as receipts do with their Merkle root.
+pub fn sign1(
+    key: &PrivateKey,
+    params: &ProtectedParams,
+    unprotected: Vec<(i64, Value)>,
+    payload: &[u8],
+    detached: bool,
+) -> Vec<u8> {
+    let mut builder = coset::HeaderBuilder::new().algorithm(iana_alg(key.algorithm()));
+    if let Some(ct) = &params.content_type {
+        builder = builder.content_type(ct.clone());
+    }
+    if let Some(kid) = &params.kid {
+        builder = builder.key_id(kid.clone());
+    }
+    let mut rest: Vec<(i64, Value)> = Vec::new();
+    if let Some(claims) = &params.claims {
+        rest.push((label::CWT_CLAIMS, claims.to_value()));
+    }
+    match params.x5chain.as_slice() {
+        [] => {}
+        [one] => rest.push((label::X5CHAIN, Value::Bytes(one.clone()))),
+        many => rest.push((
+            label::X5CHAIN,
+            Value::Array(many.iter().cloned().map(Value::Bytes).collect()),
+        )),
+    }
+    if let Some(env) = &params.hash_envelope {
+        rest.push((label::PAYLOAD_HASH_ALG, Value::from(env.hash_alg.cose_id())));
+        if let Some(ct) = &env.preimage_content_type {
+            rest.push((
+                label::PAYLOAD_PREIMAGE_CONTENT_TYPE,
+                Value::Text(ct.clone()),
+            ));
+        }
+        if let Some(loc) = &env.location {
+            rest.push((label::PAYLOAD_LOCATION, Value::Text(loc.clone())));
+        }
+    }
+    rest.extend(params.extra.iter().cloned());
+    // Deterministic order (RFC 8949 §4.2.1 for integer keys): ascending, negatives after positives.
+    rest.sort_by_key(|(l, _)| {
+        if *l >= 0 {
+            (0, *l as u64)
+        } else {
+            (1, (-1 - *l) as u64)
+        }
+    });
+    for (l, v) in rest {
+        builder = builder.value(l, v);
+    }
+    let protected = builder.build();
+    let mut unprotected_header = coset::Header::default();
+    for (l, v) in unprotected {
+        unprotected_header.rest.push((Label::Int(l), v));
+    }
+    let mut sign1 = coset::CoseSign1Builder::new()
+        .protected(protected)
+        .unprotected(unprotected_header)
+        .payload(payload.to_vec())
+        .create_signature(b"", |tbs| key.sign(tbs))
+        .build();
+    if detached {
+        sign1.payload = None;
+    }
+    sign1
+        .to_tagged_vec()
+        .expect("encoding a built COSE_Sign1 cannot fail")
+}
+
+fn iana_alg(alg: Algorithm) -> coset::iana::Algorithm {
+    use coset::iana::Algorithm as A;
+    match alg {
+        Algorithm::ES256 => A::ES256,
+        Algorithm::ES384 => A::ES384,
+        Algorithm::ES512 => A::ES512,
+        Algorithm::EdDSA => A::EdDSA,
+        Algorithm::PS256 => A::PS256,
+        Algorithm::PS384 => A::PS384,
+        Algorithm::PS512 => A::PS512,
+    }
+}
+
+/// Walks CBOR item heads to check nesting depth without building anything, so a hostile
+/// `[[[[...]]]]` is refused before a recursive decoder sees it. Malformed input is left for the
+/// real decoder to report.
+pub fn check_depth(bytes: &[u8]) -> Result<(), CoseError> {
+    // Each stack entry: items still to read in an open container (u64::MAX for indefinite).
+    let mut stack: Vec<u64> = Vec::new();
+    let mut pos = 0usize;
+    let mut remaining_top = 1u64; // top-level items we expect (the rest is "extraneous data")
+    loop {
+        // Close finished containers.
+        while let Some(&0) = stack.last() {
+            stack.pop();
+        }
+        if stack.is_empty() && remaining_top == 0 {
+            return Ok(());
+        }
+        let Some(&initial) = bytes.get(pos) else {
+            return Ok(());
+        };
+        pos += 1;
+        if let Some(top) = stack.last_mut() {
+            if initial == 0xff && *top == u64::MAX {
+                stack.pop();
+                continue;
+            }
+            if *top != u64::MAX {
+                *top -= 1;
+            }
+        } else {
+            remaining_top -= 1;
+        }
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        let arg = match info {
+            0..=23 => Some(info as u64),
+            24..=27 => {
+                let n = 1usize << (info - 24);
+                let Some(raw) = bytes.get(pos..pos + n) else {
+                    return Ok(());
+                };
+                pos += n;
+                Some(raw.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
+            }
+            31 => None,
+            _ => return Ok(()),
+        };
+        match major {
+            2 | 3 => match arg {
+                Some(len) => pos = pos.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)),
+                None => stack.push(u64::MAX), // indefinite string: chunks until 0xff
+            },
+            4 | 5 => {
+                let items = match arg {
+                    Some(n) if major == 5 => n.saturating_mul(2),
+                    Some(n) => n,
+                    None => u64::MAX,
+                };
+                if items > 0 {
+                    stack.push(items);
+                }
+            }
+            6 => {
+                // A tag wraps exactly one item: count it as a one-item container.
+                stack.push(1);
+            }
+            _ => {}
+        }
+        if stack.len() > MAX_CBOR_DEPTH {
+            return Err(CoseError::TooDeep);
+        }
+        if pos > bytes.len() {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../shared/vectors/scitt-for-phi/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_real_statement_parses_with_its_scitt_headers() {
+        let s = Sign1::parse(&vector("signed-statement.scitt")).unwrap();
+        assert_eq!(s.algorithm().unwrap(), Algorithm::PS384);
+        let claims = s.claims().unwrap();
+        assert_eq!(
+            claims.sub.as_deref(),
+            Some("experimental/microsoft/phi-4-reasoning")
+        );
+        assert!(
+            claims
+                .iss
+                .unwrap()
+                .starts_with("did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s")
+        );
+        assert_eq!(claims.iat, Some(1750370739));
+        assert_eq!(s.x5chain().unwrap().len(), 3);
+        let env = s.hash_envelope().unwrap().unwrap();
+        assert_eq!(env.hash_alg, PayloadHashAlg::Sha384);
+        assert_eq!(
+            env.preimage_content_type.as_deref(),
+            Some("application/vnd.in-toto+json")
+        );
+        assert_eq!(
+            s.payload().unwrap(),
+            PayloadHashAlg::Sha384.digest(&vector("model-manifest.json"))
+        );
+        assert!(s.receipts().unwrap().is_empty());
+    }
+
+    #[test]
+    fn removing_receipts_gives_the_signed_statement_byte_for_byte() {
+        let signed = vector("signed-statement.scitt");
+        for name in ["1ts-statement.scitt", "2ts-statement.scitt"] {
+            let ts = Sign1::parse(&vector(name)).unwrap();
+            assert_eq!(ts.statement_without_unprotected(), signed, "{name}");
+        }
+    }
+
+    #[test]
+    fn stapling_the_mmr_receipt_on_1ts_reproduces_2ts_exactly() {
+        let one = Sign1::parse(&vector("1ts-statement.scitt")).unwrap();
+        let mut receipts = one.receipts().unwrap();
+        assert_eq!(receipts.len(), 1);
+        receipts.push(vector("datatrails-mmr.receipt"));
+        assert_eq!(one.with_receipts(&receipts), vector("2ts-statement.scitt"));
+        assert_eq!(
+            Sign1::parse(&vector("2ts-statement.scitt"))
+                .unwrap()
+                .to_bytes(),
+            vector("2ts-statement.scitt")
+        );
+    }
+
+    #[test]
+    fn built_statements_verify_and_a_flipped_byte_does_not() {
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let params = ProtectedParams {
+            content_type: Some("application/vnd.in-toto+json".into()),
+            kid: Some(b"k".to_vec()),
+            claims: Some(CwtClaims {
+                iss: Some("iss".into()),
+                sub: Some("sub".into()),
+                iat: Some(1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let bytes = sign1(&key, &params, vec![], b"{}", false);
+        let s = Sign1::parse(&bytes).unwrap();
+        s.verify_signature(&key.public_key(), None).unwrap();
+        assert_eq!(s.claims().unwrap().sub.as_deref(), Some("sub"));
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            if let Ok(s) = Sign1::parse(&bad) {
+                assert!(
+                    s.verify_signature(&key.public_key(), None).is_err(),
+                    "flip at {i} still verifies"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_decoding() {
+        let mut deep = vec![0x81u8; 10_000];
+        deep.push(0x00);
+        assert!(matches!(Sign1::parse(&deep), Err(CoseError::TooDeep)));
+        assert!(check_depth(&vector("2ts-statement.scitt")).is_ok());
+    }
+
+    #[test]
+    fn truncated_or_trailing_input_is_an_error_not_a_panic() {
+        let bytes = vector("2ts-statement.scitt");
+        for cut in [0, 1, 5, bytes.len() / 2, bytes.len() - 1] {
+            assert!(Sign1::parse(&bytes[..cut]).is_err());
+        }
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(Sign1::parse(&extra).is_err());
+    }
+}

@@ -1,0 +1,815 @@
+//! Keys and signature algorithms: the only module that names a crypto crate.
+//!
+//! RustCrypto (p256/p384/p521, ed25519-dalek, rsa) rather than aws-lc-rs: pure Rust, so the crate
+//! builds anywhere with no C toolchain, and it covers every algorithm SCITT statements use —
+//! including RSA-PSS, which the real Microsoft-signed statement uses (PS384, 3072-bit key).
+//! RSA is verify-only here; we never sign with RSA, which sidesteps the `rsa` crate's known
+//! timing issue in private-key operations.
+//!
+//! COSE signatures are raw (`r‖s` for ECDSA, RFC 9053 §2.1); DSSE (Sigstore bundles) uses ASN.1
+//! DER ECDSA signatures. Both forms are offered.
+
+use ecdsa::signature::{Signer, Verifier};
+use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rand_core::OsRng;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+use zeroize::Zeroizing;
+
+/// Upper bound for a key, certificate or JWKS file: real ones are a few KiB.
+pub const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("unsupported COSE algorithm {0}")]
+    UnsupportedAlgorithm(i64),
+    #[error("algorithm {alg} cannot be used with a {key} key")]
+    AlgorithmKeyMismatch { alg: Algorithm, key: &'static str },
+    #[error("signature does not verify ({alg} with a {key} key)")]
+    BadSignature { alg: Algorithm, key: &'static str },
+    #[error("malformed signature: {0}")]
+    MalformedSignature(String),
+    #[error("not a key this tool reads: {0}")]
+    UnreadableKey(String),
+    #[error("key generation is not offered for {0} (use ES256, ES384 or EdDSA)")]
+    CannotGenerate(Algorithm),
+}
+
+/// Signature algorithms by their COSE names (RFC 9053, RFC 8230).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    ES256,
+    ES384,
+    ES512,
+    EdDSA,
+    PS256,
+    PS384,
+    PS512,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 7] = [
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::ES512,
+        Algorithm::EdDSA,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ];
+
+    /// The COSE algorithm identifier (IANA "COSE Algorithms").
+    pub fn cose_id(self) -> i64 {
+        match self {
+            Algorithm::ES256 => -7,
+            Algorithm::ES384 => -35,
+            Algorithm::ES512 => -36,
+            Algorithm::EdDSA => -8,
+            Algorithm::PS256 => -37,
+            Algorithm::PS384 => -38,
+            Algorithm::PS512 => -39,
+        }
+    }
+
+    pub fn from_cose_id(id: i64) -> Result<Self, CryptoError> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.cose_id() == id)
+            .ok_or(CryptoError::UnsupportedAlgorithm(id))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::ES512 => "ES512",
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown algorithm '{s}' (ES256, ES384, ES512, EdDSA, PS256, PS384, PS512)")
+            })
+    }
+}
+
+/// A public key that can check signatures.
+#[derive(Clone)]
+pub enum PublicKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(Box<p521::ecdsa::VerifyingKey>),
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Rsa(rsa::RsaPublicKey),
+}
+
+// p521's verifying key has neither Debug nor Eq; compare and show all keys by their SPKI.
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_spki_der() == other.to_spki_der()
+    }
+}
+impl Eq for PublicKey {}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PublicKey({} sha256:{})",
+            self.kind(),
+            hex::encode(&self.spki_sha256()[..8])
+        )
+    }
+}
+
+impl PublicKey {
+    /// What kind of key this is, for messages: "P-256", "Ed25519", "RSA-3072".
+    pub fn kind(&self) -> String {
+        match self {
+            PublicKey::P256(_) => "P-256".into(),
+            PublicKey::P384(_) => "P-384".into(),
+            PublicKey::P521(_) => "P-521".into(),
+            PublicKey::Ed25519(_) => "Ed25519".into(),
+            PublicKey::Rsa(k) => {
+                use rsa::traits::PublicKeyParts;
+                format!("RSA-{}", k.n().bits())
+            }
+        }
+    }
+
+    fn kind_static(&self) -> &'static str {
+        match self {
+            PublicKey::P256(_) => "P-256",
+            PublicKey::P384(_) => "P-384",
+            PublicKey::P521(_) => "P-521",
+            PublicKey::Ed25519(_) => "Ed25519",
+            PublicKey::Rsa(_) => "RSA",
+        }
+    }
+
+    /// The algorithm a key of this kind signs with in COSE, where there is exactly one.
+    pub fn default_algorithm(&self) -> Option<Algorithm> {
+        match self {
+            PublicKey::P256(_) => Some(Algorithm::ES256),
+            PublicKey::P384(_) => Some(Algorithm::ES384),
+            PublicKey::P521(_) => Some(Algorithm::ES512),
+            PublicKey::Ed25519(_) => Some(Algorithm::EdDSA),
+            PublicKey::Rsa(_) => None,
+        }
+    }
+
+    /// From a DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
+        let info = spki::SubjectPublicKeyInfoRef::try_from(der)
+            .map_err(|e| CryptoError::UnreadableKey(format!("SubjectPublicKeyInfo: {e}")))?;
+        let oid = info.algorithm.oid;
+        let unreadable = |e: &dyn fmt::Display| CryptoError::UnreadableKey(e.to_string());
+        if oid == const_oid_ec_public_key() {
+            let curve: Option<der::asn1::ObjectIdentifier> =
+                info.algorithm.parameters.and_then(|p| p.decode_as().ok());
+            match curve {
+                Some(c) if c == OID_P256 => p256::ecdsa::VerifyingKey::from_public_key_der(der)
+                    .map(PublicKey::P256)
+                    .map_err(|e| unreadable(&e)),
+                Some(c) if c == OID_P384 => p384::ecdsa::VerifyingKey::from_public_key_der(der)
+                    .map(PublicKey::P384)
+                    .map_err(|e| unreadable(&e)),
+                Some(c) if c == OID_P521 => {
+                    let key =
+                        p521::PublicKey::from_public_key_der(der).map_err(|e| unreadable(&e))?;
+                    let vk = p521::ecdsa::VerifyingKey::from_affine(*key.as_affine())
+                        .map_err(|e| unreadable(&e))?;
+                    Ok(PublicKey::P521(Box::new(vk)))
+                }
+                other => Err(CryptoError::UnreadableKey(format!(
+                    "EC key on an unsupported curve {other:?} (P-256, P-384, P-521 are)"
+                ))),
+            }
+        } else if oid == OID_ED25519 {
+            ed25519_dalek::VerifyingKey::from_public_key_der(der)
+                .map(PublicKey::Ed25519)
+                .map_err(|e| unreadable(&e))
+        } else if oid == OID_RSA || oid == OID_RSA_PSS {
+            rsa::RsaPublicKey::from_public_key_der(der)
+                .or_else(|_| {
+                    // An id-RSASSA-PSS SPKI carries the same RSAPublicKey bits.
+                    use rsa::pkcs1::DecodeRsaPublicKey;
+                    rsa::RsaPublicKey::from_pkcs1_der(info.subject_public_key.raw_bytes())
+                })
+                .map(PublicKey::Rsa)
+                .map_err(|e| unreadable(&e))
+        } else {
+            Err(CryptoError::UnreadableKey(format!(
+                "unsupported key algorithm {oid}"
+            )))
+        }
+    }
+
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        let doc = match self {
+            PublicKey::P256(k) => k.to_public_key_der(),
+            PublicKey::P384(k) => k.to_public_key_der(),
+            PublicKey::P521(k) => p521::PublicKey::from_affine(*k.as_affine())
+                .expect("a verifying key is a valid point")
+                .to_public_key_der(),
+            PublicKey::Ed25519(k) => k.to_public_key_der(),
+            PublicKey::Rsa(k) => k.to_public_key_der(),
+        };
+        doc.expect("encoding a valid public key cannot fail")
+            .into_vec()
+    }
+
+    pub fn to_spki_pem(&self) -> String {
+        let der = self.to_spki_der();
+        pem_encode("PUBLIC KEY", &der)
+    }
+
+    /// SHA-256 of the DER SubjectPublicKeyInfo — what CCF uses (hex) as a receipt's `kid`.
+    pub fn spki_sha256(&self) -> [u8; 32] {
+        Sha256::digest(self.to_spki_der()).into()
+    }
+
+    /// The EC point for COSE_Key / JWK: (x, y) big-endian, fixed width.
+    pub fn ec_coordinates(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        fn xy(point: &[u8]) -> (Vec<u8>, Vec<u8>) {
+            // Uncompressed SEC1: 0x04 ‖ x ‖ y.
+            let half = (point.len() - 1) / 2;
+            (point[1..1 + half].to_vec(), point[1 + half..].to_vec())
+        }
+        match self {
+            PublicKey::P256(k) => Some(xy(k.to_encoded_point(false).as_bytes())),
+            PublicKey::P384(k) => Some(xy(k.to_encoded_point(false).as_bytes())),
+            PublicKey::P521(k) => Some(xy(k.to_encoded_point(false).as_bytes())),
+            _ => None,
+        }
+    }
+
+    /// From an EC point given as coordinates (COSE_Key, JWK). `curve` is "P-256", "P-384" or "P-521".
+    pub fn from_ec_coordinates(curve: &str, x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
+        let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
+        sec1.push(0x04);
+        sec1.extend_from_slice(x);
+        sec1.extend_from_slice(y);
+        let bad = |e: &dyn fmt::Display| CryptoError::UnreadableKey(format!("{curve} point: {e}"));
+        match curve {
+            "P-256" => p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+                .map(PublicKey::P256)
+                .map_err(|e| bad(&e)),
+            "P-384" => p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+                .map(PublicKey::P384)
+                .map_err(|e| bad(&e)),
+            "P-521" => p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+                .map(|k| PublicKey::P521(Box::new(k)))
+                .map_err(|e| bad(&e)),
+            other => Err(CryptoError::UnreadableKey(format!(
+                "unsupported curve {other}"
+            ))),
+        }
+    }
+
+    pub fn from_ed25519_bytes(x: &[u8]) -> Result<Self, CryptoError> {
+        let bytes: [u8; 32] = x
+            .try_into()
+            .map_err(|_| CryptoError::UnreadableKey("Ed25519 key is not 32 bytes".into()))?;
+        ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .map(PublicKey::Ed25519)
+            .map_err(|e| CryptoError::UnreadableKey(format!("Ed25519 key: {e}")))
+    }
+
+    pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, CryptoError> {
+        rsa::RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(n),
+            rsa::BigUint::from_bytes_be(e),
+        )
+        .map(PublicKey::Rsa)
+        .map_err(|e| CryptoError::UnreadableKey(format!("RSA key: {e}")))
+    }
+
+    pub fn ed25519_bytes(&self) -> Option<[u8; 32]> {
+        match self {
+            PublicKey::Ed25519(k) => Some(k.to_bytes()),
+            _ => None,
+        }
+    }
+
+    fn check_algorithm(&self, alg: Algorithm) -> Result<(), CryptoError> {
+        let ok = matches!(
+            (self, alg),
+            (PublicKey::P256(_), Algorithm::ES256)
+                | (PublicKey::P384(_), Algorithm::ES384)
+                | (PublicKey::P521(_), Algorithm::ES512)
+                | (PublicKey::Ed25519(_), Algorithm::EdDSA)
+                | (
+                    PublicKey::Rsa(_),
+                    Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512
+                )
+        );
+        if ok {
+            Ok(())
+        } else {
+            Err(CryptoError::AlgorithmKeyMismatch {
+                alg,
+                key: self.kind_static(),
+            })
+        }
+    }
+
+    /// Checks a COSE signature (raw `r‖s` for ECDSA; RSA-PSS with salt = hash length, RFC 8230).
+    pub fn verify(&self, alg: Algorithm, data: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+        self.check_algorithm(alg)?;
+        let bad = || CryptoError::BadSignature {
+            alg,
+            key: self.kind_static(),
+        };
+        let malformed =
+            |e: &dyn fmt::Display| CryptoError::MalformedSignature(format!("{alg}: {e}"));
+        match self {
+            PublicKey::P256(k) => {
+                let sig =
+                    p256::ecdsa::Signature::from_slice(signature).map_err(|e| malformed(&e))?;
+                k.verify(data, &sig).map_err(|_| bad())
+            }
+            PublicKey::P384(k) => {
+                let sig =
+                    p384::ecdsa::Signature::from_slice(signature).map_err(|e| malformed(&e))?;
+                k.verify(data, &sig).map_err(|_| bad())
+            }
+            PublicKey::P521(k) => {
+                let sig =
+                    p521::ecdsa::Signature::from_slice(signature).map_err(|e| malformed(&e))?;
+                k.verify(data, &sig).map_err(|_| bad())
+            }
+            PublicKey::Ed25519(k) => {
+                let sig =
+                    ed25519_dalek::Signature::from_slice(signature).map_err(|e| malformed(&e))?;
+                k.verify_strict(data, &sig).map_err(|_| bad())
+            }
+            PublicKey::Rsa(k) => {
+                let sig = rsa::pss::Signature::try_from(signature).map_err(|e| malformed(&e))?;
+                let result = match alg {
+                    Algorithm::PS256 => {
+                        rsa::pss::VerifyingKey::<sha2::Sha256>::new(k.clone()).verify(data, &sig)
+                    }
+                    Algorithm::PS384 => {
+                        rsa::pss::VerifyingKey::<sha2::Sha384>::new(k.clone()).verify(data, &sig)
+                    }
+                    _ => rsa::pss::VerifyingKey::<sha2::Sha512>::new(k.clone()).verify(data, &sig),
+                };
+                result.map_err(|_| bad())
+            }
+        }
+    }
+
+    /// Checks an ASN.1 DER ECDSA signature with the curve's own hash (DSSE / Sigstore bundles).
+    pub fn verify_der_ecdsa(&self, data: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+        let malformed =
+            |e: &dyn fmt::Display| CryptoError::MalformedSignature(format!("DER ECDSA: {e}"));
+        let alg = self.default_algorithm().unwrap_or(Algorithm::ES256);
+        let bad = || CryptoError::BadSignature {
+            alg,
+            key: self.kind_static(),
+        };
+        match self {
+            PublicKey::P256(k) => {
+                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|e| malformed(&e))?;
+                k.verify(data, &sig).map_err(|_| bad())
+            }
+            PublicKey::P384(k) => {
+                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|e| malformed(&e))?;
+                k.verify(data, &sig).map_err(|_| bad())
+            }
+            PublicKey::P521(k) => {
+                let sig = p521::ecdsa::Signature::from_der(signature).map_err(|e| malformed(&e))?;
+                k.verify(data, &sig).map_err(|_| bad())
+            }
+            _ => Err(CryptoError::AlgorithmKeyMismatch {
+                alg,
+                key: self.kind_static(),
+            }),
+        }
+    }
+
+    /// Reads a single public key from PEM text: SPKI `PUBLIC KEY`, or the first `CERTIFICATE`.
+    pub fn from_pem(text: &str) -> Result<Self, CryptoError> {
+        let (label, der) = pem_decode_first(text)?;
+        match label.as_str() {
+            "PUBLIC KEY" => Self::from_spki_der(&der),
+            "CERTIFICATE" => Self::from_certificate_der(&der),
+            other => Err(CryptoError::UnreadableKey(format!(
+                "PEM block '{other}' is not a public key (want PUBLIC KEY or CERTIFICATE)"
+            ))),
+        }
+    }
+
+    /// The subject public key of a DER X.509 certificate.
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, CryptoError> {
+        use der::{Decode, Encode};
+        let cert = x509_cert::Certificate::from_der(der)
+            .map_err(|e| CryptoError::UnreadableKey(format!("X.509 certificate: {e}")))?;
+        let spki = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| CryptoError::UnreadableKey(format!("certificate key: {e}")))?;
+        Self::from_spki_der(&spki)
+    }
+
+    /// From one JWK (RFC 7517/7518): EC P-256/384/521, OKP Ed25519, RSA.
+    pub fn from_jwk(jwk: &serde_json::Value) -> Result<Self, CryptoError> {
+        let field = |name: &str| -> Result<Vec<u8>, CryptoError> {
+            let text = jwk
+                .get(name)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| CryptoError::UnreadableKey(format!("JWK has no '{name}'")))?;
+            base64url_decode(text)
+                .map_err(|e| CryptoError::UnreadableKey(format!("JWK '{name}': {e}")))
+        };
+        match jwk.get("kty").and_then(|v| v.as_str()) {
+            Some("EC") => {
+                let crv = jwk.get("crv").and_then(|v| v.as_str()).unwrap_or("");
+                Self::from_ec_coordinates(crv, &field("x")?, &field("y")?)
+            }
+            Some("OKP") if jwk.get("crv").and_then(|v| v.as_str()) == Some("Ed25519") => {
+                Self::from_ed25519_bytes(&field("x")?)
+            }
+            Some("RSA") => Self::from_rsa_components(&field("n")?, &field("e")?),
+            other => Err(CryptoError::UnreadableKey(format!(
+                "unsupported JWK kty {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A public key as found in a file, with the `kid` the file gave it (JWK/JWKS) if any.
+#[derive(Clone, Debug)]
+pub struct NamedKey {
+    pub kid: Option<Vec<u8>>,
+    pub key: PublicKey,
+}
+
+/// Reads every public key in a file's bytes: PEM (SPKI keys and/or certificates, several blocks
+/// allowed), a JWK, or a JWKS `{"keys": [...]}`. Keys in a JWKS that we cannot use are skipped,
+/// as JWKS consumers do; a file with no usable key is an error.
+pub fn read_public_keys(bytes: &[u8]) -> Result<Vec<NamedKey>, CryptoError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| CryptoError::UnreadableKey("not PEM or JSON text".into()))?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let json: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| CryptoError::UnreadableKey(format!("JSON: {e}")))?;
+        let kid_of = |j: &serde_json::Value| {
+            j.get("kid")
+                .and_then(|k| k.as_str())
+                .map(|s| s.as_bytes().to_vec())
+        };
+        if let Some(keys) = json.get("keys").and_then(|k| k.as_array()) {
+            let found: Vec<NamedKey> = keys
+                .iter()
+                .filter_map(|j| {
+                    PublicKey::from_jwk(j).ok().map(|key| NamedKey {
+                        kid: kid_of(j),
+                        key,
+                    })
+                })
+                .collect();
+            if found.is_empty() {
+                return Err(CryptoError::UnreadableKey(
+                    "JWKS holds no key this tool can use".into(),
+                ));
+            }
+            return Ok(found);
+        }
+        return Ok(vec![NamedKey {
+            kid: kid_of(&json),
+            key: PublicKey::from_jwk(&json)?,
+        }]);
+    }
+    let blocks = pem_decode_all(text)?;
+    let mut found = Vec::new();
+    for (label, der) in blocks {
+        let key = match label.as_str() {
+            "PUBLIC KEY" => PublicKey::from_spki_der(&der)?,
+            "CERTIFICATE" => PublicKey::from_certificate_der(&der)?,
+            _ => continue,
+        };
+        found.push(NamedKey { kid: None, key });
+    }
+    if found.is_empty() {
+        return Err(CryptoError::UnreadableKey(
+            "no PUBLIC KEY or CERTIFICATE block (a private key is not accepted where a public one is wanted)".into(),
+        ));
+    }
+    Ok(found)
+}
+
+/// A signing key. Generated keys and PKCS#8 files; ES256, ES384, ES512 and EdDSA.
+pub enum PrivateKey {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(Box<p521::ecdsa::SigningKey>),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        write!(f, "PrivateKey({})", self.algorithm())
+    }
+}
+
+impl PrivateKey {
+    pub fn generate(alg: Algorithm) -> Result<Self, CryptoError> {
+        Ok(match alg {
+            Algorithm::ES256 => PrivateKey::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
+            Algorithm::ES384 => PrivateKey::P384(p384::ecdsa::SigningKey::random(&mut OsRng)),
+            Algorithm::ES512 => {
+                PrivateKey::P521(Box::new(p521::ecdsa::SigningKey::random(&mut OsRng)))
+            }
+            Algorithm::EdDSA => {
+                PrivateKey::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(&mut OsRng)))
+            }
+            other => return Err(CryptoError::CannotGenerate(other)),
+        })
+    }
+
+    /// From PKCS#8 PEM (`BEGIN PRIVATE KEY`), or SEC1 PEM (`BEGIN EC PRIVATE KEY`) as openssl writes.
+    pub fn from_pem(text: &str) -> Result<Self, CryptoError> {
+        let (label, der) = pem_decode_first(text)?;
+        let der = Zeroizing::new(der);
+        match label.as_str() {
+            "PRIVATE KEY" => Self::from_pkcs8_der(&der),
+            "EC PRIVATE KEY" => {
+                use p256::elliptic_curve::SecretKey;
+                if let Ok(k) = SecretKey::<p256::NistP256>::from_sec1_der(&der) {
+                    return Ok(PrivateKey::P256(k.into()));
+                }
+                if let Ok(k) = SecretKey::<p384::NistP384>::from_sec1_der(&der) {
+                    return Ok(PrivateKey::P384(k.into()));
+                }
+                if let Ok(k) = SecretKey::<p521::NistP521>::from_sec1_der(&der) {
+                    let sk = p521::ecdsa::SigningKey::from_bytes(&k.to_bytes())
+                        .map_err(|e| CryptoError::UnreadableKey(e.to_string()))?;
+                    return Ok(PrivateKey::P521(Box::new(sk)));
+                }
+                Err(CryptoError::UnreadableKey(
+                    "EC private key on an unsupported curve".into(),
+                ))
+            }
+            "ENCRYPTED PRIVATE KEY" => Err(CryptoError::UnreadableKey(
+                "encrypted private keys are not supported; decrypt with `openssl pkcs8`".into(),
+            )),
+            other => Err(CryptoError::UnreadableKey(format!(
+                "PEM block '{other}' is not a private key"
+            ))),
+        }
+    }
+
+    fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(PrivateKey::P256(k));
+        }
+        if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(PrivateKey::P384(k));
+        }
+        if let Ok(k) = p521::SecretKey::from_pkcs8_der(der) {
+            let sk = p521::ecdsa::SigningKey::from_bytes(&k.to_bytes())
+                .map_err(|e| CryptoError::UnreadableKey(e.to_string()))?;
+            return Ok(PrivateKey::P521(Box::new(sk)));
+        }
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+            return Ok(PrivateKey::Ed25519(Box::new(k)));
+        }
+        Err(CryptoError::UnreadableKey(
+            "PKCS#8 key that is not P-256, P-384, P-521 or Ed25519 (RSA signing is not offered)"
+                .into(),
+        ))
+    }
+
+    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
+        let pem = match self {
+            PrivateKey::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
+            PrivateKey::P384(k) => k.to_pkcs8_pem(LineEnding::LF),
+            PrivateKey::P521(k) => p521::SecretKey::from_bytes(&k.to_bytes())
+                .expect("a signing key is a valid scalar")
+                .to_pkcs8_pem(LineEnding::LF),
+            PrivateKey::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
+        };
+        pem.expect("encoding a valid private key cannot fail")
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PrivateKey::P256(_) => Algorithm::ES256,
+            PrivateKey::P384(_) => Algorithm::ES384,
+            PrivateKey::P521(_) => Algorithm::ES512,
+            PrivateKey::Ed25519(_) => Algorithm::EdDSA,
+        }
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            PrivateKey::P256(k) => PublicKey::P256(*k.verifying_key()),
+            PrivateKey::P384(k) => PublicKey::P384(*k.verifying_key()),
+            PrivateKey::P521(k) => {
+                PublicKey::P521(Box::new(p521::ecdsa::VerifyingKey::from(k.as_ref())))
+            }
+            PrivateKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+        }
+    }
+
+    /// A COSE signature over `data` (raw `r‖s` for ECDSA, deterministic RFC 6979 nonces).
+    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
+        match self {
+            PrivateKey::P256(k) => Signer::<p256::ecdsa::Signature>::sign(k, data).to_vec(),
+            PrivateKey::P384(k) => Signer::<p384::ecdsa::Signature>::sign(k, data).to_vec(),
+            PrivateKey::P521(k) => {
+                Signer::<p521::ecdsa::Signature>::sign(k.as_ref(), data).to_vec()
+            }
+            PrivateKey::Ed25519(k) => k.sign(data).to_vec(),
+        }
+    }
+
+    /// An ASN.1 DER ECDSA signature (DSSE / Sigstore bundles). `None` for Ed25519.
+    pub fn sign_der(&self, data: &[u8]) -> Option<Vec<u8>> {
+        Some(match self {
+            PrivateKey::P256(k) => Signer::<p256::ecdsa::Signature>::sign(k, data)
+                .to_der()
+                .as_bytes()
+                .to_vec(),
+            PrivateKey::P384(k) => Signer::<p384::ecdsa::Signature>::sign(k, data)
+                .to_der()
+                .as_bytes()
+                .to_vec(),
+            PrivateKey::P521(k) => Signer::<p521::ecdsa::Signature>::sign(k.as_ref(), data)
+                .to_der()
+                .as_bytes()
+                .to_vec(),
+            PrivateKey::Ed25519(_) => return None,
+        })
+    }
+}
+
+const OID_P256: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_P521: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.132.0.35");
+const OID_ED25519: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_RSA_PSS: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+
+fn const_oid_ec_public_key() -> der::asn1::ObjectIdentifier {
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1")
+}
+
+fn pem_decode_first(text: &str) -> Result<(String, Vec<u8>), CryptoError> {
+    pem_decode_all(text)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CryptoError::UnreadableKey("no PEM block found".into()))
+}
+
+/// Every `-----BEGIN X-----` block of a PEM file, in order (openssl allows text between blocks).
+pub fn pem_decode_all(text: &str) -> Result<Vec<(String, Vec<u8>)>, CryptoError> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + 11..];
+        let label_end = after
+            .find("-----")
+            .ok_or_else(|| CryptoError::UnreadableKey("truncated PEM header".into()))?;
+        let label = after[..label_end].to_string();
+        let body_start = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let end = body_start.find(&end_marker).ok_or_else(|| {
+            CryptoError::UnreadableKey(format!("PEM block '{label}' has no END line"))
+        })?;
+        let b64: String = body_start[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| CryptoError::UnreadableKey(format!("PEM block '{label}': {e}")))?;
+        out.push((label, der));
+        rest = &body_start[end + end_marker.len()..];
+    }
+    Ok(out)
+}
+
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
+}
+
+fn base64url_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_generated_key_signs_and_verifies_and_rejects_a_changed_message() {
+        for alg in [
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::ES512,
+            Algorithm::EdDSA,
+        ] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let sig = key.sign(b"statement");
+            let public = key.public_key();
+            public.verify(alg, b"statement", &sig).unwrap();
+            assert!(matches!(
+                public.verify(alg, b"statemenT", &sig),
+                Err(CryptoError::BadSignature { .. })
+            ));
+            // PEM round trips keep the key.
+            let again = PrivateKey::from_pem(&key.to_pkcs8_pem()).unwrap();
+            assert_eq!(again.public_key(), public);
+            assert_eq!(PublicKey::from_pem(&public.to_spki_pem()).unwrap(), public);
+        }
+    }
+
+    #[test]
+    fn a_key_refuses_an_algorithm_of_another_family() {
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let sig = key.sign(b"x");
+        assert!(matches!(
+            key.public_key().verify(Algorithm::ES384, b"x", &sig),
+            Err(CryptoError::AlgorithmKeyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn der_signatures_for_dsse_verify() {
+        let key = PrivateKey::generate(Algorithm::ES384).unwrap();
+        let sig = key.sign_der(b"pae").unwrap();
+        key.public_key().verify_der_ecdsa(b"pae", &sig).unwrap();
+        assert!(key.public_key().verify_der_ecdsa(b"pae!", &sig).is_err());
+    }
+
+    #[test]
+    fn jwks_keys_keep_their_kid_and_ec_coordinates_round_trip() {
+        use base64::Engine;
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap().public_key();
+        let (x, y) = key.ec_coordinates().unwrap();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let jwks = serde_json::json!({"keys": [
+            {"kty": "oct", "k": "c2VjcmV0"},
+            {"kty": "EC", "crv": "P-256", "kid": "k1", "x": b64(&x), "y": b64(&y)}
+        ]});
+        let keys = read_public_keys(jwks.to_string().as_bytes()).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kid.as_deref(), Some(&b"k1"[..]));
+        assert_eq!(keys[0].key, key);
+    }
+
+    #[test]
+    fn the_model_signing_vector_key_reads_from_pem() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/vectors/model-signing/01-files-key"
+        );
+        let private = PrivateKey::from_pem(
+            &std::fs::read_to_string(format!("{dir}/private_key.pem")).unwrap(),
+        )
+        .unwrap();
+        let public =
+            PublicKey::from_pem(&std::fs::read_to_string(format!("{dir}/public_key.pem")).unwrap())
+                .unwrap();
+        assert_eq!(private.public_key(), public);
+    }
+}
