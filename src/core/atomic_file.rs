@@ -5,7 +5,18 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Writes `bytes` to a temporary file beside `dest`, syncs it, then renames it over `dest`.
+/// The file is readable by all (0644), like any output a user shares.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with_mode(dest, bytes, 0o644)
+}
+
+/// As [`write_atomic`], but readable by the owner only (0600): private keys. The mode is set
+/// before any byte is written, so the secret is never readable by others, even briefly.
+pub fn write_atomic_private(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with_mode(dest, bytes, 0o600)
+}
+
+fn write_atomic_with_mode(dest: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -14,6 +25,14 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
         .prefix(".modelseal-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(dest).map_err(|e| e.error)?;
@@ -32,6 +51,19 @@ mod tests {
         write_atomic(&dest, b"new").unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_owner_only_and_others_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = (dir.path().join("k.key"), dir.path().join("k.pub"));
+        write_atomic_private(&key, b"secret").unwrap();
+        write_atomic(&public, b"public").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(mode(&public), 0o644);
     }
 
     #[test]

@@ -627,6 +627,94 @@ fn iana_alg(alg: Algorithm) -> coset::iana::Algorithm {
     }
 }
 
+/// A public key as a COSE_Key map (RFC 9052 §7, RFC 9053 §7): EC2 or OKP (Ed25519); `None` for
+/// RSA, which no key we publish uses. Parameters in deterministic order (RFC 8949 §4.2.1).
+pub fn cose_key(key: &PublicKey, kid: Option<&[u8]>) -> Option<Value> {
+    let mut entries: Vec<(Value, Value)> = Vec::new();
+    if let Some((x, y)) = key.ec_coordinates() {
+        let crv = match key {
+            PublicKey::P256(_) => 1,
+            PublicKey::P384(_) => 2,
+            _ => 3,
+        };
+        entries.push((Value::from(1), Value::from(2))); // kty EC2
+        if let Some(kid) = kid {
+            entries.push((Value::from(2), Value::Bytes(kid.to_vec())));
+        }
+        entries.push((Value::from(-1), Value::from(crv)));
+        entries.push((Value::from(-2), Value::Bytes(x)));
+        entries.push((Value::from(-3), Value::Bytes(y)));
+    } else if let Some(x) = key.ed25519_bytes() {
+        entries.push((Value::from(1), Value::from(1))); // kty OKP
+        if let Some(kid) = kid {
+            entries.push((Value::from(2), Value::Bytes(kid.to_vec())));
+        }
+        entries.push((Value::from(-1), Value::from(6))); // Ed25519
+        entries.push((Value::from(-2), Value::Bytes(x.to_vec())));
+    } else {
+        return None;
+    }
+    Some(Value::Map(entries))
+}
+
+/// The COSE Key Thumbprint (RFC 9679, SHA-256): what SCRAPI recommends as a key's kid, and our
+/// default kid for statements signed with a bare key.
+pub fn key_thumbprint(key: &PublicKey) -> Option<Vec<u8>> {
+    let map = cose_key(key, None)?;
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&map, &mut bytes).ok()?;
+    use sha2::Digest;
+    Some(sha2::Sha256::digest(&bytes).to_vec())
+}
+
+/// A public key from a COSE_Key map. Tolerates the text forms DataTrails' MMR receipts carry in
+/// their `cnf` claim (kty "EC", crv "P-256") besides the registered integers.
+pub fn public_key_from_cose_key(value: &Value) -> Result<PublicKey, CoseError> {
+    let bad = |reason: &str| CoseError::Malformed(format!("COSE_Key: {reason}"));
+    let Value::Map(entries) = value else {
+        return Err(bad("not a map"));
+    };
+    let get = |k: i64| {
+        entries
+            .iter()
+            .find(|(key, _)| value_as_i64(key) == Some(k))
+            .map(|(_, v)| v)
+    };
+    let bytes = |k: i64, name: &str| match get(k) {
+        Some(Value::Bytes(b)) => Ok(b.as_slice()),
+        _ => Err(bad(&format!("no {name}"))),
+    };
+    let kty = match get(1) {
+        Some(Value::Text(t)) => t.clone(),
+        Some(v) => match value_as_i64(v) {
+            Some(1) => "OKP".into(),
+            Some(2) => "EC".into(),
+            other => return Err(bad(&format!("unsupported kty {other:?}"))),
+        },
+        None => return Err(bad("no kty")),
+    };
+    let crv = match get(-1) {
+        Some(Value::Text(t)) => t.clone(),
+        Some(v) => match value_as_i64(v) {
+            Some(1) => "P-256".into(),
+            Some(2) => "P-384".into(),
+            Some(3) => "P-521".into(),
+            Some(6) => "Ed25519".into(),
+            other => return Err(bad(&format!("unsupported crv {other:?}"))),
+        },
+        None => return Err(bad("no crv")),
+    };
+    match (kty.as_str(), crv.as_str()) {
+        ("EC" | "EC2", curve) => Ok(PublicKey::from_ec_coordinates(
+            curve,
+            bytes(-2, "x")?,
+            bytes(-3, "y")?,
+        )?),
+        ("OKP", "Ed25519") => Ok(PublicKey::from_ed25519_bytes(bytes(-2, "x")?)?),
+        (k, c) => Err(bad(&format!("unsupported key type {k} / {c}"))),
+    }
+}
+
 /// Walks CBOR item heads to check nesting depth without building anything, so a hostile
 /// `[[[[...]]]]` is refused before a recursive decoder sees it. Malformed input is left for the
 /// real decoder to report.

@@ -4,4 +4,8 @@
 pub mod atomic_file;
 pub mod cose;
 pub mod crypto;
+pub mod input;
 pub mod manifest;
+pub mod receipt;
+pub mod signed_statement;
+pub mod verdict;
