@@ -5,8 +5,8 @@ use super::output::Output;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::manifest::{
-    DEFAULT_SHARD_SIZE, HashAlgorithm, HashConfig, Serialization, SymlinkPolicy, compare,
-    hash_model, read_manifest,
+    DEFAULT_SHARD_SIZE, HashAlgorithm, HashConfig, ModelManifest, Serialization, SymlinkPolicy,
+    compare, hash_model, read_manifest,
 };
 use serde::Serialize;
 use std::path::{Component, Path, PathBuf};
@@ -155,6 +155,21 @@ fn check(
     } else {
         Outcome::VerificationFailed
     })
+}
+
+/// The manifest of `model` with `modelseal hash`'s defaults, leaving out `exclude` (the signature
+/// about to be written) when it lies inside the model, as model-signing does.
+pub(super) fn default_manifest(
+    model: &Path,
+    exclude: Option<&PathBuf>,
+    out: &Output,
+) -> Result<ModelManifest> {
+    let config = HashConfig {
+        ignore_paths: relative_to_model(model, exclude.into_iter())?,
+        ..HashConfig::default()
+    };
+    let progress = out.hashing_progress("hashing");
+    Ok(hash_model(model, &config, &progress)?)
 }
 
 fn hash_config(args: &HashArgs) -> Result<HashConfig> {

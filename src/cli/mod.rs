@@ -2,7 +2,13 @@
 //! and hands its result to `output`; `main` turns the outcome into an exit code (see README).
 
 mod hash;
+mod key;
 mod output;
+mod print_cose;
+mod sign;
+mod staple;
+mod trust;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use output::{Format, Output};
@@ -30,6 +36,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Hash(hash::HashArgs),
+    /// Make signing keys.
+    Key(key::KeyArgs),
+    Sign(sign::SignArgs),
+    Verify(verify::VerifyArgs),
+    Staple(staple::StapleArgs),
+    PrintCose(print_cose::PrintCoseArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -44,6 +56,11 @@ pub fn main() -> ExitCode {
     let out = Output::new(cli.output, cli.quiet);
     let result = match cli.command {
         Command::Hash(args) => hash::run(args, &out),
+        Command::Key(args) => key::run(args, &out),
+        Command::Sign(args) => sign::run(args, &out),
+        Command::Verify(args) => verify::run(args, &out),
+        Command::Staple(args) => staple::run(args, &out),
+        Command::PrintCose(args) => print_cose::run(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -115,6 +115,38 @@ impl Output {
     }
 }
 
+impl Output {
+    /// A verification report: one line per check (✔ pass, ✘ fail, – skipped), then the verdict.
+    pub fn verify_report(&self, report: &modelseal::core::verify::Report, file: &str) {
+        use modelseal::core::verdict::Outcome;
+        if self.is_json() {
+            return self.json(report);
+        }
+        println!("{file}: {}", report.kind.name());
+        if report.issuer.is_some() || report.subject.is_some() {
+            println!(
+                "  issuer {}, subject {}",
+                report.issuer.as_deref().unwrap_or("-"),
+                report.subject.as_deref().unwrap_or("-")
+            );
+        }
+        for check in &report.verdict.checks {
+            let mark = match check.outcome {
+                Outcome::Pass => "✔",
+                Outcome::Fail => "✘",
+                Outcome::Skipped => "–",
+            };
+            println!("{mark} {}: {}", check.what, check.detail);
+        }
+        if report.verified {
+            println!("✔ verified");
+        } else {
+            let failed: Vec<&str> = report.verdict.failures().map(|c| c.what.as_str()).collect();
+            println!("✘ NOT verified: failed {}", failed.join(", "));
+        }
+    }
+}
+
 /// Adapts an indicatif bar to the core's progress callback.
 pub struct BytesProgress(ProgressBar);
 

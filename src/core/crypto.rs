@@ -736,6 +736,124 @@ fn base64url_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('='))
 }
 
+// ---- X.509 certificate signatures ----
+
+/// Hash functions an X.509 signature algorithm may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CertHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl CertHash {
+    fn from_oid(oid: &der::asn1::ObjectIdentifier) -> Option<Self> {
+        match oid.to_string().as_str() {
+            "2.16.840.1.101.3.4.2.1" => Some(CertHash::Sha256),
+            "2.16.840.1.101.3.4.2.2" => Some(CertHash::Sha384),
+            "2.16.840.1.101.3.4.2.3" => Some(CertHash::Sha512),
+            _ => None,
+        }
+    }
+
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            CertHash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            CertHash::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            CertHash::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+}
+
+/// Checks a certificate's (or CRL's) signature over `tbs_der` by the issuer's key, for the
+/// algorithms CAs use: RSA PKCS#1 v1.5 and RSASSA-PSS, ECDSA (the hash named by the algorithm,
+/// not the curve's default), Ed25519.
+pub fn verify_certificate_signature(
+    issuer_key: &PublicKey,
+    algorithm: &spki::AlgorithmIdentifierOwned,
+    tbs_der: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    use ecdsa::signature::hazmat::PrehashVerifier;
+    let oid = algorithm.oid.to_string();
+    let unsupported = || {
+        CryptoError::MalformedSignature(format!(
+            "unsupported certificate signature algorithm {oid}"
+        ))
+    };
+    let bad = || CryptoError::BadSignature {
+        alg: Algorithm::PS256,
+        key: issuer_key.kind_static(),
+    };
+    let (family, hash) = match oid.as_str() {
+        "1.2.840.113549.1.1.11" => ("pkcs1", CertHash::Sha256),
+        "1.2.840.113549.1.1.12" => ("pkcs1", CertHash::Sha384),
+        "1.2.840.113549.1.1.13" => ("pkcs1", CertHash::Sha512),
+        "1.2.840.10045.4.3.2" => ("ecdsa", CertHash::Sha256),
+        "1.2.840.10045.4.3.3" => ("ecdsa", CertHash::Sha384),
+        "1.2.840.10045.4.3.4" => ("ecdsa", CertHash::Sha512),
+        "1.3.101.112" => ("ed25519", CertHash::Sha512),
+        "1.2.840.113549.1.1.10" => ("pss", CertHash::Sha256),
+        _ => return Err(unsupported()),
+    };
+    match (family, issuer_key) {
+        ("pkcs1", PublicKey::Rsa(k)) => {
+            let scheme = match hash {
+                CertHash::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                CertHash::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                CertHash::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            };
+            k.verify(scheme, &hash.digest(tbs_der), signature)
+                .map_err(|_| bad())
+        }
+        ("pss", PublicKey::Rsa(k)) => {
+            use der::{Decode, Encode};
+            let params = algorithm.parameters.as_ref().ok_or_else(unsupported)?;
+            let params_der = params.to_der().map_err(|_| unsupported())?;
+            let pss = rsa::pkcs1::RsaPssParams::from_der(&params_der).map_err(|_| unsupported())?;
+            let hash = CertHash::from_oid(&pss.hash.oid).ok_or_else(unsupported)?;
+            let salt = pss.salt_len as usize;
+            let scheme = match hash {
+                CertHash::Sha256 => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+                CertHash::Sha384 => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
+                CertHash::Sha512 => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
+            };
+            k.verify(scheme, &hash.digest(tbs_der), signature)
+                .map_err(|_| bad())
+        }
+        ("ecdsa", key) => {
+            let prehash = hash.digest(tbs_der);
+            let malformed =
+                |e: &dyn fmt::Display| CryptoError::MalformedSignature(format!("DER ECDSA: {e}"));
+            match key {
+                PublicKey::P256(k) => {
+                    let sig =
+                        p256::ecdsa::Signature::from_der(signature).map_err(|e| malformed(&e))?;
+                    k.verify_prehash(&prehash, &sig).map_err(|_| bad())
+                }
+                PublicKey::P384(k) => {
+                    let sig =
+                        p384::ecdsa::Signature::from_der(signature).map_err(|e| malformed(&e))?;
+                    k.verify_prehash(&prehash, &sig).map_err(|_| bad())
+                }
+                PublicKey::P521(k) => {
+                    let sig =
+                        p521::ecdsa::Signature::from_der(signature).map_err(|e| malformed(&e))?;
+                    k.verify_prehash(&prehash, &sig).map_err(|_| bad())
+                }
+                _ => Err(unsupported()),
+            }
+        }
+        ("ed25519", PublicKey::Ed25519(_)) => {
+            issuer_key.verify(Algorithm::EdDSA, tbs_der, signature)
+        }
+        _ => Err(CryptoError::MalformedSignature(format!(
+            "certificate signature algorithm {oid} does not fit the issuer's {} key",
+            issuer_key.kind()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,4 +8,7 @@ pub mod input;
 pub mod manifest;
 pub mod receipt;
 pub mod signed_statement;
+pub mod sigstore;
 pub mod verdict;
+pub mod verify;
+pub mod x509;

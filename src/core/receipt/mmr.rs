@@ -113,8 +113,7 @@ fn hash_pospair(pos: u64, left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
 /// The root (peak) that `node` at index `i` leads to along `proof`.
 fn included_root(mut i: u64, node: &[u8; 32], proof: &[[u8; 32]]) -> [u8; 32] {
     let mut root = *node;
-    let mut g = index_height(i);
-    for sibling in proof {
+    for (g, sibling) in (index_height(i)..).zip(proof) {
         if index_height(i.saturating_add(1)) > g {
             i = i.saturating_add(1);
             root = hash_pospair(i.saturating_add(1), sibling, &root);
@@ -122,7 +121,6 @@ fn included_root(mut i: u64, node: &[u8; 32], proof: &[[u8; 32]]) -> [u8; 32] {
             i = i.saturating_add(2u64 << g.min(62));
             root = hash_pospair(i.saturating_add(1), &root, sibling);
         }
-        g += 1;
     }
     root
 }

@@ -1,0 +1,85 @@
+//! Loading keys and certificates named on the command line (`--key`, `--cert`, `--ts-key`,
+//! `--trust-store`), with errors that name the file.
+
+use anyhow::{Context, Result, bail};
+use modelseal::core::crypto::{
+    MAX_KEY_FILE_BYTES, NamedKey, PrivateKey, pem_decode_all, read_public_keys,
+};
+use modelseal::core::input::read_bounded;
+use std::path::{Path, PathBuf};
+
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>> {
+    read_bounded(path, MAX_KEY_FILE_BYTES)
+        .with_context(|| format!("{}: cannot read", path.display()))
+}
+
+pub fn private_key(path: &Path) -> Result<PrivateKey> {
+    let bytes = zeroize::Zeroizing::new(read_key_file(path)?);
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("{}: not a PEM file", path.display()))?;
+    PrivateKey::from_pem(text)
+        .with_context(|| format!("{}: not a usable private key", path.display()))
+}
+
+/// Every public key in the given files (PEM keys or certificates, JWK, JWKS).
+pub fn public_keys(paths: &[PathBuf]) -> Result<Vec<NamedKey>> {
+    let mut keys = Vec::new();
+    for p in paths {
+        let found = read_public_keys(&read_key_file(p)?)
+            .with_context(|| format!("{}: no public key", p.display()))?;
+        keys.extend(found);
+    }
+    Ok(keys)
+}
+
+/// Service keys from `--ts-key` files and `--trust-store` directories.
+pub fn service_keys(files: &[PathBuf], stores: &[PathBuf]) -> Result<Vec<NamedKey>> {
+    let mut keys = public_keys(files)?;
+    for dir in stores {
+        let found = modelseal::core::verify::read_trust_store(dir)
+            .with_context(|| format!("{}: cannot read the trust store", dir.display()))?;
+        keys.extend(found.into_iter().flat_map(|(_, k)| k));
+    }
+    Ok(keys)
+}
+
+/// DER certificates from PEM (any number of CERTIFICATE blocks) or a single DER file.
+pub fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
+    let mut certs = Vec::new();
+    for p in paths {
+        let bytes = read_key_file(p)?;
+        match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("-----BEGIN") => {
+                let blocks =
+                    pem_decode_all(text).with_context(|| format!("{}: bad PEM", p.display()))?;
+                let before = certs.len();
+                certs.extend(
+                    blocks
+                        .into_iter()
+                        .filter(|(l, _)| l == "CERTIFICATE")
+                        .map(|(_, d)| d),
+                );
+                if certs.len() == before {
+                    bail!("{}: no CERTIFICATE block", p.display());
+                }
+            }
+            _ => certs.push(bytes),
+        }
+    }
+    Ok(certs)
+}
+
+/// "Now" for statements and certificate checks: `SOURCE_DATE_EPOCH` when set (reproducible
+/// builds), else the clock.
+pub fn now() -> i64 {
+    if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+    {
+        return epoch;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,638 @@
+//! Verifying whatever SCITT or Sigstore object a user hands us: a signed statement, a transparent
+//! statement (with receipts in header 394), a lone receipt, or a model-signing Sigstore bundle.
+//! Each step becomes a [`Check`] in the [`Verdict`], so a failure names the check that failed.
+
+use crate::core::cose::{CoseError, Sign1, label};
+use crate::core::crypto::NamedKey;
+use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_model};
+use crate::core::receipt::{Receipt, VerifiedReceipt};
+use crate::core::verdict::{Check, Verdict};
+use crate::core::{sigstore, x509};
+use serde::Serialize;
+use std::path::Path;
+
+/// Keys and roots the caller trusts.
+#[derive(Clone, Debug, Default)]
+pub struct TrustInputs {
+    /// Keys that may have signed statements (`--key`).
+    pub issuer_keys: Vec<NamedKey>,
+    /// Root certificates (DER) an x5chain may lead to (`--cert`).
+    pub issuer_roots: Vec<Vec<u8>>,
+    /// Transparency-service keys (`--ts-key`, trust store). An MMR receipt's own `cnf` key counts
+    /// only when it is one of these.
+    pub service_keys: Vec<NamedKey>,
+}
+
+/// What to verify and against what.
+pub struct VerifyRequest<'a> {
+    pub bytes: &'a [u8],
+    pub trust: &'a TrustInputs,
+    /// The detached payload, or a hash envelope's preimage (the manifest).
+    pub payload: Option<&'a [u8]>,
+    /// A model directory to check against the signed manifest.
+    pub model: Option<&'a Path>,
+    /// The statement a lone receipt is for.
+    pub statement: Option<&'a [u8]>,
+    /// "Now", in unix seconds: used for certificates only when neither the statement nor a
+    /// receipt says when it was made.
+    pub now: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    SignedStatement,
+    TransparentStatement,
+    Receipt,
+    SigstoreBundle,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::SignedStatement => "signed statement",
+            Kind::TransparentStatement => "transparent statement",
+            Kind::Receipt => "receipt",
+            Kind::SigstoreBundle => "Sigstore bundle",
+        }
+    }
+}
+
+/// One receipt's result, with the facts the SCITT demo's verifier prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReceiptReport {
+    pub index: usize,
+    pub profile: Option<String>,
+    pub vds: Option<i64>,
+    pub issuer: Option<String>,
+    pub subject: Option<String>,
+    pub issued_at: Option<i64>,
+    pub verified: bool,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub kind: Kind,
+    pub verified: bool,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub receipts: Vec<ReceiptReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<CheckReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("not a COSE_Sign1 or a Sigstore bundle: {0}")]
+    Unrecognised(String),
+    #[error(transparent)]
+    Cose(#[from] CoseError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Manifest(#[from] crate::core::manifest::ManifestError),
+}
+
+/// Detects what `req.bytes` is and verifies it. `Err` means it could not be examined at all
+/// (unreadable input, nothing to verify with); a verification that ran and failed is an `Ok`
+/// report whose `verified` is false.
+pub fn verify(req: &VerifyRequest) -> Result<Report, VerifyError> {
+    let first = req.bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return verify_bundle(req);
+    }
+    let sign1 = Sign1::parse(req.bytes)?;
+    if sign1.protected_param(label::VDS).is_some() {
+        return verify_lone_receipt(req);
+    }
+    verify_statement(req, &sign1)
+}
+
+fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
+    let bundle =
+        sigstore::read_bundle(req.bytes).map_err(|e| VerifyError::Unrecognised(e.to_string()))?;
+    if req.trust.issuer_keys.is_empty() {
+        return Err(VerifyError::Usage(
+            "a Sigstore bundle is checked with the signer's public key: give --key".into(),
+        ));
+    }
+    let mut verdict = Verdict::default();
+    let mut statement = None;
+    let mut last_err = String::new();
+    for k in &req.trust.issuer_keys {
+        match sigstore::verify_bundle(&bundle, &k.key) {
+            Ok(payload) => {
+                verdict.push(Check::pass(
+                    "signature",
+                    format!("DSSE signature by the {} key given", k.key.kind()),
+                ));
+                statement = Some(payload);
+                break;
+            }
+            Err(e) => last_err = e.to_string(),
+        }
+    }
+    if statement.is_none() {
+        verdict.push(Check::fail("signature", last_err));
+    }
+    let model = match (statement, req.model) {
+        (Some(payload), Some(dir)) => Some(check_model_files(&payload, dir, &mut verdict)?),
+        _ => None,
+    };
+    Ok(finish(
+        Kind::SigstoreBundle,
+        verdict,
+        Vec::new(),
+        model,
+        None,
+        None,
+    ))
+}
+
+fn verify_lone_receipt(req: &VerifyRequest) -> Result<Report, VerifyError> {
+    let Some(statement_bytes) = req.statement else {
+        return Err(VerifyError::Usage(
+            "a receipt proves that a statement is in a log: give the statement with --statement FILE".into(),
+        ));
+    };
+    let statement = Sign1::parse(statement_bytes)?;
+    let report = check_receipt(0, req.bytes, &statement, &req.trust.service_keys);
+    let mut verdict = Verdict::default();
+    verdict.push(receipt_check(&report));
+    Ok(finish(
+        Kind::Receipt,
+        verdict,
+        vec![report],
+        None,
+        None,
+        None,
+    ))
+}
+
+fn verify_statement(req: &VerifyRequest, statement: &Sign1) -> Result<Report, VerifyError> {
+    let mut verdict = Verdict::default();
+    let claims = statement.claims()?;
+    let receipts_bytes = statement.receipts()?;
+    let kind = if receipts_bytes.is_empty() {
+        Kind::SignedStatement
+    } else {
+        Kind::TransparentStatement
+    };
+
+    // SCITT: alg, CWT iss and sub, and kid unless the signer is named by certificate.
+    let mut missing = Vec::new();
+    if statement.protected().alg.is_none() {
+        missing.push("alg (1)");
+    }
+    if claims.iss.is_none() {
+        missing.push("CWT iss (15/1)");
+    }
+    if claims.sub.is_none() {
+        missing.push("CWT sub (15/2)");
+    }
+    let has_x5 = statement.protected_param(label::X5CHAIN).is_some()
+        || statement.protected_param(label::X5T).is_some();
+    if statement.kid().is_none() && !has_x5 {
+        missing.push("kid (4) or x5chain/x5t (33/34)");
+    }
+    if missing.is_empty() {
+        verdict.push(Check::pass(
+            "SCITT headers",
+            "alg, CWT iss and sub, key identification present",
+        ));
+    } else {
+        verdict.push(Check::fail(
+            "SCITT headers",
+            format!("protected header lacks {}", missing.join(", ")),
+        ));
+    }
+
+    // Receipts first: a receipt's registration time is the fallback time for certificates.
+    let receipts: Vec<ReceiptReport> = receipts_bytes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| check_receipt(i + 1, r, statement, &req.trust.service_keys))
+        .collect();
+    for r in &receipts {
+        verdict.push(receipt_check(r));
+    }
+
+    let detached = check_payload(req, statement, &mut verdict)?;
+    check_signature(
+        req,
+        statement,
+        &claims,
+        &receipts,
+        detached.as_deref(),
+        &mut verdict,
+    );
+
+    let model = match req.model {
+        None => None,
+        Some(dir) => match manifest_bytes(req, statement)? {
+            Some(manifest) => Some(check_model_files(&manifest, dir, &mut verdict)?),
+            None => {
+                verdict.push(Check::fail(
+                    "model files",
+                    "the statement carries a hash of the manifest, not the manifest: give it with --payload",
+                ));
+                None
+            }
+        },
+    };
+    Ok(finish(
+        kind, verdict, receipts, model, claims.iss, claims.sub,
+    ))
+}
+
+/// Checks the payload against `--payload` where one was given. Returns the detached payload the
+/// signature covers when the message has none of its own.
+fn check_payload(
+    req: &VerifyRequest,
+    statement: &Sign1,
+    verdict: &mut Verdict,
+) -> Result<Option<Vec<u8>>, VerifyError> {
+    let envelope = statement.hash_envelope()?;
+    match (&envelope, statement.payload(), req.payload) {
+        (Some(env), Some(hash), Some(preimage)) => {
+            let actual = env.hash_alg.digest(preimage);
+            if actual == hash {
+                verdict.push(Check::pass(
+                    "payload",
+                    format!(
+                        "hash envelope: {} of the given payload matches",
+                        env.hash_alg.name()
+                    ),
+                ));
+            } else {
+                verdict.push(Check::fail(
+                    "payload",
+                    format!(
+                        "hash envelope: {} of the given payload is {}, the statement signs {}",
+                        env.hash_alg.name(),
+                        hex::encode(&actual),
+                        hex::encode(hash)
+                    ),
+                ));
+            }
+            Ok(None)
+        }
+        (Some(env), Some(_), None) => {
+            verdict.push(Check::skipped(
+                "payload",
+                format!(
+                    "hash envelope ({}); give --payload to check the preimage",
+                    env.hash_alg.name()
+                ),
+            ));
+            Ok(None)
+        }
+        (None, Some(payload), Some(given)) => {
+            if payload == given {
+                verdict.push(Check::pass("payload", "equals the given payload"));
+            } else {
+                verdict.push(Check::fail("payload", "differs from the given payload"));
+            }
+            Ok(None)
+        }
+        (_, None, Some(given)) => {
+            let signed = match &envelope {
+                Some(env) => env.hash_alg.digest(given),
+                None => given.to_vec(),
+            };
+            verdict.push(Check::pass(
+                "payload",
+                "detached; the given payload is what the signature must cover",
+            ));
+            Ok(Some(signed))
+        }
+        (_, None, None) => Err(VerifyError::Usage(
+            "the statement's payload is detached: give it with --payload FILE".into(),
+        )),
+        (None, Some(_), None) => Ok(None),
+    }
+}
+
+/// The manifest the statement signs: its payload, or for a hash envelope the checked `--payload`.
+fn manifest_bytes(req: &VerifyRequest, statement: &Sign1) -> Result<Option<Vec<u8>>, VerifyError> {
+    if statement.hash_envelope()?.is_some() || statement.payload().is_none() {
+        return Ok(req.payload.map(<[u8]>::to_vec));
+    }
+    Ok(statement.payload().map(<[u8]>::to_vec))
+}
+
+fn check_signature(
+    req: &VerifyRequest,
+    statement: &Sign1,
+    claims: &crate::core::cose::CwtClaims,
+    receipts: &[ReceiptReport],
+    detached: Option<&[u8]>,
+    verdict: &mut Verdict,
+) {
+    let chain = match statement.x5chain() {
+        Ok(c) => c,
+        Err(e) => {
+            verdict.push(Check::fail("signature", e.to_string()));
+            return;
+        }
+    };
+    // Certificates are judged when the statement was made (SCITT: a receipt proves when it was
+    // registered), not now: the real Microsoft statement's leaf has expired since it was logged.
+    let (at, at_source) = match (
+        claims.iat,
+        receipts
+            .iter()
+            .filter(|r| r.verified)
+            .filter_map(|r| r.issued_at)
+            .min(),
+    ) {
+        (Some(iat), _) => (iat, "the statement's iat"),
+        (None, Some(t)) => (t, "the earliest receipt's iat"),
+        (None, None) => (
+            req.now,
+            "now: neither the statement nor a receipt gives a time",
+        ),
+    };
+    if !chain.is_empty() && !req.trust.issuer_roots.is_empty() {
+        match x509::verify_chain(&chain, &req.trust.issuer_roots, at) {
+            Ok(verified) => {
+                let leaf = x509::summarize(&chain[0])
+                    .map(|s| s.subject)
+                    .unwrap_or_default();
+                verdict.push(Check::pass(
+                    "certificate chain",
+                    format!(
+                        "leaf {leaf} chains to trusted root sha256:{}, valid at {} ({at_source})",
+                        verified.root_sha256_hex,
+                        x509::format_unix_time(at)
+                    ),
+                ));
+                match statement.verify_signature(&verified.leaf_key, detached) {
+                    Ok(()) => verdict.push(Check::pass(
+                        "signature",
+                        format!("{} by the x5chain leaf key", alg_name(statement)),
+                    )),
+                    Err(e) => verdict.push(Check::fail("signature", e.to_string())),
+                }
+            }
+            Err(e) => verdict.push(Check::fail(
+                "certificate chain",
+                format!(
+                    "{e} (time checked: {} — {at_source})",
+                    x509::format_unix_time(at)
+                ),
+            )),
+        }
+        if let Some(iss) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
+            match x509::resolve_did_x509(iss, &chain) {
+                Ok(()) => verdict.push(Check::pass(
+                    "issuer",
+                    format!("{iss} resolves against the x5chain"),
+                )),
+                Err(e) => verdict.push(Check::fail("issuer", e.to_string())),
+            }
+        }
+        return;
+    }
+    if req.trust.issuer_keys.is_empty() {
+        let hint = if chain.is_empty() {
+            "give the issuer's key with --key"
+        } else {
+            "the statement carries an x5chain: give its root with --cert (or the signer's key with --key)"
+        };
+        verdict.push(Check::fail(
+            "signature",
+            format!("no key to check it with: {hint}"),
+        ));
+        return;
+    }
+    let kid = statement.kid();
+    let mut candidates: Vec<&NamedKey> = req
+        .trust
+        .issuer_keys
+        .iter()
+        .filter(|k| kid.is_some() && k.kid.as_deref() == kid)
+        .collect();
+    if candidates.is_empty() {
+        candidates = req.trust.issuer_keys.iter().collect();
+    }
+    let mut last = String::new();
+    for k in candidates {
+        match statement.verify_signature(&k.key, detached) {
+            Ok(()) => {
+                verdict.push(Check::pass(
+                    "signature",
+                    format!("{} by the {} key given", alg_name(statement), k.key.kind()),
+                ));
+                return;
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    verdict.push(Check::fail(
+        "signature",
+        format!("no given key verifies it: {last}"),
+    ));
+}
+
+fn alg_name(statement: &Sign1) -> String {
+    statement
+        .algorithm()
+        .map(|a| a.name().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Verifies one receipt against the statement with the trusted service keys. Every pinned key is
+/// trusted, so each is tried (the kid is a hint: the MMR vector's kid names no key we can derive).
+pub fn check_receipt(
+    index: usize,
+    bytes: &[u8],
+    statement: &Sign1,
+    service_keys: &[NamedKey],
+) -> ReceiptReport {
+    let mut report = ReceiptReport {
+        index,
+        profile: None,
+        vds: None,
+        issuer: None,
+        subject: None,
+        issued_at: None,
+        verified: false,
+        detail: String::new(),
+    };
+    let receipt = match Receipt::parse(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            report.detail = e.to_string();
+            return report;
+        }
+    };
+    report.profile = Some(receipt.profile().name().to_string());
+    report.vds = Some(receipt.profile().vds());
+    report.issuer = receipt.issuer().map(str::to_string);
+    report.subject = receipt.subject().map(str::to_string);
+    report.issued_at = receipt.issued_at();
+    match verify_receipt_with(&receipt, statement, service_keys) {
+        Ok(v) => {
+            report.verified = true;
+            report.detail = match (v.tree_size, v.leaf_index) {
+                (Some(size), Some(index)) => {
+                    format!(
+                        "inclusion proven: leaf {index} of a tree of {size}, root {}",
+                        hex::encode(&v.root)
+                    )
+                }
+                _ => format!("inclusion proven: root {}", hex::encode(&v.root)),
+            };
+        }
+        Err(reason) => report.detail = reason,
+    }
+    report
+}
+
+fn verify_receipt_with(
+    receipt: &Receipt,
+    statement: &Sign1,
+    service_keys: &[NamedKey],
+) -> Result<VerifiedReceipt, String> {
+    if service_keys.is_empty() {
+        return Err("no transparency-service key to check it with: give --ts-key".into());
+    }
+    let kid = receipt.kid();
+    let mut ordered: Vec<&NamedKey> = service_keys
+        .iter()
+        .filter(|k| kid.is_some() && k.kid.as_deref() == kid)
+        .collect();
+    ordered.extend(
+        service_keys
+            .iter()
+            .filter(|k| !(kid.is_some() && k.kid.as_deref() == kid)),
+    );
+    let mut first_err = None;
+    for k in ordered {
+        match receipt.verify(statement, &k.key) {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                first_err.get_or_insert(e.to_string());
+            }
+        }
+    }
+    let mut reason = first_err.unwrap_or_default();
+    if let Some(cnf) = receipt.embedded_key() {
+        if !service_keys.iter().any(|k| k.key == cnf) {
+            reason.push_str(&format!(
+                "; the receipt carries its own key ({} sha256:{}), which counts only when pinned with --ts-key",
+                cnf.kind(),
+                hex::encode(&cnf.spki_sha256()[..8])
+            ));
+        }
+    }
+    Err(reason)
+}
+
+fn receipt_check(r: &ReceiptReport) -> Check {
+    let what = if r.index == 0 {
+        "receipt".to_string()
+    } else {
+        format!("receipt {}", r.index)
+    };
+    let facts = format!(
+        "profile {} ({}), issuer {}, subject {}",
+        r.profile.as_deref().unwrap_or("?"),
+        r.vds.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        r.issuer.as_deref().unwrap_or("-"),
+        r.subject.as_deref().unwrap_or("-"),
+    );
+    if r.verified {
+        Check::pass(what, format!("{facts}: {}", r.detail))
+    } else {
+        Check::fail(what, format!("{facts}: {}", r.detail))
+    }
+}
+
+fn check_model_files(
+    manifest: &[u8],
+    dir: &Path,
+    verdict: &mut Verdict,
+) -> Result<CheckReport, VerifyError> {
+    let manifest = match ModelManifest::from_json(manifest) {
+        Ok(m) => m,
+        Err(e) => {
+            verdict.push(Check::fail(
+                "model files",
+                format!("the signed payload is not a model manifest: {e}"),
+            ));
+            return Ok(CheckReport::default());
+        }
+    };
+    let report = check_model(&manifest, dir, &NoProgress)?;
+    if report.is_match() {
+        verdict.push(Check::pass(
+            "model files",
+            format!("{} files match the signed manifest", report.matched),
+        ));
+    } else {
+        let mut parts = Vec::new();
+        for (what, names) in [
+            ("modified", &report.modified),
+            ("missing", &report.missing),
+            ("extra", &report.extra),
+        ] {
+            if !names.is_empty() {
+                parts.push(format!("{what}: {}", names.join(", ")));
+            }
+        }
+        if report.subject_mismatch {
+            parts.push("the manifest's subject digest disagrees with its resources".into());
+        }
+        verdict.push(Check::fail("model files", parts.join("; ")));
+    }
+    Ok(report)
+}
+
+fn finish(
+    kind: Kind,
+    verdict: Verdict,
+    receipts: Vec<ReceiptReport>,
+    model: Option<CheckReport>,
+    issuer: Option<String>,
+    subject: Option<String>,
+) -> Report {
+    Report {
+        kind,
+        verified: verdict.is_verified(),
+        verdict,
+        receipts,
+        model,
+        issuer,
+        subject,
+    }
+}
+
+/// Reads every key in the files of a trust-store directory (PEM, JWK, JWKS), sorted by name.
+pub fn read_trust_store(dir: &Path) -> std::io::Result<Vec<(std::path::PathBuf, Vec<NamedKey>)>> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    let mut out = Vec::new();
+    for e in entries {
+        let path = e.path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes =
+            crate::core::input::read_bounded(&path, crate::core::crypto::MAX_KEY_FILE_BYTES)?;
+        let keys = crate::core::crypto::read_public_keys(&bytes).map_err(|err| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {err}", path.display()),
+            )
+        })?;
+        out.push((path, keys));
+    }
+    Ok(out)
+}

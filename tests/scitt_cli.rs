@@ -1,0 +1,404 @@
+//! The SCITT commands end to end on real files: the Microsoft-signed Phi-4 statement with its
+//! Azure CCF and DataTrails MMR receipts, and statements we sign ourselves.
+
+mod common;
+
+use common::{copy_dir, json_of, modelseal, vector};
+use modelseal::core::cose::Sign1;
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+
+fn phi(name: &str) -> PathBuf {
+    vector(&format!("scitt-for-phi/{name}"))
+}
+
+/// The statement's root certificate (x5chain[2]) written as DER: what a user would pin.
+fn microsoft_root(dir: &Path) -> PathBuf {
+    let s = Sign1::parse(&std::fs::read(phi("signed-statement.scitt")).unwrap()).unwrap();
+    let root = dir.join("root.der");
+    std::fs::write(&root, &s.x5chain().unwrap()[2]).unwrap();
+    root
+}
+
+fn verify_phi(dir: &Path, statement: &Path) -> assert_cmd::Command {
+    let mut cmd = modelseal();
+    cmd.arg("verify")
+        .arg(statement)
+        .arg("--cert")
+        .arg(microsoft_root(dir))
+        .arg("--ts-key")
+        .arg(phi("ccf-service-key.pem"))
+        .arg("--ts-key")
+        .arg(phi("mmr-service-key.pem"))
+        .arg("--payload")
+        .arg(phi("model-manifest.json"));
+    cmd
+}
+
+#[test]
+fn the_real_two_receipt_statement_verifies_and_names_both_services() {
+    let dir = tempfile::tempdir().unwrap();
+    verify_phi(dir.path(), &phi("2ts-statement.scitt"))
+        .assert()
+        .success()
+        .stdout(contains("transparent statement"))
+        .stdout(contains(
+            "receipt 1: profile CCF (2), issuer esrp-cts-cp.confidential-ledger.azure.com, subject scitt.ccf.signature.v1",
+        ))
+        .stdout(contains(
+            "receipt 2: profile MMR (3), issuer https://github.com/robinbryce/veracity, subject fork-768-782.bin",
+        ))
+        .stdout(contains("PS384 by the x5chain leaf key"))
+        .stdout(contains("2025-06-19T22:05:39Z (the statement's iat)"))
+        .stdout(contains("resolves against the x5chain"))
+        .stdout(contains("SHA-384 of the given payload matches"))
+        .stdout(contains("✔ verified"));
+}
+
+#[test]
+fn json_report_lists_each_receipt_with_profile_issuer_subject_and_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = verify_phi(dir.path(), &phi("2ts-statement.scitt"))
+        .args(["--output", "json"])
+        .assert()
+        .success();
+    let report = json_of(&out.get_output().stdout);
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["kind"], "transparent-statement");
+    let receipts = report["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[0]["vds"], 2);
+    assert_eq!(receipts[1]["vds"], 3);
+    assert!(receipts.iter().all(|r| r["verified"] == true));
+}
+
+#[test]
+fn the_one_receipt_statement_verifies_with_the_ccf_key_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    modelseal()
+        .arg("verify")
+        .arg(phi("1ts-statement.scitt"))
+        .arg("--cert")
+        .arg(microsoft_root(dir.path()))
+        .arg("--ts-key")
+        .arg(phi("ccf-service-key.pem"))
+        .assert()
+        .success()
+        .stdout(contains("receipt 1: profile CCF (2)"))
+        .stdout(contains("give --payload to check the preimage"));
+}
+
+#[test]
+fn an_mmr_receipt_whose_key_is_not_pinned_fails_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    modelseal()
+        .arg("verify")
+        .arg(phi("2ts-statement.scitt"))
+        .arg("--cert")
+        .arg(microsoft_root(dir.path()))
+        .arg("--ts-key")
+        .arg(phi("ccf-service-key.pem"))
+        .assert()
+        .code(1)
+        .stdout(contains("✘ receipt 2"))
+        .stdout(contains("only when pinned"));
+}
+
+#[test]
+fn without_a_trusted_root_the_x5chain_statement_is_not_verified() {
+    modelseal()
+        .arg("verify")
+        .arg(phi("signed-statement.scitt"))
+        .assert()
+        .code(1)
+        .stdout(contains("--cert"));
+}
+
+#[test]
+fn a_flipped_byte_in_a_receipt_proof_or_the_payload_hash_fails_the_check_that_covers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read(phi("2ts-statement.scitt")).unwrap();
+    // A byte inside the MMR receipt's first proof hash (its sibling 38c9b3e4…).
+    let mmr_at = find(&original, &hex::decode("38c9b3e4fb80b2da").unwrap()) + 4;
+    let payload_hash = Sign1::parse(&original).unwrap().payload().unwrap().to_vec();
+    let payload_at = find(&original, &payload_hash) + 5;
+    for (at, failing) in [(mmr_at, "receipt 2"), (payload_at, "signature")] {
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x01;
+        let tampered = dir.path().join("tampered.scitt");
+        std::fs::write(&tampered, &bytes).unwrap();
+        let assert = verify_phi(dir.path(), &tampered).assert().code(1);
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+        assert!(
+            stdout.contains(&format!("✘ {failing}")),
+            "flip at {at}: {stdout}"
+        );
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("present")
+}
+
+#[test]
+fn stapling_the_mmr_receipt_onto_1ts_reproduces_2ts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("2ts.scitt");
+    modelseal()
+        .arg("staple")
+        .arg(phi("1ts-statement.scitt"))
+        .arg(phi("datatrails-mmr.receipt"))
+        .arg("--ts-key")
+        .arg(phi("mmr-service-key.pem"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(phi("2ts-statement.scitt")).unwrap()
+    );
+}
+
+#[test]
+fn stapling_refuses_a_receipt_that_does_not_verify_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.scitt");
+    // The MMR service's key cannot have signed the CCF receipt.
+    let ccf_receipt = dir.path().join("ccf.receipt");
+    let one = Sign1::parse(&std::fs::read(phi("1ts-statement.scitt")).unwrap()).unwrap();
+    std::fs::write(&ccf_receipt, &one.receipts().unwrap()[0]).unwrap();
+    modelseal()
+        .arg("staple")
+        .arg(phi("signed-statement.scitt"))
+        .arg(&ccf_receipt)
+        .arg("--ts-key")
+        .arg(phi("mmr-service-key.pem"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("does not verify"));
+    assert!(!out.exists());
+    modelseal()
+        .arg("staple")
+        .arg(phi("signed-statement.scitt"))
+        .arg(&ccf_receipt)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("--ts-key"));
+}
+
+fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
+    let name = dir.join(alg.to_lowercase());
+    modelseal()
+        .args(["key", "generate", "--alg", alg, "-o"])
+        .arg(&name)
+        .assert()
+        .success();
+    (name.with_extension("key"), name.with_extension("pub"))
+}
+
+#[test]
+fn generated_private_keys_are_owner_only_and_not_overwritten() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(dir.path(), "ES256");
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        std::fs::read_to_string(&public)
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    modelseal()
+        .args(["key", "generate", "-o"])
+        .arg(dir.path().join("es256"))
+        .assert()
+        .code(2)
+        .stderr(contains("--force"));
+}
+
+#[test]
+fn a_signed_model_verifies_and_a_tampered_copy_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny-model");
+    copy_dir(Path::new("examples/tiny-model"), &model);
+    for alg in ["ES256", "ES384", "EdDSA"] {
+        let (private, public) = keygen(dir.path(), alg);
+        let statement = dir.path().join(format!("{alg}.cose"));
+        modelseal()
+            .arg("sign")
+            .arg(&model)
+            .arg("--key")
+            .arg(&private)
+            .args([
+                "--issuer",
+                "https://publisher.example",
+                "--subject",
+                "example/tiny-model",
+                "-o",
+            ])
+            .arg(&statement)
+            .assert()
+            .success();
+        modelseal()
+            .arg("verify")
+            .arg(&statement)
+            .arg("--key")
+            .arg(&public)
+            .arg("--model")
+            .arg(&model)
+            .assert()
+            .success()
+            .stdout(contains(format!("{alg} by the")))
+            .stdout(contains("4 files match the signed manifest"));
+    }
+    std::fs::write(model.join("config.json"), b"{\"tampered\": true}").unwrap();
+    let (_, public) = (dir.path().join("es256.key"), dir.path().join("es256.pub"));
+    modelseal()
+        .arg("verify")
+        .arg(dir.path().join("ES256.cose"))
+        .arg("--key")
+        .arg(&public)
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .code(1)
+        .stdout(contains("✘ model files: modified: config.json"));
+}
+
+#[test]
+fn a_statement_checked_with_another_key_fails_the_signature_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, _) = keygen(dir.path(), "ES256");
+    let (_, other_public) = keygen(dir.path(), "ES384");
+    let statement = dir.path().join("s.cose");
+    modelseal()
+        .arg("sign")
+        .arg(phi("model-manifest.json"))
+        .arg("--key")
+        .arg(&private)
+        .args(["--issuer", "iss", "--subject", "sub", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    modelseal()
+        .arg("verify")
+        .arg(&statement)
+        .arg("--key")
+        .arg(&other_public)
+        .assert()
+        .code(1)
+        .stdout(contains("✘ signature"));
+}
+
+#[test]
+fn a_hash_envelope_checks_the_manifest_given_with_payload_and_then_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(dir.path(), "ES256");
+    let (statement, manifest) = (
+        dir.path().join("env.cose"),
+        dir.path().join("manifest.json"),
+    );
+    modelseal()
+        .arg("sign")
+        .arg("examples/tiny-model")
+        .arg("--key")
+        .arg(&private)
+        .args([
+            "--issuer",
+            "iss",
+            "--subject",
+            "sub",
+            "--hash-envelope",
+            "--manifest-out",
+        ])
+        .arg(&manifest)
+        .arg("-o")
+        .arg(&statement)
+        .assert()
+        .success();
+    let s = Sign1::parse(&std::fs::read(&statement).unwrap()).unwrap();
+    assert_eq!(
+        s.payload().unwrap().len(),
+        32,
+        "the payload is the SHA-256 of the manifest"
+    );
+    assert!(
+        s.content_type().is_none(),
+        "a hash envelope carries no content type"
+    );
+    modelseal()
+        .arg("verify")
+        .arg(&statement)
+        .arg("--key")
+        .arg(&public)
+        .arg("--payload")
+        .arg(&manifest)
+        .arg("--model")
+        .arg("examples/tiny-model")
+        .assert()
+        .success()
+        .stdout(contains("SHA-256 of the given payload matches"));
+    let mut edited = std::fs::read(&manifest).unwrap();
+    edited.push(b' ');
+    std::fs::write(&manifest, edited).unwrap();
+    modelseal()
+        .arg("verify")
+        .arg(&statement)
+        .arg("--key")
+        .arg(&public)
+        .arg("--payload")
+        .arg(&manifest)
+        .assert()
+        .code(1)
+        .stdout(contains("✘ payload"));
+}
+
+#[test]
+fn print_cose_shows_headers_by_name_certificates_and_nested_receipt_proofs() {
+    modelseal()
+        .arg("print-cose")
+        .arg(phi("2ts-statement.scitt"))
+        .assert()
+        .success()
+        .stdout(contains("alg (1): PS384 (-38)"))
+        .stdout(contains("CWT claims (15)"))
+        .stdout(contains("iat (6): 2025-06-19T22:05:39Z"))
+        .stdout(contains("x5chain (33)"))
+        .stdout(contains("payload hash alg (258): SHA-384 (-43)"))
+        .stdout(contains("vds (395): CCF (2)"))
+        .stdout(contains("vds (395): MMR (3)"))
+        .stdout(contains("inclusion proofs (-1)"));
+    let out = modelseal()
+        .args(["print-cose", "--output", "json"])
+        .arg(phi("datatrails-mmr.receipt"))
+        .assert()
+        .success();
+    let dump = json_of(&out.get_output().stdout);
+    assert_eq!(dump["kind"], "receipt");
+    assert_eq!(dump["payload"], "detached (nil)");
+}
+
+#[test]
+fn garbage_and_truncated_input_is_a_clear_error_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(phi("2ts-statement.scitt")).unwrap();
+    let cut = dir.path().join("cut.scitt");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    for cmd in ["verify", "print-cose"] {
+        modelseal()
+            .arg(cmd)
+            .arg(&cut)
+            .assert()
+            .code(2)
+            .stderr(contains("cut.scitt"));
+    }
+}
