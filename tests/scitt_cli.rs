@@ -402,3 +402,168 @@ fn garbage_and_truncated_input_is_a_clear_error_with_exit_2() {
             .stderr(contains("cut.scitt"));
     }
 }
+
+/// A root CA and a code-signing leaf for `key`, made with the openssl CLI. Returns (root, chain).
+fn certificates_for(dir: &Path, key: &Path) -> (PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "root.key",
+        "-out",
+        "root.pem",
+        "-subj",
+        "/CN=modelseal test root",
+        "-days",
+        "3650",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    std::fs::write(dir.join("leaf.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n").unwrap();
+    run(&[
+        "req",
+        "-new",
+        "-key",
+        key.to_str().unwrap(),
+        "-subj",
+        "/CN=model publisher/O=Example",
+        "-out",
+        "leaf.csr",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "30",
+        "-extfile",
+        "leaf.ext",
+    ]);
+    let chain = format!(
+        "{}{}",
+        std::fs::read_to_string(dir.join("leaf.pem")).unwrap(),
+        std::fs::read_to_string(dir.join("root.pem")).unwrap()
+    );
+    std::fs::write(dir.join("chain.pem"), chain).unwrap();
+    (dir.join("root.pem"), dir.join("chain.pem"))
+}
+
+#[test]
+fn an_x5chain_statement_verifies_under_its_root_with_a_did_x509_issuer_at_its_own_time() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let (private, _) = keygen(dir.path(), "ES256");
+    let (root, chain) = certificates_for(dir.path(), &private);
+    let root_der =
+        modelseal::core::crypto::pem_decode_all(&std::fs::read_to_string(&root).unwrap()).unwrap()
+            [0]
+        .1
+        .clone();
+    let fingerprint = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(modelseal::core::manifest::sha256(&root_der));
+    let did = format!("did:x509:0:sha256:{fingerprint}::eku:1.3.6.1.5.5.7.3.3");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sign = |issuer: &str, iat: u64, out: &Path| {
+        modelseal()
+            .arg("sign")
+            .arg("examples/tiny-model")
+            .arg("--key")
+            .arg(&private)
+            .arg("--x5chain")
+            .arg(&chain)
+            .args([
+                "--issuer",
+                issuer,
+                "--subject",
+                "example/tiny-model",
+                "--iat",
+                &iat.to_string(),
+                "-o",
+            ])
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let verify = |statement: &Path, trusted: &Path| {
+        let mut cmd = modelseal();
+        cmd.arg("verify")
+            .arg(statement)
+            .arg("--cert")
+            .arg(trusted)
+            .arg("--model")
+            .arg("examples/tiny-model");
+        cmd
+    };
+    let good = dir.path().join("good.cose");
+    sign(&did, now, &good);
+    let s = Sign1::parse(&std::fs::read(&good).unwrap()).unwrap();
+    assert!(
+        s.kid().is_none() && s.x5chain().unwrap().len() == 2,
+        "named by certificate, not kid"
+    );
+    verify(&good, &root)
+        .assert()
+        .success()
+        .stdout(contains("✔ certificate chain"))
+        .stdout(contains("resolves against the x5chain"))
+        .stdout(contains("ES256 by the x5chain leaf key"));
+
+    // Another root does not vouch for it.
+    let other = tempfile::tempdir().unwrap();
+    let (other_root, _) = certificates_for(other.path(), &private);
+    verify(&good, &other_root)
+        .assert()
+        .code(1)
+        .stdout(contains("✘ certificate chain"));
+
+    // An issuer DID that asks for another EKU is refused.
+    let wrong_eku = dir.path().join("eku.cose");
+    sign(
+        &did.replace("1.3.6.1.5.5.7.3.3", "1.3.6.1.5.5.7.3.1"),
+        now,
+        &wrong_eku,
+    );
+    verify(&wrong_eku, &root)
+        .assert()
+        .code(1)
+        .stdout(contains("✘ issuer"));
+
+    // A statement dated a year before the leaf existed is judged at that date, and fails.
+    let early = dir.path().join("early.cose");
+    sign(&did, now - 365 * 86_400, &early);
+    verify(&early, &root)
+        .assert()
+        .code(1)
+        .stdout(contains("is not valid at"))
+        .stdout(contains("the statement's iat"));
+}
