@@ -567,3 +567,72 @@ fn an_x5chain_statement_verifies_under_its_root_with_a_did_x509_issuer_at_its_ow
         .stdout(contains("is not valid at"))
         .stdout(contains("the statement's iat"));
 }
+
+#[test]
+fn a_lone_receipt_verifies_against_the_statement_it_is_for() {
+    modelseal()
+        .arg("verify")
+        .arg(phi("datatrails-mmr.receipt"))
+        .arg("--statement")
+        .arg(phi("signed-statement.scitt"))
+        .arg("--ts-key")
+        .arg(phi("mmr-service-key.pem"))
+        .assert()
+        .success()
+        .stdout(contains("receipt: profile MMR (3)"));
+    modelseal()
+        .arg("verify")
+        .arg(phi("datatrails-mmr.receipt"))
+        .assert()
+        .code(2)
+        .stderr(contains("--statement"));
+}
+
+#[test]
+fn service_keys_come_from_a_jwks_matched_by_kid_or_from_a_trust_store_directory() {
+    use base64::Engine;
+    use modelseal::core::crypto::PublicKey;
+    let dir = tempfile::tempdir().unwrap();
+    let ccf =
+        PublicKey::from_pem(&std::fs::read_to_string(phi("ccf-service-key.pem")).unwrap()).unwrap();
+    let (x, y) = ccf.ec_coordinates().unwrap();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let other =
+        modelseal::core::crypto::PrivateKey::generate(modelseal::core::crypto::Algorithm::ES384)
+            .unwrap()
+            .public_key();
+    let (ox, oy) = other.ec_coordinates().unwrap();
+    // A CCF-style JWKS: kid = hex SHA-256 of the key's SPKI, as the receipt's kid header.
+    let jwks = serde_json::json!({"keys": [
+        {"kty": "EC", "crv": "P-384", "kid": "not-this-one", "x": b64(&ox), "y": b64(&oy)},
+        {"kty": "EC", "crv": "P-384", "kid": hex::encode(ccf.spki_sha256()), "x": b64(&x), "y": b64(&y)},
+    ]});
+    let jwks_path = dir.path().join("jwks.json");
+    std::fs::write(&jwks_path, jwks.to_string()).unwrap();
+    let root = microsoft_root(dir.path());
+    modelseal()
+        .arg("verify")
+        .arg(phi("1ts-statement.scitt"))
+        .arg("--cert")
+        .arg(&root)
+        .arg("--ts-key")
+        .arg(&jwks_path)
+        .assert()
+        .success()
+        .stdout(contains("✔ receipt 1: profile CCF (2)"));
+    let store = dir.path().join("trust-store");
+    std::fs::create_dir(&store).unwrap();
+    for k in ["ccf-service-key.pem", "mmr-service-key.pem"] {
+        std::fs::copy(phi(k), store.join(k)).unwrap();
+    }
+    modelseal()
+        .arg("verify")
+        .arg(phi("2ts-statement.scitt"))
+        .arg("--cert")
+        .arg(&root)
+        .arg("--trust-store")
+        .arg(&store)
+        .assert()
+        .success()
+        .stdout(contains("✔ receipt 2: profile MMR (3)"));
+}
