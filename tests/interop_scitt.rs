@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::modelseal;
+use common::{keygen, modelseal};
 use modelseal::core::cose::{CwtClaims, ProtectedParams, Sign1, sign1};
 use modelseal::core::crypto::{Algorithm, PrivateKey};
 use modelseal::core::receipt::merkle::{self, Hash};
@@ -107,16 +107,6 @@ fn our_rfc9162_receipts_verify_with_scitt_cose() {
         }
     }
     assert!(results.len() > 150, "checked {} receipts", results.len());
-}
-
-fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
-    let name = dir.join(alg.to_lowercase());
-    modelseal()
-        .args(["key", "generate", "--alg", alg, "-o"])
-        .arg(&name)
-        .assert()
-        .success();
-    (name.with_extension("key"), name.with_extension("pub"))
 }
 
 #[test]

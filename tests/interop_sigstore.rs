@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::modelseal;
+use common::{keygen, modelseal};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,16 +28,6 @@ fn model(root: &Path, seed: u8) -> PathBuf {
     .unwrap();
     std::fs::write(dir.join("weights/empty"), b"").unwrap();
     dir
-}
-
-fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
-    let name = dir.join(format!("key-{alg}"));
-    modelseal()
-        .args(["key", "generate", "--alg", alg, "-o"])
-        .arg(&name)
-        .assert()
-        .success();
-    (name.with_extension("key"), name.with_extension("pub"))
 }
 
 #[test]

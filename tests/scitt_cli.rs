@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{copy_dir, json_of, modelseal, vector};
+use common::{copy_dir, json_of, keygen, modelseal, vector};
 use modelseal::core::cose::Sign1;
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
@@ -191,16 +191,6 @@ fn stapling_refuses_a_receipt_that_does_not_verify_and_writes_nothing() {
         .assert()
         .code(2)
         .stderr(contains("--ts-key"));
-}
-
-fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
-    let name = dir.join(alg.to_lowercase());
-    modelseal()
-        .args(["key", "generate", "--alg", alg, "-o"])
-        .arg(&name)
-        .assert()
-        .success();
-    (name.with_extension("key"), name.with_extension("pub"))
 }
 
 #[test]

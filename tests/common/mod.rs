@@ -61,3 +61,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A fresh key pair from `modelseal key generate`: (`<alg>.key`, `<alg>.pub`) in `dir`.
+pub fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
+    let name = dir.join(alg.to_lowercase());
+    modelseal()
+        .args(["key", "generate", "--alg", alg, "-o"])
+        .arg(&name)
+        .assert()
+        .success();
+    (name.with_extension("key"), name.with_extension("pub"))
+}
