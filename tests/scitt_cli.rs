@@ -265,6 +265,24 @@ fn a_signed_model_verifies_and_a_tampered_copy_is_refused_by_name() {
 }
 
 #[test]
+fn a_statement_without_issuer_or_subject_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, _) = keygen(dir.path(), "ES256");
+    let out = dir.path().join("s.cose");
+    modelseal()
+        .arg("sign")
+        .arg("examples/tiny-model")
+        .arg("--key")
+        .arg(&private)
+        .args(["--issuer", "https://publisher.example", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("--subject"));
+    assert!(!out.exists());
+}
+
+#[test]
 fn a_statement_checked_with_another_key_fails_the_signature_check() {
     let dir = tempfile::tempdir().unwrap();
     let (private, _) = keygen(dir.path(), "ES256");
@@ -625,4 +643,32 @@ fn service_keys_come_from_a_jwks_matched_by_kid_or_from_a_trust_store_directory(
         .assert()
         .success()
         .stdout(contains("✔ receipt 2: profile MMR (3)"));
+}
+
+#[test]
+fn the_peers_sigstore_bundles_verify_with_their_models() {
+    for case in ["01-files-key", "02-shards-key", "04-edge-cases-key"] {
+        let dir = vector(&format!("model-signing/{case}"));
+        modelseal()
+            .arg("verify")
+            .arg(dir.join("model.sig"))
+            .arg("--key")
+            .arg(dir.join("public_key.pem"))
+            .arg("--model")
+            .arg(dir.join("model"))
+            .assert()
+            .success()
+            .stdout(contains("Sigstore bundle"))
+            .stdout(contains("✔ model files"));
+    }
+    let other = tempfile::tempdir().unwrap();
+    let (_, stranger) = keygen(other.path(), "ES256");
+    modelseal()
+        .arg("verify")
+        .arg(vector("model-signing/01-files-key/model.sig"))
+        .arg("--key")
+        .arg(&stranger)
+        .assert()
+        .code(1)
+        .stdout(contains("another key"));
 }

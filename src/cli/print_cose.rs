@@ -52,8 +52,8 @@ fn describe(s: &Sign1, depth: usize) -> Json {
     let mut obj = Map::new();
     obj.insert("kind".into(), json!(kind));
     obj.insert("tagged".into(), json!(s.is_tagged()));
-    obj.insert("protected".into(), header(s.protected(), true, depth));
-    obj.insert("unprotected".into(), header(s.unprotected(), false, depth));
+    obj.insert("protected".into(), header(s.protected(), depth));
+    obj.insert("unprotected".into(), header(s.unprotected(), depth));
     obj.insert("payload".into(), payload(s));
     obj.insert(
         "signature".into(),
@@ -66,7 +66,7 @@ fn describe(s: &Sign1, depth: usize) -> Json {
     Json::Object(obj)
 }
 
-fn header(h: &coset::Header, protected: bool, depth: usize) -> Json {
+fn header(h: &coset::Header, depth: usize) -> Json {
     let mut obj = Map::new();
     if let Some(alg) = &h.alg {
         let id = match alg {
@@ -94,7 +94,7 @@ fn header(h: &coset::Header, protected: bool, depth: usize) -> Json {
     }
     for (l, v) in &h.rest {
         let (name, value) = match l {
-            coset::Label::Int(i) => (key(*i), param(*i, v, protected, depth)),
+            coset::Label::Int(i) => (key(*i), param(*i, v, depth)),
             coset::Label::Text(t) => (format!("\"{t}\""), cbor(v)),
         };
         obj.insert(name, value);
@@ -109,7 +109,7 @@ fn key(l: i64) -> String {
     }
 }
 
-fn param(l: i64, v: &Value, _protected: bool, depth: usize) -> Json {
+fn param(l: i64, v: &Value, depth: usize) -> Json {
     match l {
         label::CWT_CLAIMS => claims(v),
         label::X5CHAIN => {

@@ -41,10 +41,10 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
     /// The statement's issuer (CWT iss), e.g. an https URL or a did.
-    #[arg(long, value_name = "ISS", required_if_eq("format", "cose"))]
+    #[arg(long, value_name = "ISS")]
     issuer: Option<String>,
     /// What the statement is about (CWT sub), e.g. the model's name.
-    #[arg(long, value_name = "SUB", required_if_eq("format", "cose"))]
+    #[arg(long, value_name = "SUB")]
     subject: Option<String>,
     /// The payload's media type. Default: application/vnd.in-toto+json for manifests.
     #[arg(long, value_name = "TYPE")]
@@ -97,13 +97,20 @@ pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
             sigstore::write_bundle(&payload, &key)?
         }
         SignFormat::Cose => {
+            // SCITT requires both claims: a statement must say who makes it and what it is about.
+            let (Some(issuer), Some(subject)) = (
+                args.issuer.clone().filter(|s| !s.is_empty()),
+                args.subject.clone().filter(|s| !s.is_empty()),
+            ) else {
+                bail!("a signed statement needs --issuer and --subject (CWT iss and sub)");
+            };
             let content_type = args
                 .content_type
                 .clone()
                 .or_else(|| is_manifest.then(|| IN_TOTO_CONTENT_TYPE.to_string()));
             let spec = StatementSpec {
-                issuer: args.issuer.clone().unwrap_or_default(),
-                subject: args.subject.clone().unwrap_or_default(),
+                issuer,
+                subject,
                 content_type,
                 issued_at: Some(args.iat.unwrap_or_else(trust::now)),
                 hash_envelope: args
