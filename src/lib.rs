@@ -5,6 +5,7 @@
 //! (later) COSE, receipts and trust policy.
 
 pub mod core;
+pub mod oci;
 
 pub use crate::core::manifest::{
     CheckReport, HashAlgorithm, HashConfig, ManifestError, ModelManifest, Serialization,

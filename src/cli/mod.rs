@@ -1,12 +1,18 @@
 //! The `modelseal` command line: argument parsing and dispatch. Each command lives in its own file
 //! and hands its result to `output`; `main` turns the outcome into an exit code (see README).
 
+mod attach;
+mod discover;
 mod hash;
 mod key;
+mod manifest;
 mod output;
 mod print_cose;
+mod pull;
+mod push;
 mod sign;
 mod staple;
+mod target;
 mod trust;
 mod verify;
 
@@ -42,6 +48,12 @@ enum Command {
     Verify(verify::VerifyArgs),
     Staple(staple::StapleArgs),
     PrintCose(print_cose::PrintCoseArgs),
+    Push(push::PushArgs),
+    Attach(attach::AttachArgs),
+    Discover(discover::DiscoverArgs),
+    /// OCI manifests.
+    Manifest(manifest::ManifestArgs),
+    Pull(pull::PullArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -61,6 +73,11 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args, &out),
         Command::Staple(args) => staple::run(args, &out),
         Command::PrintCose(args) => print_cose::run(args, &out),
+        Command::Push(args) => push::run(args, &out),
+        Command::Attach(args) => attach::run(args, &out),
+        Command::Discover(args) => discover::run(args, &out),
+        Command::Manifest(args) => manifest::run(args, &out),
+        Command::Pull(args) => pull::run(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

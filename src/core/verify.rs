@@ -523,14 +523,14 @@ fn verify_receipt_with(
         }
     }
     let mut reason = first_err.unwrap_or_default();
-    if let Some(cnf) = receipt.embedded_key() {
-        if !service_keys.iter().any(|k| k.key == cnf) {
-            reason.push_str(&format!(
+    if let Some(cnf) = receipt.embedded_key()
+        && !service_keys.iter().any(|k| k.key == cnf)
+    {
+        reason.push_str(&format!(
                 "; the receipt carries its own key ({} sha256:{}), which counts only when pinned with --ts-key",
                 cnf.kind(),
                 hex::encode(&cnf.spki_sha256()[..8])
             ));
-        }
     }
     Err(reason)
 }

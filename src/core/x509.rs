@@ -6,7 +6,7 @@
 //! statement was made or registered — the real Microsoft statement's leaf expired after it was
 //! logged. Revocation is not checked (no network in the core).
 
-use crate::core::crypto::{PublicKey, verify_certificate_signature};
+use crate::core::crypto::{CryptoError, PublicKey, verify_certificate_signature};
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -51,13 +51,14 @@ pub enum X509Error {
         reason: String,
     },
     #[error(
-        "the chain does not lead to a trusted root: certificate {index} ({name}) is issued by {issuer}, which is not among the {roots} trusted root(s)"
+        "the chain does not lead to a trusted root: certificate {index} ({name}) is issued by {issuer}, {detail}"
     )]
     UntrustedRoot {
         index: usize,
         name: String,
         issuer: String,
-        roots: usize,
+        /// Why no trusted root fits: none has that name, or the one that has it was refused.
+        detail: String,
     },
     #[error("malformed did:x509 '{did}': {reason}")]
     DidMalformed { did: String, reason: String },
@@ -162,27 +163,44 @@ impl Parsed {
         })
     }
 
-    /// Checks that `self` (at `index`) was signed by `issuer`.
-    fn check_signed_by(&self, index: usize, issuer: &Parsed) -> Result<(), X509Error> {
+    /// The TBSCertificate exactly as signed: taken from the original bytes, not re-encoded, so
+    /// a CA's encoding quirks cannot break (or fake) a signature check.
+    fn tbs_bytes(&self) -> Result<&[u8], der::Error> {
+        use der::Reader;
+        let mut reader = der::SliceReader::new(&self.der)?;
+        der::Header::decode(&mut reader)?; // the outer Certificate SEQUENCE
+        reader.tlv_bytes()
+    }
+
+    /// Checks that `self` (at `index`) was signed by `issuer` (at `issuer_index`).
+    fn check_signed_by(
+        &self,
+        index: usize,
+        issuer: &Parsed,
+        issuer_index: usize,
+    ) -> Result<(), X509Error> {
         let bad = |reason: String| X509Error::BadSignature {
             index,
             name: self.short_name(),
             issuer: issuer.short_name(),
             reason,
         };
-        let tbs = self
-            .cert
-            .tbs_certificate
-            .to_der()
-            .map_err(|e| bad(e.to_string()))?;
-        let key = issuer.key(index + 1)?;
+        let tbs = self.tbs_bytes().map_err(|e| bad(e.to_string()))?;
+        let key = issuer.key(issuer_index)?;
         let sig = self
             .cert
             .signature
             .as_bytes()
             .ok_or_else(|| bad("signature has unused bits".into()))?;
-        verify_certificate_signature(&key, &self.cert.signature_algorithm, &tbs, sig)
-            .map_err(|e| bad(e.to_string()))
+        let alg = &self.cert.signature_algorithm;
+        verify_certificate_signature(&key, alg, tbs, sig).map_err(|e| match e {
+            CryptoError::BadSignature { .. } => bad(format!(
+                "{} signature does not verify with the issuer's {} key",
+                signature_algorithm_name(&alg.oid),
+                key.kind()
+            )),
+            other => bad(other.to_string()),
+        })
     }
 
     fn check_valid_at(&self, index: usize, at: i64) -> Result<(), X509Error> {
@@ -212,22 +230,36 @@ impl Parsed {
         if !bc.ca {
             return Err(not_ca("basicConstraints cA is false"));
         }
-        if let Some(limit) = bc.path_len_constraint {
-            if cas_below > limit as usize {
-                return Err(not_ca(&format!(
-                    "pathLenConstraint {limit} allows fewer CAs below it than {cas_below}"
-                )));
-            }
+        if let Some(limit) = bc.path_len_constraint
+            && cas_below > limit as usize
+        {
+            return Err(not_ca(&format!(
+                "pathLenConstraint {limit} allows fewer CAs below it than {cas_below}"
+            )));
         }
         if let Some(ku) = self
             .extension(OID_KEY_USAGE)
             .and_then(|b| x509_cert::ext::pkix::KeyUsage::from_der(b).ok())
+            && !ku.key_cert_sign()
         {
-            if !ku.key_cert_sign() {
-                return Err(not_ca("keyUsage lacks keyCertSign"));
-            }
+            return Err(not_ca("keyUsage lacks keyCertSign"));
         }
         Ok(())
+    }
+}
+
+/// A readable name for the signature algorithms CAs use.
+fn signature_algorithm_name(oid: &ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS".into(),
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".into(),
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384".into(),
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512".into(),
+        "1.3.101.112" => "Ed25519".into(),
+        other => other.into(),
     }
 }
 
@@ -302,32 +334,49 @@ pub fn verify_chain(
             });
         }
         issuer.check_ca(i + 1, i)?;
-        cert.check_signed_by(i, issuer)?;
+        cert.check_signed_by(i, issuer, i + 1)?;
     }
     let anchor_der = match anchor_in_chain {
         Some(i) => certs[i].der.clone(),
         None => {
+            // The root is outside the chain: the last certificate must be issued by a trusted
+            // root (index `last + 1` in messages, as if appended).
             let top_cert = &certs[last];
-            let roots = trusted_roots
-                .iter()
-                .enumerate()
-                .filter_map(|(i, d)| Parsed::new(i, d).ok());
+            let root_index = last + 1;
             let mut found = None;
-            for root in roots {
-                if root.cert.tbs_certificate.subject == top_cert.cert.tbs_certificate.issuer
-                    && top_cert.check_signed_by(last, &root).is_ok()
-                    && root.check_valid_at(last + 1, at).is_ok()
-                    && root.check_ca(last + 1, last).is_ok()
-                {
-                    found = Some(root.der);
-                    break;
+            let mut refused = Vec::new();
+            let candidates = trusted_roots
+                .iter()
+                .filter_map(|d| Parsed::new(root_index, d).ok())
+                .filter(|r| r.cert.tbs_certificate.subject == top_cert.cert.tbs_certificate.issuer);
+            for root in candidates {
+                let checked = top_cert
+                    .check_signed_by(last, &root, root_index)
+                    .and_then(|()| root.check_valid_at(root_index, at))
+                    .and_then(|()| root.check_ca(root_index, last));
+                match checked {
+                    Ok(()) => {
+                        found = Some(root.der);
+                        break;
+                    }
+                    Err(e) => refused.push(e.to_string()),
                 }
             }
             found.ok_or_else(|| X509Error::UntrustedRoot {
                 index: last,
                 name: top_cert.short_name(),
                 issuer: top_cert.cert.tbs_certificate.issuer.to_string(),
-                roots: trusted_roots.len(),
+                detail: if refused.is_empty() {
+                    format!(
+                        "which is not among the {} trusted root(s)",
+                        trusted_roots.len()
+                    )
+                } else {
+                    format!(
+                        "and the trusted root(s) of that name were refused: {}",
+                        refused.join("; ")
+                    )
+                },
             })?
         }
     };
@@ -421,7 +470,7 @@ fn check_policy(leaf: &Parsed, name: &str, value: &str) -> Result<(), PolicyErro
         }
         "subject" => {
             let fields: Vec<&str> = value.split(':').collect();
-            if fields.len() % 2 != 0 || fields.is_empty() {
+            if !fields.len().is_multiple_of(2) || fields.is_empty() {
                 return Err(PolicyError::Malformed(
                     "subject policy wants key:value pairs".into(),
                 ));
@@ -568,6 +617,275 @@ mod tests {
         Sign1::parse(&std::fs::read(path).unwrap()).unwrap()
     }
 
+    /// A hierarchy made with openssl 3 to cover the signature algorithms the Microsoft chain does
+    /// not use, in this order: root (Ed25519, self-signed, pathLen 2) → intermediate (RSA-2048,
+    /// signed Ed25519, pathLen 0) → leaf (P-384, signed RSASSA-PSS SHA-256 salt 32; EKUs codeSigning
+    /// and 1.3.6.1.4.1.311.76.59.1.1; SANs email/DNS/URI); sub-intermediate (P-256, signed
+    /// RSASSA-PSS SHA-384 salt 48 by the intermediate, which its pathLen 0 forbids) → leaf2
+    /// (Ed25519, signed ecdsa-with-SHA512 by a P-256 key); and a certificate the (non-CA) leaf
+    /// signed with ecdsa-with-SHA256. All valid from 2026-11-24 for ~100 years.
+    const FIXTURES: &str = "\
+-----BEGIN CERTIFICATE-----
+MIIBgzCCATWgAwIBAgIBATAFBgMrZXAwNjEaMBgGA1UEAwwRVGVzdCBSb290IEVk
+MjU1MTkxGDAWBgNVBAoMD21vZGVsc2VhbCB0ZXN0czAgFw0yNjExMjQxMjU3MDVa
+GA8yMTI2MTAzMTEyNTcwNVowNjEaMBgGA1UEAwwRVGVzdCBSb290IEVkMjU1MTkx
+GDAWBgNVBAoMD21vZGVsc2VhbCB0ZXN0czAqMAUGAytlcAMhAHwqG1sgv5eAihl/
+BazkBTewfkMNGiMMoZMUDKWP/Pw9o2YwZDAdBgNVHQ4EFgQUI7lL3+d8bLTOpLpS
+BOPMdq3J5+owHwYDVR0jBBgwFoAUI7lL3+d8bLTOpLpSBOPMdq3J5+owEgYDVR0T
+AQH/BAgwBgEB/wIBAjAOBgNVHQ8BAf8EBAMCAgQwBQYDK2VwA0EAusMd2sriCwgL
+aIlyOmFEa1NG9sioQindgRcddZ/kp9q3MKagWaGp2WONhiRVEoqSj1mYTFkfpNJ8
+MyeDOzruCQ==
+-----END CERTIFICATE-----
+-----BEGIN CERTIFICATE-----
+MIIChjCCAjigAwIBAgICK1kwBQYDK2VwMDYxGjAYBgNVBAMMEVRlc3QgUm9vdCBF
+ZDI1NTE5MRgwFgYDVQQKDA9tb2RlbHNlYWwgdGVzdHMwIBcNMjYxMTI0MTI1NzA1
+WhgPMjEyNTA2MTgxMjU3MDVaMD4xIjAgBgNVBAMMGVRlc3QgSW50ZXJtZWRpYXRl
+IFJTQS1QU1MxGDAWBgNVBAoMD21vZGVsc2VhbCB0ZXN0czCCASIwDQYJKoZIhvcN
+AQEBBQADggEPADCCAQoCggEBAKKATe+hsWdSfHNKVUiKaLGWyoO4Ap8UJEU+Vob1
+ZHfWrk1NlZTCw4e7oyknqGBkczqx/jt+6oUKLHqwHnSjE+XpiARZ1NJHsibS7eed
+z6vBqYtFN7Jq2r18L031fu3byNhHjgsxU5FMBGs/TDroZ+vKKZCamlUTafjguWgh
+1lxXD3OgVV0wzGFgYzfiFxpvVjQxllP03HqMpojyVGP3tt8xJw+A3kR1Q0J53uKJ
+Zj2+w/Mq3kjGMupv79Z/7e6yuDHFXRNWJsJaC4WESDUSWWByqw44W+oWru+AdIlA
+JMfryOLTVkNep5zVmnTlzZf15G7pliKwsJx0b4Ca4jo7gocCAwEAAaNmMGQwEgYD
+VR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYEFDn+KX5Y
+qhNutKDsyeEfUbSmBDFMMB8GA1UdIwQYMBaAFCO5S9/nfGy0zqS6UgTjzHatyefq
+MAUGAytlcANBAJCVz/sfniKABxMR1+m7kLxAhHhALrIuvZu8kmX86pYz7m3r9bWC
+nDHRm3+Wn90Ww7BZ6aYlBnT8gSrFpyh1GQw=
+-----END CERTIFICATE-----
+-----BEGIN CERTIFICATE-----
+MIIDijCCAj6gAwIBAgICPJgwQQYJKoZIhvcNAQEKMDSgDzANBglghkgBZQMEAgEF
+AKEcMBoGCSqGSIb3DQEBCDANBglghkgBZQMEAgEFAKIDAgEgMD4xIjAgBgNVBAMM
+GVRlc3QgSW50ZXJtZWRpYXRlIFJTQS1QU1MxGDAWBgNVBAoMD21vZGVsc2VhbCB0
+ZXN0czAgFw0yNjExMjQxMjU3MDVaGA8yMTI1MDYxODEyNTcwNVowQTEYMBYGA1UE
+AwwPVGVzdCBMZWFmIFAtMzg0MRgwFgYDVQQKDA9tb2RlbHNlYWwgdGVzdHMxCzAJ
+BgNVBAYTAk5MMHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEu/E18+VPPdqTn18FiYp5
+9G6iqP85Gfwtl1TRvdkDH0UpXm6N60Llr9jzBiNBpGaUl4GOvm2oMfNHQ+SUWBqH
+J5WMjTb3LjCoT0aFBUHO9F+DzGvDm+cqdjsrt5XEEbqbo4HSMIHPMAwGA1UdEwEB
+/wQCMAAwDgYDVR0PAQH/BAQDAgeAMCAGA1UdJQQZMBcGCCsGAQUFBwMDBgsrBgEE
+AYI3TDsBATBNBgNVHREERjBEgRJzaWduZXJAZXhhbXBsZS5jb22CEnNpZ25lci5l
+eGFtcGxlLmNvbYYaaHR0cHM6Ly9leGFtcGxlLmNvbS9zaWduZXIwHQYDVR0OBBYE
+FKl02pFPVp8OFT4ciTCKDYoBSdb8MB8GA1UdIwQYMBaAFDn+KX5YqhNutKDsyeEf
+UbSmBDFMMEEGCSqGSIb3DQEBCjA0oA8wDQYJYIZIAWUDBAIBBQChHDAaBgkqhkiG
+9w0BAQgwDQYJYIZIAWUDBAIBBQCiAwIBIAOCAQEAKZ52KtTJMtgl/tBlYq09tyes
+uun0wV2qQdRlrIUNqg+G6/iqeLSUmH/grlxgYj9jeZjxgxLPT9QAjHx1pHWTaiAR
++bLl8XBEUns6ebbfr+1UpWSsUCQhJwN6BhZX3zam91gnlTXDHnKRFQqkysnOk3jM
+74d3b+A0zSPslrpDxxZFf1rgFOKBcVNcdmnD095pvOqK2yW03+4nz8R7Y+0CZRRt
+Zvy9NeoGbqCk3ypQ0TBvnVdxa2ix/86A4N8sRz80/OgVb9KspZIMo0NRP7CBLppq
+b17QLRx4tiRdXGVzPpjCyAfoHUnA7y+zBYkwP0hMuP80YDd7pok0XFzqhZjQGw==
+-----END CERTIFICATE-----
+-----BEGIN CERTIFICATE-----
+MIIC/DCCAbCgAwIBAgICTA4wQQYJKoZIhvcNAQEKMDSgDzANBglghkgBZQMEAgIF
+AKEcMBoGCSqGSIb3DQEBCDANBglghkgBZQMEAgIFAKIDAgEwMD4xIjAgBgNVBAMM
+GVRlc3QgSW50ZXJtZWRpYXRlIFJTQS1QU1MxGDAWBgNVBAoMD21vZGVsc2VhbCB0
+ZXN0czAgFw0yNjExMjQxMjU3MDVaGA8yMTI1MDYxODEyNTcwNVowQDEkMCIGA1UE
+AwwbVGVzdCBTdWItaW50ZXJtZWRpYXRlIFAtMjU2MRgwFgYDVQQKDA9tb2RlbHNl
+YWwgdGVzdHMwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAThZB+mHITqCPIApBIZ
+GZIJn12lQDeOVWvPQzdQt6+3J2C5ywgdPJKjYtyZAgEN3qa7MIJ0WlqVmrqOYKIG
+D2Uso2MwYTAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwICBDAdBgNVHQ4E
+FgQUct/6RHPwznJ4VJyD3q0iAX7Z8HwwHwYDVR0jBBgwFoAUOf4pfliqE260oOzJ
+4R9RtKYEMUwwQQYJKoZIhvcNAQEKMDSgDzANBglghkgBZQMEAgIFAKEcMBoGCSqG
+SIb3DQEBCDANBglghkgBZQMEAgIFAKIDAgEwA4IBAQBsaKC2IuFyl4WWFgdIrXii
+nPDDPBY/Oasfv65FBrzRei64uK/hLUgWs+cw/o2Fhi/n2Lhv7fhy/ptkSbO0DuY0
+ntGhl3rRTW94zOaKNvtLSU6ZC9JP2ZrP8LxUrsyiDA+tRG7tVLhs2Bh5yXt2g/eh
+RcAISWpcqCneDDI2o0QZZ/0EqxEm4mO0V716aNrdRSuiOzrIs2JfMgrc6O2YCHGS
+I2IZYhGsy0MGwDDwlFXHvyFlDnhOl+tIJYqVka2BtmlpLMljpsONq/5fbkYgdUKF
+uF8dQPddFetJ0U/bU6kx0vnwnJMZlpJE9cedOAZQ/N4RSvfnJB8aZJYvbC3pBXHl
+-----END CERTIFICATE-----
+-----BEGIN CERTIFICATE-----
+MIICDTCCAbOgAwIBAgICJqQwCgYIKoZIzj0EAwQwQDEkMCIGA1UEAwwbVGVzdCBT
+dWItaW50ZXJtZWRpYXRlIFAtMjU2MRgwFgYDVQQKDA9tb2RlbHNlYWwgdGVzdHMw
+IBcNMjYxMTI0MTI1NzA1WhgPMjEyNTA2MTgxMjU3MDVaMDcxGzAZBgNVBAMMElRl
+c3QgTGVhZjIgRWQyNTUxOTEYMBYGA1UECgwPbW9kZWxzZWFsIHRlc3RzMCowBQYD
+K2VwAyEAAUXtNvzGBqonEcevBJ5O5bqTPwCF7J66n3QnDFBXtF6jgdIwgc8wDAYD
+VR0TAQH/BAIwADAOBgNVHQ8BAf8EBAMCB4AwIAYDVR0lBBkwFwYIKwYBBQUHAwMG
+CysGAQQBgjdMOwEBME0GA1UdEQRGMESBEnNpZ25lckBleGFtcGxlLmNvbYISc2ln
+bmVyLmV4YW1wbGUuY29thhpodHRwczovL2V4YW1wbGUuY29tL3NpZ25lcjAdBgNV
+HQ4EFgQUSjHJR7F3NgDwg2Di47Q7leNe46UwHwYDVR0jBBgwFoAUct/6RHPwznJ4
+VJyD3q0iAX7Z8HwwCgYIKoZIzj0EAwQDSAAwRQIhAJ8NHTM/CY1f2lFIcairmhw0
+F2RChNz15DsQfnR3aDQ0AiAmJwLiJHXIEfKJgG+/ARNWazTtCbwVIbhGKA8eZ33I
+CA==
+-----END CERTIFICATE-----
+-----BEGIN CERTIFICATE-----
+MIICWzCCAeGgAwIBAgICeoAwCgYIKoZIzj0EAwIwQTEYMBYGA1UEAwwPVGVzdCBM
+ZWFmIFAtMzg0MRgwFgYDVQQKDA9tb2RlbHNlYWwgdGVzdHMxCzAJBgNVBAYTAk5M
+MCAXDTI2MTEyNDEyNTcwNVoYDzIxMjUwNjE4MTI1NzA1WjA1MRkwFwYDVQQDDBBJ
+c3N1ZWQgQnkgQSBMZWFmMRgwFgYDVQQKDA9tb2RlbHNlYWwgdGVzdHMwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAAQw+2VojQRndllFqkbzM9tIByEmV3urJJktIh2W
+Ji+Rk+WkHf8kdjYej6uaWC/Pd0wr1GidhIUYzxsE8mHhwGzyo4HSMIHPMAwGA1Ud
+EwEB/wQCMAAwDgYDVR0PAQH/BAQDAgeAMCAGA1UdJQQZMBcGCCsGAQUFBwMDBgsr
+BgEEAYI3TDsBATBNBgNVHREERjBEgRJzaWduZXJAZXhhbXBsZS5jb22CEnNpZ25l
+ci5leGFtcGxlLmNvbYYaaHR0cHM6Ly9leGFtcGxlLmNvbS9zaWduZXIwHQYDVR0O
+BBYEFFPLd5IC4yjp7BgYqIYaTWA/n7juMB8GA1UdIwQYMBaAFKl02pFPVp8OFT4c
+iTCKDYoBSdb8MAoGCCqGSM49BAMCA2gAMGUCME1o/i2lT+wG4D3A+sHuyhOYQ596
+wtuH4HxiBd6N4s9cOasdMEetTFLbibgdiXKWkAIxAOKgnkYrIDwbnMJ81Un9pTni
+Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
+-----END CERTIFICATE-----
+";
+
+    struct Fixtures {
+        root: Vec<u8>,
+        inter: Vec<u8>,
+        leaf: Vec<u8>,
+        inter2: Vec<u8>,
+        leaf2: Vec<u8>,
+        by_leaf: Vec<u8>,
+        at: i64,
+    }
+
+    fn fixtures() -> Fixtures {
+        let mut ders = crate::core::crypto::pem_decode_all(FIXTURES)
+            .unwrap()
+            .into_iter()
+            .map(|(_, der)| der);
+        let mut next = || ders.next().unwrap();
+        let root = next();
+        let at = summarize(&root).unwrap().not_before + 86_400;
+        Fixtures {
+            root,
+            inter: next(),
+            leaf: next(),
+            inter2: next(),
+            leaf2: next(),
+            by_leaf: next(),
+            at,
+        }
+    }
+
+    #[test]
+    fn ed25519_rsa_pss_and_ecdsa_with_a_foreign_hash_certificate_signatures_verify() {
+        let f = fixtures();
+        // Ed25519 root signs the RSA intermediate; the intermediate signs the leaf with PSS.
+        let v = verify_chain(&[f.leaf.clone(), f.inter.clone()], &[f.root.clone()], f.at).unwrap();
+        assert_eq!(v.leaf_key.kind(), "P-384");
+        assert_eq!(v.root_sha256_hex, hex::encode(Sha256::digest(&f.root)));
+        // The same chain with its root inside it.
+        verify_chain(
+            &[f.leaf.clone(), f.inter.clone(), f.root.clone()],
+            &[f.root.clone()],
+            f.at,
+        )
+        .unwrap();
+        // P-256 signing with SHA-512 (prehash), under a PSS/SHA-384-signed sub-intermediate,
+        // pinned at the sub-intermediate.
+        let v = verify_chain(
+            &[f.leaf2.clone(), f.inter2.clone()],
+            &[f.inter2.clone()],
+            f.at,
+        )
+        .unwrap();
+        assert_eq!(v.leaf_key.kind(), "Ed25519");
+        // Before the certificates existed: not yet valid, with the window in the message.
+        let err =
+            verify_chain(&[f.leaf.clone(), f.inter.clone()], &[f.root.clone()], 0).unwrap_err();
+        assert!(
+            matches!(err, X509Error::NotValidAt { index: 0, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("1970-01-01T00:00:00Z"), "{err}");
+    }
+
+    #[test]
+    fn a_path_length_constraint_and_a_non_ca_issuer_are_refused() {
+        let f = fixtures();
+        let err = verify_chain(
+            &[f.leaf2.clone(), f.inter2.clone(), f.inter.clone()],
+            &[f.root.clone()],
+            f.at,
+        )
+        .unwrap_err();
+        assert!(matches!(err, X509Error::NotCa { index: 2, .. }), "{err}");
+        assert!(err.to_string().contains("pathLenConstraint 0"), "{err}");
+        let err = verify_chain(
+            &[f.by_leaf.clone(), f.leaf.clone(), f.inter.clone()],
+            &[f.root.clone()],
+            f.at,
+        )
+        .unwrap_err();
+        assert!(matches!(err, X509Error::NotCa { index: 1, .. }), "{err}");
+        assert!(err.to_string().contains("Test Leaf P-384"), "{err}");
+    }
+
+    #[test]
+    fn names_that_do_not_chain_and_a_same_named_impostor_root_are_refused() {
+        let f = fixtures();
+        let err =
+            verify_chain(&[f.leaf.clone(), f.root.clone()], &[f.root.clone()], f.at).unwrap_err();
+        assert!(
+            matches!(err, X509Error::NameMismatch { index: 0, .. }),
+            "{err}"
+        );
+        // The Microsoft root's name on our root's key: the name fits, the signature does not.
+        let chain = statement().x5chain().unwrap();
+        let mut impostor = chain[2].clone();
+        let n = impostor.len();
+        impostor[n - 100] ^= 0x01; // inside the root's own signature: its key is unchanged
+        let err = verify_chain(&chain[..2], &[impostor], IAT).unwrap_err();
+        assert!(
+            matches!(err, X509Error::UntrustedRoot { index: 1, .. }),
+            "{err}"
+        );
+        let mut bad_sig = chain[1].clone();
+        let n = bad_sig.len();
+        bad_sig[n - 10] ^= 0x01; // inside the intermediate's signature
+        let err = verify_chain(&[chain[0].clone(), bad_sig], &[chain[2].clone()], IAT).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("refused")
+                && msg.contains("sha384WithRSAEncryption signature does not verify"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn did_x509_san_and_subject_policies_resolve_against_the_fixture_leaf() {
+        use base64::Engine;
+        let f = fixtures();
+        let chain = [f.leaf.clone(), f.inter.clone(), f.root.clone()];
+        let b64 = |d: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d);
+        let base = format!("did:x509:0:sha512:{}", b64(&Sha512::digest(&f.inter)));
+        for ok in [
+            "::san:email:signer@example.com",
+            "::san:dns:signer.example.com",
+            "::san:uri:https%3A%2F%2Fexample.com%2Fsigner",
+            "::subject:CN:Test%20Leaf%20P-384:C:NL",
+            "::subject:2.5.4.10:modelseal%20tests",
+            "::eku:1.3.6.1.5.5.7.3.3::eku:1.3.6.1.4.1.311.76.59.1.1",
+        ] {
+            resolve_did_x509(&format!("{base}{ok}"), &chain)
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for unmet in [
+            "::san:email:other@example.com",
+            "::subject:C:US",
+            "::eku:1.2.3",
+        ] {
+            let err = resolve_did_x509(&format!("{base}{unmet}"), &chain).unwrap_err();
+            assert!(matches!(err, X509Error::DidPolicy { .. }), "{unmet}: {err}");
+        }
+        // The leaf itself is not a CA fingerprint.
+        let leaf_fp = format!(
+            "did:x509:0:sha256:{}::eku:1.2.3",
+            b64(&Sha256::digest(&f.leaf))
+        );
+        assert!(matches!(
+            resolve_did_x509(&leaf_fp, &chain),
+            Err(X509Error::DidFingerprint { .. })
+        ));
+        for malformed in [
+            "::subject:CN",
+            "::subject:XX:a",
+            "::san:email",
+            "::frobnicate:1",
+            "::eku",
+        ] {
+            let err = resolve_did_x509(&format!("{base}{malformed}"), &chain).unwrap_err();
+            assert!(
+                matches!(err, X509Error::DidMalformed { .. }),
+                "{malformed}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn the_microsoft_chain_verifies_at_the_statement_time_and_its_leaf_signed_the_statement() {
         let s = statement();
@@ -604,13 +922,22 @@ mod tests {
     #[test]
     fn a_chain_to_an_untrusted_root_is_refused() {
         let chain = statement().x5chain().unwrap();
-        let stranger = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/vectors/scitt-for-phi/ccf-service-key.pem"
-        ))
-        .unwrap();
-        let err = verify_chain(&chain, &[stranger], IAT).unwrap_err();
-        assert!(matches!(err, X509Error::UntrustedRoot { .. }), "{err}");
+        let stranger = fixtures().root; // a real certificate, unrelated to Microsoft's
+        let err = verify_chain(&chain, &[stranger.clone()], IAT).unwrap_err();
+        assert!(
+            matches!(err, X509Error::UntrustedRoot { index: 2, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("Microsoft Supply Chain RSA Root CA 2022"),
+            "{err}"
+        );
+        // Garbage among the trusted roots is skipped, not a panic.
+        assert!(matches!(
+            verify_chain(&chain, &[b"junk".to_vec(), stranger], IAT),
+            Err(X509Error::UntrustedRoot { .. })
+        ));
         assert!(matches!(
             verify_chain(&chain, &[], IAT),
             Err(X509Error::UntrustedRoot { .. })

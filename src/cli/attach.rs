@@ -1,0 +1,57 @@
+//! `modelseal attach`: a referrer artifact (e.g. a transparent statement) whose `subject` is REF.
+
+use super::Outcome;
+use super::output::Output;
+use super::push::{artifact_spec, layer_files, report};
+use super::target::{TargetArgs, block_on, require_selector};
+use anyhow::Result;
+use modelseal::oci::Target;
+use modelseal::oci::media;
+use modelseal::oci::ops::push_artifact;
+
+const EXAMPLES: &str = "Examples:
+  modelseal attach localhost:5000/models/tiny:v1 model.scitt
+      a transparent statement (scitt/transparent-statement, application/scitt-statement+cose)
+  modelseal attach --oci-layout ./layout:v1 model.scitt
+  modelseal attach ghcr.io/org/model@sha256:… sbom.json:application/spdx+json --artifact-type example/sbom";
+
+/// Attach files to REF as a referrer (OCI 1.1 `subject`).
+#[derive(clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct AttachArgs {
+    /// The artifact to attach to: host/repo:tag|@digest (or DIR:tag|@digest with --oci-layout).
+    reference: String,
+    #[arg(required = true)]
+    files: Vec<String>,
+    #[arg(long, default_value = media::TRANSPARENT_STATEMENT_ARTIFACT)]
+    artifact_type: String,
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
+    let default_type = if args.artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT {
+        media::SCITT_STATEMENT_LAYER
+    } else {
+        media::DEFAULT_LAYER
+    };
+    let files = layer_files(&args.files, default_type)?;
+    block_on(async {
+        let (target, selector) = args.target.open(&args.reference, false).await?;
+        let subject = target
+            .resolve(&require_selector(selector, &args.reference)?)
+            .await?;
+        let spec = artifact_spec(&args.artifact_type, &args.annotations, Some(subject))?;
+        let (descriptor, _) = push_artifact(&target, &files, &spec, None).await?;
+        report(
+            out,
+            "Attached to",
+            &args.reference,
+            &descriptor,
+            &args.artifact_type,
+        );
+        Ok(Outcome::Success)
+    })
+}

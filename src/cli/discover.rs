@@ -1,0 +1,110 @@
+//! `modelseal discover`: the referrer tree of an artifact, as `oras discover` shows it.
+
+use super::Outcome;
+use super::output::Output;
+use super::target::{TargetArgs, block_on, require_selector};
+use anyhow::Result;
+use modelseal::oci::Target;
+use modelseal::oci::ops::{ReferrerNode, discover};
+
+const EXAMPLES: &str = "Examples:
+  modelseal discover localhost:5000/models/tiny:v1
+  modelseal discover --oci-layout ./layout:v1 --format json | jq -r '.manifests[0].reference'
+  modelseal discover ghcr.io/org/model:v1 --artifact-type scitt/transparent-statement --depth 2";
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Tree,
+    Json,
+    Table,
+}
+
+/// List the artifacts that refer to REF (its referrers), as a tree, table or JSON.
+#[derive(clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct DiscoverArgs {
+    reference: String,
+    /// Only referrers of this artifact type (at the first level).
+    #[arg(long)]
+    artifact_type: Option<String>,
+    /// How many levels of referrers of referrers to show.
+    #[arg(long, default_value_t = 1)]
+    depth: usize,
+    /// Output format (`--output json` also selects json).
+    #[arg(long, value_enum, default_value_t = Format::Tree)]
+    format: Format,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
+    block_on(async {
+        let (target, selector) = args.target.open(&args.reference, false).await?;
+        let subject = target
+            .resolve(&require_selector(selector, &args.reference)?)
+            .await?;
+        let tree = discover(
+            &target,
+            &subject,
+            args.artifact_type.as_deref(),
+            args.depth.max(1),
+        )
+        .await?;
+        let format = if out.is_json() {
+            Format::Json
+        } else {
+            args.format
+        };
+        match format {
+            Format::Json => out.json(&serde_json::json!({ "manifests": tree })),
+            Format::Table => {
+                println!("{:<72} Artifact Type", "Digest");
+                fn rows(nodes: &[ReferrerNode]) {
+                    for n in nodes {
+                        println!("{:<72} {}", n.digest, n.artifact_type);
+                        rows(&n.referrers);
+                    }
+                }
+                rows(&tree);
+            }
+            Format::Tree => {
+                println!("{}", target.name_of(&subject.digest));
+                print_tree(&tree, "");
+            }
+        }
+        Ok(Outcome::Success)
+    })
+}
+
+/// Referrers grouped by artifact type under their subject, as oras draws them.
+fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
+    let mut types: Vec<&str> = nodes.iter().map(|n| n.artifact_type.as_str()).collect();
+    types.dedup();
+    types.sort();
+    types.dedup();
+    for (ti, ty) in types.iter().enumerate() {
+        let last_type = ti + 1 == types.len();
+        println!(
+            "{prefix}{}{ty}",
+            if last_type {
+                "└── "
+            } else {
+                "├── "
+            }
+        );
+        let type_prefix = format!("{prefix}{}", if last_type { "    " } else { "│   " });
+        let of_type: Vec<&ReferrerNode> = nodes.iter().filter(|n| n.artifact_type == *ty).collect();
+        for (ni, n) in of_type.iter().enumerate() {
+            let last = ni + 1 == of_type.len();
+            println!(
+                "{type_prefix}{}{}",
+                if last { "└── " } else { "├── " },
+                n.digest
+            );
+            print_tree(
+                &n.referrers,
+                &format!("{type_prefix}{}", if last { "    " } else { "│   " }),
+            );
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! OCI descriptors, image manifests and indexes, serialised in the field order oras-go (Go's
+//! `encoding/json` over image-spec v1 types) writes, so our manifests are byte-identical to oras's.
+//! Manifests we read are kept as bytes; these types only describe them.
+
+use super::media;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Go marshals maps with sorted keys; a BTreeMap does the same.
+pub type Annotations = BTreeMap<String, String>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: Annotations,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+}
+
+impl Descriptor {
+    /// The descriptor of `bytes` with `media_type`.
+    pub fn of(media_type: &str, bytes: &[u8]) -> Self {
+        Descriptor {
+            media_type: media_type.to_string(),
+            digest: sha256_digest(bytes),
+            size: bytes.len() as u64,
+            annotations: Annotations::new(),
+            data: None,
+            artifact_type: None,
+        }
+    }
+
+    pub fn empty_config() -> Self {
+        Descriptor {
+            media_type: media::EMPTY_CONFIG.into(),
+            digest: media::EMPTY_CONFIG_DIGEST.into(),
+            size: 2,
+            annotations: Annotations::new(),
+            data: Some(media::EMPTY_CONFIG_DATA.into()),
+            artifact_type: None,
+        }
+    }
+
+    pub fn title(&self) -> Option<&str> {
+        self.annotations
+            .get(media::ANNOTATION_TITLE)
+            .map(String::as_str)
+    }
+
+    /// Only mediaType, digest and size: what a `subject` carries.
+    pub fn bare(&self) -> Self {
+        Descriptor {
+            media_type: self.media_type.clone(),
+            digest: self.digest.clone(),
+            size: self.size,
+            annotations: Annotations::new(),
+            data: None,
+            artifact_type: None,
+        }
+    }
+
+    /// The hex part of a `sha256:` digest, checked (64 lowercase hex digits).
+    pub fn sha256_hex(&self) -> Option<&str> {
+        let hex = self.digest.strip_prefix("sha256:")?;
+        (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then_some(hex)
+    }
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageManifest {
+    pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    pub config: Descriptor,
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Descriptor>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: Annotations,
+}
+
+impl ImageManifest {
+    /// Compact JSON, no trailing newline: Go's `json.Marshal`, as oras writes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a manifest serialises")
+    }
+
+    /// The artifact type as oras reports it: `artifactType`, else the config's media type.
+    pub fn effective_artifact_type(&self) -> &str {
+        self.artifact_type
+            .as_deref()
+            .unwrap_or(&self.config.media_type)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageIndex {
+    pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: Annotations,
+}
+
+impl ImageIndex {
+    pub fn new() -> Self {
+        ImageIndex {
+            schema_version: 2,
+            media_type: Some(media::IMAGE_INDEX.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an index serialises")
+    }
+}
+
+/// The descriptor a referrers list gives for a referrer manifest (distribution spec: media type,
+/// digest, size, artifactType, the manifest's annotations).
+pub fn referrer_descriptor(manifest_bytes: &[u8], manifest: &ImageManifest) -> Descriptor {
+    let mut d = Descriptor::of(
+        manifest
+            .media_type
+            .as_deref()
+            .unwrap_or(media::IMAGE_MANIFEST),
+        manifest_bytes,
+    );
+    d.artifact_type = Some(manifest.effective_artifact_type().to_string());
+    d.annotations = manifest.annotations.clone();
+    d
+}

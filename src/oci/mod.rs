@@ -1,0 +1,15 @@
+//! OCI artifacts the ORAS way: push a model manifest as an artifact, attach statements to it as
+//! referrers, discover the referrer tree, pull — against a registry or an OCI image layout.
+
+pub mod error;
+pub mod layout;
+pub mod manifest;
+pub mod media;
+pub mod open;
+pub mod ops;
+pub mod reference;
+pub mod registry;
+pub mod target;
+
+pub use error::OciError;
+pub use target::Target;

@@ -1,0 +1,84 @@
+//! Opening the target a reference names: a registry, or an OCI layout with `--oci-layout`.
+//! This enum is the one place that knows there are two kinds of target.
+
+use super::error::Result;
+use super::layout::OciLayout;
+use super::manifest::Descriptor;
+use super::reference::{RegistryReference, Selector, parse_layout_reference};
+use super::registry::{Connection, Registry};
+use super::target::{BlobSource, Target};
+use std::path::Path;
+
+pub enum AnyTarget {
+    Layout(OciLayout),
+    Registry(Box<Registry>),
+}
+
+/// Opens `reference` (a layout path when `oci_layout`); `create` makes a missing layout.
+pub async fn open(
+    reference: &str,
+    oci_layout: bool,
+    conn: &Connection,
+    create: bool,
+) -> Result<(AnyTarget, Option<Selector>)> {
+    if oci_layout {
+        let (dir, selector) = parse_layout_reference(reference)?;
+        let layout = if create {
+            OciLayout::open_or_create(&dir)?
+        } else {
+            OciLayout::open(&dir)?
+        };
+        return Ok((AnyTarget::Layout(layout), selector));
+    }
+    let r = RegistryReference::parse(reference)?;
+    let selector = r.selector.clone();
+    Ok((
+        AnyTarget::Registry(Box::new(Registry::connect(&r, conn).await?)),
+        selector,
+    ))
+}
+
+macro_rules! each {
+    ($self:ident, $t:ident => $e:expr) => {
+        match $self {
+            AnyTarget::Layout($t) => $e,
+            AnyTarget::Registry($t) => $e,
+        }
+    };
+}
+
+impl Target for AnyTarget {
+    fn name_of(&self, digest: &str) -> String {
+        each!(self, t => t.name_of(digest))
+    }
+    async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
+        each!(self, t => t.blob_exists(blob).await)
+    }
+    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
+        each!(self, t => t.push_blob(blob, source).await)
+    }
+    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
+        each!(self, t => t.fetch_blob_to(blob, dest).await)
+    }
+    async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
+        each!(self, t => t.resolve(selector).await)
+    }
+    async fn fetch_manifest(&self, manifest: &Descriptor) -> Result<Vec<u8>> {
+        each!(self, t => t.fetch_manifest(manifest).await)
+    }
+    async fn push_manifest(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        tag: Option<&str>,
+    ) -> Result<Descriptor> {
+        each!(self, t => t.push_manifest(bytes, media_type, tag).await)
+    }
+    async fn referrers(
+        &self,
+        subject: &Descriptor,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
+        each!(self, t => t.referrers(subject, artifact_type).await)
+    }
+}

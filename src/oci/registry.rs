@@ -1,0 +1,372 @@
+//! A remote registry as a target, on oci-client. Referrers are read with the referrers API
+//! where the registry answers it and the tag schema (`sha256-<hex>` index) where it does not
+//! (oci-client does both). Writing the tag-schema index on attach is ours: oci-client leaves it
+//! to the caller, and registries without the API (GHCR, distribution) need it.
+
+use super::error::{OciError, Result};
+use super::manifest::{
+    Annotations, Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest,
+};
+use super::media;
+use super::reference::{RegistryReference, Selector};
+use super::target::{BlobSource, MAX_MANIFEST_BYTES, Target};
+use futures_util::StreamExt;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+/// How a registry is reached: plain HTTP (localhost, or asked for) and credentials.
+#[derive(Clone, Debug, Default)]
+pub struct Connection {
+    pub plain_http: bool,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// The user name under which ACR (and docker) take an identity token as the password.
+const IDENTITY_TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
+/// Attempts to update a tag-schema referrers index that other clients change at the same time.
+const INDEX_UPDATE_ATTEMPTS: usize = 5;
+
+pub struct Registry {
+    client: Client,
+    auth: RegistryAuth,
+    reference: RegistryReference,
+}
+
+impl Registry {
+    pub async fn connect(reference: &RegistryReference, conn: &Connection) -> Result<Self> {
+        let protocol = if conn.plain_http || reference.is_localhost() {
+            ClientProtocol::HttpsExcept(vec![reference.registry.clone()])
+        } else {
+            ClientProtocol::Https
+        };
+        let client = Client::new(ClientConfig {
+            protocol,
+            ..Default::default()
+        });
+        let auth = match (&conn.username, &conn.password) {
+            (Some(u), Some(p)) => RegistryAuth::Basic(u.clone(), p.clone()),
+            _ => credentials_from_docker_config(&reference.registry),
+        };
+        client
+            .store_auth_if_needed(&reference.registry, &auth)
+            .await;
+        Ok(Registry {
+            client,
+            auth,
+            reference: reference.clone(),
+        })
+    }
+
+    fn at(&self, selector: &str) -> Reference {
+        if selector.starts_with("sha256:") {
+            Reference::with_digest(
+                self.reference.registry.clone(),
+                self.reference.repository.clone(),
+                selector.into(),
+            )
+        } else {
+            Reference::with_tag(
+                self.reference.registry.clone(),
+                self.reference.repository.clone(),
+                selector.into(),
+            )
+        }
+    }
+
+    fn err(&self, what: &str, e: impl std::fmt::Display) -> OciError {
+        OciError::Registry(format!(
+            "{what} {}/{}: {e}",
+            self.reference.registry, self.reference.repository
+        ))
+    }
+
+    async fn manifest_raw(&self, selector: &str) -> Result<Option<Vec<u8>>> {
+        match self
+            .client
+            .pull_manifest_raw(
+                &self.at(selector),
+                &self.auth,
+                &[media::IMAGE_MANIFEST, media::IMAGE_INDEX],
+            )
+            .await
+        {
+            Ok((bytes, _)) => {
+                if bytes.len() > MAX_MANIFEST_BYTES {
+                    return Err(OciError::ManifestTooLarge(
+                        self.name_of(selector),
+                        MAX_MANIFEST_BYTES,
+                    ));
+                }
+                Ok(Some(bytes.to_vec()))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(self.err(&format!("fetching manifest {selector} from"), e)),
+        }
+    }
+
+    /// Adds `referrer` to the tag-schema index of its subject (distribution spec, "referrers tag
+    /// schema"), keeping every descriptor another client put there. Re-reads after writing and
+    /// retries if a concurrent writer replaced our update.
+    async fn add_to_referrers_index(
+        &self,
+        subject: &Descriptor,
+        referrer: &Descriptor,
+    ) -> Result<()> {
+        let hex = subject
+            .sha256_hex()
+            .ok_or_else(|| self.err("subject digest", &subject.digest))?;
+        let tag = format!("sha256-{hex}");
+        for _ in 0..INDEX_UPDATE_ATTEMPTS {
+            let mut index = match self.manifest_raw(&tag).await? {
+                Some(bytes) => serde_json::from_slice::<ImageIndex>(&bytes).map_err(|e| {
+                    OciError::BadDocument {
+                        what: format!("referrers index {tag}"),
+                        reason: e.to_string(),
+                    }
+                })?,
+                None => ImageIndex::new(),
+            };
+            if index.manifests.iter().any(|d| d.digest == referrer.digest) {
+                return Ok(());
+            }
+            index.manifests.push(referrer.clone());
+            let bytes = index.to_bytes();
+            self.client
+                .push_manifest_raw(
+                    &self.at(&tag),
+                    bytes,
+                    media::IMAGE_INDEX.parse().expect("a valid header value"),
+                )
+                .await
+                .map_err(|e| self.err("updating the referrers index in", e))?;
+            let now = self.manifest_raw(&tag).await?.unwrap_or_default();
+            if let Ok(seen) = serde_json::from_slice::<ImageIndex>(&now)
+                && seen.manifests.iter().any(|d| d.digest == referrer.digest)
+            {
+                return Ok(());
+            }
+        }
+        Err(OciError::ReferrersContention {
+            subject: subject.digest.clone(),
+            attempts: INDEX_UPDATE_ATTEMPTS,
+        })
+    }
+}
+
+fn is_not_found(e: &oci_client::errors::OciDistributionError) -> bool {
+    use oci_client::errors::OciDistributionError as E;
+    match e {
+        E::ImageManifestNotFoundError(_) => true,
+        E::ServerError { code, .. } => *code == 404,
+        E::RegistryError { envelope, .. } => envelope.errors.iter().any(|x| {
+            matches!(
+                x.code,
+                oci_client::errors::OciErrorCode::ManifestUnknown
+                    | oci_client::errors::OciErrorCode::NameUnknown
+            )
+        }),
+        other => other.to_string().contains("404"),
+    }
+}
+
+/// Credentials from the Docker config (`~/.docker/config.json`, `DOCKER_CONFIG`): auths,
+/// credsStore and credHelpers. An identity token (ACR) is the password of the all-zero user.
+pub fn credentials_from_docker_config(registry: &str) -> RegistryAuth {
+    match docker_credential::get_credential(registry) {
+        Ok(docker_credential::DockerCredential::UsernamePassword(u, p)) => {
+            RegistryAuth::Basic(u, p)
+        }
+        Ok(docker_credential::DockerCredential::IdentityToken(t)) => {
+            RegistryAuth::Basic(IDENTITY_TOKEN_USER.into(), t)
+        }
+        Err(_) => RegistryAuth::Anonymous,
+    }
+}
+
+impl Target for Registry {
+    fn name_of(&self, digest: &str) -> String {
+        self.reference.with_digest(digest)
+    }
+
+    async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
+        self.client
+            .blob_exists(&self.at(&blob.digest), &blob.digest)
+            .await
+            .map_err(|e| self.err("checking a blob in", e))
+    }
+
+    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
+        if self.blob_exists(blob).await? {
+            return Ok(());
+        }
+        let at = self.at(&blob.digest);
+        let pushed = match source {
+            BlobSource::Bytes(b) => {
+                self.client
+                    .push_blob(&at, bytes::Bytes::copy_from_slice(b), &blob.digest)
+                    .await
+            }
+            BlobSource::File(path) => {
+                // Streamed in 8 MiB chunks: a model never sits in memory whole.
+                let file = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| OciError::io(path, e))?;
+                let stream = futures_util::stream::try_unfold(file, |mut file| async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = vec![0u8; 8 << 20];
+                    let mut filled = 0;
+                    while filled < buf.len() {
+                        let n = file
+                            .read(&mut buf[filled..])
+                            .await
+                            .map_err(oci_client::errors::OciDistributionError::IoError)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    if filled == 0 {
+                        return Ok(None);
+                    }
+                    buf.truncate(filled);
+                    Ok(Some((bytes::Bytes::from(buf), file)))
+                });
+                self.client
+                    .push_blob_stream(&at, stream, &blob.digest, Some(blob.size))
+                    .await
+            }
+        };
+        pushed
+            .map(|_| ())
+            .map_err(|e| self.err(&format!("uploading {} to", blob.digest), e))
+    }
+
+    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
+        let mut stream = self
+            .client
+            .pull_blob_stream(&self.at(&blob.digest), blob.digest.as_str())
+            .await
+            .map_err(|e| self.err(&format!("downloading {} from", blob.digest), e))?;
+        let mut out = std::fs::File::create(dest).map_err(|e| OciError::io(dest, e))?;
+        let (mut hasher, mut size) = (Sha256::new(), 0u64);
+        while let Some(chunk) = stream.stream.next().await {
+            let chunk =
+                chunk.map_err(|e| self.err(&format!("downloading {} from", blob.digest), e))?;
+            size += chunk.len() as u64;
+            if size > blob.size {
+                break;
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
+        }
+        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        if actual != blob.digest || size != blob.size {
+            return Err(OciError::DigestMismatch {
+                what: format!("blob from {}", self.name_of(&blob.digest)),
+                expected: format!("{} ({} bytes)", blob.digest, blob.size),
+                actual: format!("{actual} ({size}+ bytes)"),
+            });
+        }
+        out.sync_all().map_err(|e| OciError::io(dest, e))
+    }
+
+    async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
+        let bytes = self.manifest_raw(selector.as_str()).await?.ok_or_else(|| {
+            OciError::NotFound(format!(
+                "{}/{}:{}",
+                self.reference.registry,
+                self.reference.repository,
+                selector.as_str()
+            ))
+        })?;
+        if let Selector::Digest(d) = selector {
+            let actual = sha256_digest(&bytes);
+            if actual != *d {
+                return Err(OciError::DigestMismatch {
+                    what: self.name_of(d),
+                    expected: d.clone(),
+                    actual,
+                });
+            }
+        }
+        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| {
+                v.get("mediaType")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| media::IMAGE_MANIFEST.into());
+        Ok(Descriptor::of(&media_type, &bytes))
+    }
+
+    async fn fetch_manifest(&self, manifest: &Descriptor) -> Result<Vec<u8>> {
+        let bytes = self
+            .manifest_raw(&manifest.digest)
+            .await?
+            .ok_or_else(|| OciError::NotFound(self.name_of(&manifest.digest)))?;
+        let actual = sha256_digest(&bytes);
+        if actual != manifest.digest {
+            return Err(OciError::DigestMismatch {
+                what: self.name_of(&manifest.digest),
+                expected: manifest.digest.clone(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    async fn push_manifest(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        tag: Option<&str>,
+    ) -> Result<Descriptor> {
+        let d = Descriptor::of(media_type, bytes);
+        let at = self.at(tag.unwrap_or(&d.digest));
+        let content_type = media_type
+            .parse()
+            .map_err(|_| self.err("media type", media_type))?;
+        self.client
+            .push_manifest_raw(&at, bytes.to_vec(), content_type)
+            .await
+            .map_err(|e| self.err("pushing a manifest to", e))?;
+        if let Ok(m) = serde_json::from_slice::<ImageManifest>(bytes)
+            && let Some(subject) = &m.subject
+        {
+            self.add_to_referrers_index(subject, &referrer_descriptor(bytes, &m))
+                .await?;
+        }
+        Ok(d)
+    }
+
+    async fn referrers(
+        &self,
+        subject: &Descriptor,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
+        let index = self
+            .client
+            .pull_referrers(&self.at(&subject.digest), artifact_type)
+            .await
+            .map_err(|e| self.err("listing referrers in", e))?;
+        Ok(index
+            .manifests
+            .into_iter()
+            .filter(|e| artifact_type.is_none_or(|t| e.artifact_type.as_deref() == Some(t)))
+            .map(|e| Descriptor {
+                media_type: e.media_type,
+                digest: e.digest,
+                size: e.size.max(0) as u64,
+                annotations: e.annotations.unwrap_or_else(Annotations::new),
+                data: None,
+                artifact_type: e.artifact_type,
+            })
+            .collect())
+    }
+}

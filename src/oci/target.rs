@@ -1,0 +1,47 @@
+//! The one abstraction for "a place that stores OCI content": a remote registry or an OCI image
+//! layout directory. Push, attach, discover, pull and copy are written once against it (`ops`).
+
+use super::error::Result;
+use super::manifest::Descriptor;
+use super::reference::Selector;
+use std::path::Path;
+
+/// Bytes to upload: small ones in memory, model files streamed from disk.
+#[derive(Clone, Copy, Debug)]
+pub enum BlobSource<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+/// Manifests are documents, not models: anything bigger is refused before it is parsed.
+pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
+
+// The CLI drives one target at a time from one task; the futures need not be Send.
+#[allow(async_fn_in_trait)]
+pub trait Target {
+    /// How to name `digest` in this target in output (`host/repo@sha256:…`, `dir@sha256:…`).
+    fn name_of(&self, digest: &str) -> String;
+    async fn blob_exists(&self, blob: &Descriptor) -> Result<bool>;
+    /// Stores a blob; the content must match the descriptor's digest and size.
+    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()>;
+    /// Streams a blob into `dest` (a new file), checking its digest and size on the way.
+    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()>;
+    /// The descriptor a tag or digest names.
+    async fn resolve(&self, selector: &Selector) -> Result<Descriptor>;
+    /// A manifest's exact bytes, checked against the descriptor.
+    async fn fetch_manifest(&self, manifest: &Descriptor) -> Result<Vec<u8>>;
+    /// Stores a manifest (and tags it). A manifest with a `subject` becomes findable by
+    /// `referrers` of that subject, whatever the target needs for that.
+    async fn push_manifest(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        tag: Option<&str>,
+    ) -> Result<Descriptor>;
+    /// The manifests whose `subject` is `subject`, optionally of one artifact type.
+    async fn referrers(
+        &self,
+        subject: &Descriptor,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>>;
+}

@@ -1,0 +1,242 @@
+//! push, attach, discover, manifest fetch and pull against the real registry that
+//! `scripts/registry.sh` starts (MODELSEAL_TEST_REGISTRY; it has no referrers API, so the
+//! tag-schema fallback is what runs) and against an OCI image layout.
+
+mod common;
+
+use common::{json_of, modelseal, vector};
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+
+const CREATED: &str = "org.opencontainers.image.created=2025-07-15T09:13:25Z";
+
+fn registry() -> String {
+    std::env::var("MODELSEAL_TEST_REGISTRY")
+        .expect("run under scripts/registry.sh (scripts/test.sh does)")
+}
+
+/// A scratch dir holding copies of the seed's files, and a `work/` subdir to run in, so that the
+/// titles `../model-manifest.json` and `../2ts-statement.scitt` are typed exactly as in the seed.
+fn seed_files() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["model-manifest.json", "2ts-statement.scitt"] {
+        std::fs::copy(vector(&format!("scitt-for-phi/{f}")), dir.path().join(f)).unwrap();
+    }
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    (dir, work)
+}
+
+fn push_and_attach_seed(work: &Path, target: &[&str]) {
+    modelseal()
+        .current_dir(work)
+        .arg("push")
+        .args(target)
+        .args(["../model-manifest.json", "-a", CREATED])
+        .assert()
+        .success();
+    modelseal()
+        .current_dir(work)
+        .arg("attach")
+        .args(target)
+        .args(["../2ts-statement.scitt", "-a", CREATED])
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_seed_push_and_attach_give_oras_manifests_byte_for_byte_in_a_layout_and_a_registry() {
+    let (_dir, work) = seed_files();
+    let repo = format!("{}/seed/phi:v1", registry());
+    for target in [vec!["--oci-layout", "../layout:v1"], vec![repo.as_str()]] {
+        push_and_attach_seed(&work, &target);
+        let fetched = modelseal()
+            .current_dir(&work)
+            .args(["manifest", "fetch"])
+            .args(&target)
+            .assert()
+            .success();
+        assert_eq!(
+            fetched.get_output().stdout,
+            std::fs::read(vector("scitt-for-phi/oci-push-manifest.json")).unwrap()
+        );
+        let tree = modelseal()
+            .current_dir(&work)
+            .args(["discover", "--format", "json"])
+            .args(&target)
+            .assert()
+            .success();
+        let tree = json_of(&tree.get_output().stdout);
+        let attached = &tree["manifests"][0];
+        assert_eq!(
+            attached["digest"],
+            "sha256:636db14f13dcef763d58742eea6a313a84f2b5535834b22124a38e40d86445ec"
+        );
+        assert_eq!(attached["artifactType"], "scitt/transparent-statement");
+        let reference = attached["reference"].as_str().unwrap().to_string();
+        let (_, digest) = reference.split_once('@').unwrap();
+        let by_digest = if target[0] == "--oci-layout" {
+            format!("../layout@{digest}")
+        } else {
+            format!("{}/seed/phi@{digest}", registry())
+        };
+        let mut args = vec!["manifest", "fetch"];
+        if target[0] == "--oci-layout" {
+            args.push("--oci-layout");
+        }
+        let attach = modelseal()
+            .current_dir(&work)
+            .args(&args)
+            .arg(&by_digest)
+            .assert()
+            .success();
+        assert_eq!(
+            attach.get_output().stdout,
+            std::fs::read(vector("scitt-for-phi/oci-attach-manifest.json")).unwrap()
+        );
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_model_round_trips_through_the_registry_with_two_referrers_and_the_fallback_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    write(&src.join("manifest.json"), b"{\"model\": 1}");
+    write(&src.join("a.scitt"), b"statement one");
+    write(&src.join("b.scitt"), b"statement two");
+    let reference = format!("{}/round/trip:v1", registry());
+    modelseal()
+        .current_dir(&src)
+        .args(["push", &reference, "manifest.json"])
+        .assert()
+        .success();
+    for s in ["a.scitt", "b.scitt"] {
+        modelseal()
+            .current_dir(&src)
+            .args(["attach", &reference, s])
+            .assert()
+            .success();
+    }
+    modelseal()
+        .args(["discover", &reference])
+        .assert()
+        .success()
+        .stdout(contains("scitt/transparent-statement"))
+        .stdout(predicates::function::function(|s: &str| {
+            s.matches("sha256:").count() == 3
+        }));
+    // The tag schema index lists both: distribution 2.8 has no referrers API.
+    let out = modelseal()
+        .args(["pull", &reference, "-o"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Downloaded"));
+    assert_eq!(
+        std::fs::read(dir.path().join("out/manifest.json")).unwrap(),
+        b"{\"model\": 1}"
+    );
+    let tags = ureq_tags(&reference);
+    assert!(
+        tags.iter().any(|t| t.starts_with("sha256-")),
+        "no referrers tag among {tags:?}"
+    );
+}
+
+/// The repository's tags, read with curl from the registry's HTTP API.
+fn ureq_tags(reference: &str) -> Vec<String> {
+    let (host, rest) = reference.split_once('/').unwrap();
+    let repo = rest.split(':').next().unwrap();
+    let out = std::process::Command::new("curl")
+        .args(["-sf", &format!("http://{host}/v2/{repo}/tags/list")])
+        .output()
+        .unwrap();
+    let v = json_of(&out.stdout);
+    v["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn pull_refuses_a_title_that_climbs_out_and_writes_nothing() {
+    let (dir, work) = seed_files();
+    push_and_attach_seed(&work, &["--oci-layout", "../layout:v1"]);
+    let out = dir.path().join("pulled");
+    modelseal()
+        .current_dir(&work)
+        .args(["pull", "--oci-layout", "../layout:v1", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("climbs out"));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+}
+
+#[test]
+fn a_corrupted_blob_is_caught_by_its_digest_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("w.bin"), &vec![7u8; 100_000]);
+    modelseal()
+        .current_dir(dir.path())
+        .args([
+            "push",
+            "--oci-layout",
+            "layout:v1",
+            "w.bin:application/octet-stream",
+        ])
+        .assert()
+        .success();
+    let blob = std::fs::read_dir(dir.path().join("layout/blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::metadata(p).unwrap().len() == 100_000)
+        .unwrap();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[500] ^= 1;
+    std::fs::write(&blob, bytes).unwrap();
+    modelseal()
+        .current_dir(dir.path())
+        .args(["pull", "--oci-layout", "layout:v1", "-o", "out"])
+        .assert()
+        .code(2)
+        .stderr(contains("digest mismatch"));
+    assert!(!dir.path().join("out/w.bin").exists());
+}
+
+#[test]
+fn credentials_come_from_password_stdin_or_the_docker_config_and_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("m.json"), b"{}");
+    let bin = assert_cmd::cargo::cargo_bin("modelseal");
+    let config = dir.path().join("docker");
+    std::fs::create_dir(&config).unwrap();
+    // Pushes with -u/--password-stdin, then with the Docker config, then fails without credentials.
+    let script = format!(
+        r#"set -e
+R=$MODELSEAL_TEST_REGISTRY
+printf 's3cret\n' | {bin} push $R/auth/m:v1 m.json -u alice --password-stdin
+printf '{{"auths":{{"%s":{{"auth":"%s"}}}}}}' "$R" "$(printf alice:s3cret | base64)" > {config}/config.json
+DOCKER_CONFIG={config} {bin} push $R/auth/m:v2 m.json
+DOCKER_CONFIG={config} {bin} discover $R/auth/m:v2 > /dev/null
+if DOCKER_CONFIG=/nonexistent {bin} push $R/auth/m:v3 m.json 2> noauth.err; then exit 10; fi
+if grep -q s3cret noauth.err; then exit 11; fi
+"#,
+        bin = bin.display(),
+        config = config.display()
+    );
+    let status = std::process::Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/registry.sh"))
+        .args(["--auth", "alice:s3cret", "--", "bash", "-c", &script])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "authenticated flow failed: {status}");
+}
