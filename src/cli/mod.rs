@@ -2,6 +2,7 @@
 //! and hands its result to `output`; `main` turns the outcome into an exit code (see README).
 
 mod attach;
+mod copy;
 mod discover;
 mod hash;
 mod key;
@@ -54,6 +55,7 @@ enum Command {
     /// OCI manifests.
     Manifest(manifest::ManifestArgs),
     Pull(pull::PullArgs),
+    Copy(copy::CopyArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -78,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Discover(args) => discover::run(args, &out),
         Command::Manifest(args) => manifest::run(args, &out),
         Command::Pull(args) => pull::run(args, &out),
+        Command::Copy(args) => copy::run(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

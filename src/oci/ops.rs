@@ -214,6 +214,41 @@ pub async fn pull<T: Target>(
     Ok(written)
 }
 
+/// Copies a manifest (an image manifest, or an index and its manifests) with its blobs from
+/// `src` to `dst`, tagged `tag`; with `recursive`, every referrer too, and theirs (`oras cp -r`).
+/// Blobs the destination has are skipped; each is streamed through a temp file, digest-checked.
+pub async fn copy<S: Target, D: Target>(src: &S, dst: &D, manifest: &Descriptor, tag: Option<&str>, recursive: bool) -> Result<usize> {
+    let bytes = src.fetch_manifest(manifest).await?;
+    let bad = |e: serde_json::Error| OciError::BadDocument { what: src.name_of(&manifest.digest), reason: e.to_string() };
+    let mut copied = 0;
+    if manifest.media_type == media::IMAGE_INDEX {
+        let index: super::manifest::ImageIndex = serde_json::from_slice(&bytes).map_err(bad)?;
+        for child in &index.manifests {
+            copied += Box::pin(copy(src, dst, child, None, false)).await?;
+        }
+    } else {
+        let parsed: ImageManifest = serde_json::from_slice(&bytes).map_err(bad)?;
+        let scratch = tempfile::tempdir().map_err(|e| OciError::io(std::env::temp_dir(), e))?;
+        for blob in std::iter::once(&parsed.config).chain(&parsed.layers) {
+            if dst.blob_exists(blob).await? {
+                continue;
+            }
+            let tmp = scratch.path().join("blob");
+            src.fetch_blob_to(blob, &tmp).await?;
+            dst.push_blob(blob, BlobSource::File(&tmp)).await?;
+            std::fs::remove_file(&tmp).map_err(|e| OciError::io(&tmp, e))?;
+        }
+    }
+    dst.push_manifest(&bytes, &manifest.media_type, tag).await?;
+    copied += 1;
+    if recursive {
+        for referrer in src.referrers(manifest, None).await? {
+            copied += Box::pin(copy(src, dst, &referrer, None, true)).await?;
+        }
+    }
+    Ok(copied)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,58 @@
+//! `modelseal copy`: an artifact and (with -r) its referrer tree between any two targets.
+
+use super::Outcome;
+use super::output::Output;
+use super::target::{TargetArgs, block_on, require_selector};
+use anyhow::Result;
+use modelseal::oci::Target;
+use modelseal::oci::ops::copy;
+use modelseal::oci::reference::Selector;
+
+const EXAMPLES: &str = "Examples:
+  modelseal copy -r localhost:5000/models/tiny:v1 ghcr.io/org/tiny:v1
+  modelseal copy -r localhost:5000/models/tiny:v1 ./backup:v1 --to-oci-layout
+  modelseal copy -r ./backup:v1 registry.example.com/tiny:v1 --from-oci-layout";
+
+/// Copy an artifact, and with -r everything that refers to it, to another registry or layout.
+#[derive(clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct CopyArgs {
+    source: String,
+    destination: String,
+    /// Also copy referrers, recursively (signatures, transparent statements, ...).
+    #[arg(short, long)]
+    recursive: bool,
+    #[arg(long)]
+    from_oci_layout: bool,
+    #[arg(long)]
+    to_oci_layout: bool,
+    #[arg(long)]
+    from_plain_http: bool,
+    #[arg(long)]
+    to_plain_http: bool,
+}
+
+fn side(oci_layout: bool, plain_http: bool) -> TargetArgs {
+    TargetArgs { oci_layout, plain_http, username: None, password_stdin: false }
+}
+
+pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
+    block_on(async {
+        let (src, selector) = side(args.from_oci_layout, args.from_plain_http).open(&args.source, false).await?;
+        let selector = require_selector(selector, &args.source)?;
+        let (dst, dst_selector) = side(args.to_oci_layout, args.to_plain_http).open(&args.destination, true).await?;
+        let tag = match (&dst_selector, &selector) {
+            (Some(Selector::Tag(t)), _) => Some(t.clone()),
+            (None, Selector::Tag(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let manifest = src.resolve(&selector).await?;
+        let n = copy(&src, &dst, &manifest, tag.as_deref(), args.recursive).await?;
+        if out.is_json() {
+            out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n}));
+        } else {
+            println!("Copied {} => {} ({n} manifest(s))\nDigest: {}", args.source, args.destination, manifest.digest);
+        }
+        Ok(Outcome::Success)
+    })
+}
