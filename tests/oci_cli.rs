@@ -240,3 +240,93 @@ if grep -q s3cret noauth.err; then exit 11; fi
         .unwrap();
     assert!(status.success(), "authenticated flow failed: {status}");
 }
+
+#[test]
+fn the_acr_script_logs_in_with_an_identity_token_and_pushes_and_attaches() {
+    // `az` is the one part that cannot run here: a stand-in prints a token; the registry is real
+    // and accepts only that token as the password of ACR's all-zero user.
+    let (dir, work) = seed_files();
+    let bin_dir = dir.path().join("bin");
+    write(&bin_dir.join("az"), b"#!/bin/sh\necho identity-token-123\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin_dir.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env_file = dir.path().join("acr_env");
+    std::fs::write(&env_file, "ACR_NAME=unused\nREPOSITORY=models/phi\nTAG=v1\nMANIFEST=../model-manifest.json\nSTATEMENT=../2ts-statement.scitt\n").unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = format!(
+        "ACR_REGISTRY=$MODELSEAL_TEST_REGISTRY bash {} > out.txt 2>&1; s=$?; cat out.txt; ! grep -q identity-token-123 out.txt && exit $s",
+        root.join("acr/log_in_and_upload_to_acr.sh").display()
+    );
+    let path = format!(
+        "{}:{}:{}",
+        bin_dir.display(),
+        assert_cmd::cargo::cargo_bin("modelseal")
+            .parent()
+            .unwrap()
+            .display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/registry.sh"))
+        .args([
+            "--auth",
+            "00000000-0000-0000-0000-000000000000:identity-token-123",
+            "--",
+            "bash",
+            "-c",
+            &script,
+        ])
+        .current_dir(&work)
+        .env("PATH", path)
+        .env("ACR_ENV", &env_file)
+        // The seed's creation time: the manifests then equal what oras pushed.
+        .env("SOURCE_DATE_EPOCH", "1752570805")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("sha256:636db14f13dcef763d58742eea6a313a84f2b5535834b22124a38e40d86445ec"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn copy_recursive_carries_the_referrer_tree_registry_to_layout_to_registry() {
+    let (dir, work) = seed_files();
+    let first = format!("{}/copy/src:v1", registry());
+    push_and_attach_seed(&work, &[first.as_str()]);
+    let layout = dir.path().join("backup");
+    let layout_ref = format!("{}:v1", layout.display());
+    modelseal()
+        .args(["copy", "-r", &first, &layout_ref, "--to-oci-layout"])
+        .assert()
+        .success()
+        .stdout(contains("2 manifest(s)"));
+    let second = format!("{}/copy/dst:v1", registry());
+    modelseal()
+        .args(["copy", "-r", &layout_ref, &second, "--from-oci-layout"])
+        .assert()
+        .success();
+    let tree = modelseal()
+        .args(["discover", "--format", "json", &second])
+        .assert()
+        .success();
+    let tree = json_of(&tree.get_output().stdout);
+    assert_eq!(
+        tree["manifests"][0]["digest"],
+        "sha256:636db14f13dcef763d58742eea6a313a84f2b5535834b22124a38e40d86445ec"
+    );
+    let fetched = modelseal()
+        .args(["manifest", "fetch", &second])
+        .assert()
+        .success();
+    assert_eq!(
+        fetched.get_output().stdout,
+        std::fs::read(vector("scitt-for-phi/oci-push-manifest.json")).unwrap()
+    );
+}
