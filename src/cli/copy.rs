@@ -33,14 +33,23 @@ pub struct CopyArgs {
 }
 
 fn side(oci_layout: bool, plain_http: bool) -> TargetArgs {
-    TargetArgs { oci_layout, plain_http, username: None, password_stdin: false }
+    TargetArgs {
+        oci_layout,
+        plain_http,
+        username: None,
+        password_stdin: false,
+    }
 }
 
 pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
     block_on(async {
-        let (src, selector) = side(args.from_oci_layout, args.from_plain_http).open(&args.source, false).await?;
+        let (src, selector) = side(args.from_oci_layout, args.from_plain_http)
+            .open(&args.source, false)
+            .await?;
         let selector = require_selector(selector, &args.source)?;
-        let (dst, dst_selector) = side(args.to_oci_layout, args.to_plain_http).open(&args.destination, true).await?;
+        let (dst, dst_selector) = side(args.to_oci_layout, args.to_plain_http)
+            .open(&args.destination, true)
+            .await?;
         let tag = match (&dst_selector, &selector) {
             (Some(Selector::Tag(t)), _) => Some(t.clone()),
             (None, Selector::Tag(t)) => Some(t.clone()),
@@ -51,7 +60,10 @@ pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
         if out.is_json() {
             out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n}));
         } else {
-            println!("Copied {} => {} ({n} manifest(s))\nDigest: {}", args.source, args.destination, manifest.digest);
+            println!(
+                "Copied {} => {} ({n} manifest(s))\nDigest: {}",
+                args.source, args.destination, manifest.digest
+            );
         }
         Ok(Outcome::Success)
     })

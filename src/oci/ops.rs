@@ -217,9 +217,18 @@ pub async fn pull<T: Target>(
 /// Copies a manifest (an image manifest, or an index and its manifests) with its blobs from
 /// `src` to `dst`, tagged `tag`; with `recursive`, every referrer too, and theirs (`oras cp -r`).
 /// Blobs the destination has are skipped; each is streamed through a temp file, digest-checked.
-pub async fn copy<S: Target, D: Target>(src: &S, dst: &D, manifest: &Descriptor, tag: Option<&str>, recursive: bool) -> Result<usize> {
+pub async fn copy<S: Target, D: Target>(
+    src: &S,
+    dst: &D,
+    manifest: &Descriptor,
+    tag: Option<&str>,
+    recursive: bool,
+) -> Result<usize> {
     let bytes = src.fetch_manifest(manifest).await?;
-    let bad = |e: serde_json::Error| OciError::BadDocument { what: src.name_of(&manifest.digest), reason: e.to_string() };
+    let bad = |e: serde_json::Error| OciError::BadDocument {
+        what: src.name_of(&manifest.digest),
+        reason: e.to_string(),
+    };
     let mut copied = 0;
     if manifest.media_type == media::IMAGE_INDEX {
         let index: super::manifest::ImageIndex = serde_json::from_slice(&bytes).map_err(bad)?;
