@@ -781,10 +781,6 @@ pub fn verify_certificate_signature(
             "unsupported certificate signature algorithm {oid}"
         ))
     };
-    let bad = || CryptoError::BadSignature {
-        alg: Algorithm::PS256,
-        key: issuer_key.kind_static(),
-    };
     let (family, hash) = match oid.as_str() {
         "1.2.840.113549.1.1.11" => ("pkcs1", CertHash::Sha256),
         "1.2.840.113549.1.1.12" => ("pkcs1", CertHash::Sha384),
@@ -793,8 +789,22 @@ pub fn verify_certificate_signature(
         "1.2.840.10045.4.3.3" => ("ecdsa", CertHash::Sha384),
         "1.2.840.10045.4.3.4" => ("ecdsa", CertHash::Sha512),
         "1.3.101.112" => ("ed25519", CertHash::Sha512),
-        "1.2.840.113549.1.1.10" => ("pss", CertHash::Sha256),
+        "1.2.840.113549.1.1.10" => ("pss", CertHash::Sha256), // hash: from the parameters
         _ => return Err(unsupported()),
+    };
+    // The nearest COSE name, for the message (PKCS#1 v1.5 has none: its RSA hash size is shown).
+    let alg = match (family, hash) {
+        ("ecdsa", CertHash::Sha256) => Algorithm::ES256,
+        ("ecdsa", CertHash::Sha384) => Algorithm::ES384,
+        ("ecdsa", _) => Algorithm::ES512,
+        ("ed25519", _) => Algorithm::EdDSA,
+        (_, CertHash::Sha256) => Algorithm::PS256,
+        (_, CertHash::Sha384) => Algorithm::PS384,
+        (_, CertHash::Sha512) => Algorithm::PS512,
+    };
+    let bad = || CryptoError::BadSignature {
+        alg,
+        key: issuer_key.kind_static(),
     };
     match (family, issuer_key) {
         ("pkcs1", PublicKey::Rsa(k)) => {
@@ -813,13 +823,25 @@ pub fn verify_certificate_signature(
             let pss = rsa::pkcs1::RsaPssParams::from_der(&params_der).map_err(|_| unsupported())?;
             let hash = CertHash::from_oid(&pss.hash.oid).ok_or_else(unsupported)?;
             let salt = pss.salt_len as usize;
-            let scheme = match hash {
-                CertHash::Sha256 => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
-                CertHash::Sha384 => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
-                CertHash::Sha512 => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
+            let (scheme, alg) = match hash {
+                CertHash::Sha256 => (
+                    rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+                    Algorithm::PS256,
+                ),
+                CertHash::Sha384 => (
+                    rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
+                    Algorithm::PS384,
+                ),
+                CertHash::Sha512 => (
+                    rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
+                    Algorithm::PS512,
+                ),
             };
             k.verify(scheme, &hash.digest(tbs_der), signature)
-                .map_err(|_| bad())
+                .map_err(|_| CryptoError::BadSignature {
+                    alg,
+                    key: issuer_key.kind_static(),
+                })
         }
         ("ecdsa", key) => {
             let prehash = hash.digest(tbs_der);

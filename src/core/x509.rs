@@ -7,8 +7,8 @@
 //! logged. Revocation is not checked (no network in the core).
 
 use crate::core::crypto::{CryptoError, PublicKey, verify_certificate_signature};
+use der::Decode;
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate;
 
@@ -755,13 +755,18 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
     fn ed25519_rsa_pss_and_ecdsa_with_a_foreign_hash_certificate_signatures_verify() {
         let f = fixtures();
         // Ed25519 root signs the RSA intermediate; the intermediate signs the leaf with PSS.
-        let v = verify_chain(&[f.leaf.clone(), f.inter.clone()], &[f.root.clone()], f.at).unwrap();
+        let v = verify_chain(
+            &[f.leaf.clone(), f.inter.clone()],
+            std::slice::from_ref(&f.root),
+            f.at,
+        )
+        .unwrap();
         assert_eq!(v.leaf_key.kind(), "P-384");
         assert_eq!(v.root_sha256_hex, hex::encode(Sha256::digest(&f.root)));
         // The same chain with its root inside it.
         verify_chain(
             &[f.leaf.clone(), f.inter.clone(), f.root.clone()],
-            &[f.root.clone()],
+            std::slice::from_ref(&f.root),
             f.at,
         )
         .unwrap();
@@ -769,14 +774,18 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
         // pinned at the sub-intermediate.
         let v = verify_chain(
             &[f.leaf2.clone(), f.inter2.clone()],
-            &[f.inter2.clone()],
+            std::slice::from_ref(&f.inter2),
             f.at,
         )
         .unwrap();
         assert_eq!(v.leaf_key.kind(), "Ed25519");
         // Before the certificates existed: not yet valid, with the window in the message.
-        let err =
-            verify_chain(&[f.leaf.clone(), f.inter.clone()], &[f.root.clone()], 0).unwrap_err();
+        let err = verify_chain(
+            &[f.leaf.clone(), f.inter.clone()],
+            std::slice::from_ref(&f.root),
+            0,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, X509Error::NotValidAt { index: 0, .. }),
             "{err}"
@@ -789,7 +798,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
         let f = fixtures();
         let err = verify_chain(
             &[f.leaf2.clone(), f.inter2.clone(), f.inter.clone()],
-            &[f.root.clone()],
+            std::slice::from_ref(&f.root),
             f.at,
         )
         .unwrap_err();
@@ -797,7 +806,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
         assert!(err.to_string().contains("pathLenConstraint 0"), "{err}");
         let err = verify_chain(
             &[f.by_leaf.clone(), f.leaf.clone(), f.inter.clone()],
-            &[f.root.clone()],
+            std::slice::from_ref(&f.root),
             f.at,
         )
         .unwrap_err();
@@ -808,17 +817,22 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
     #[test]
     fn names_that_do_not_chain_and_a_same_named_impostor_root_are_refused() {
         let f = fixtures();
-        let err =
-            verify_chain(&[f.leaf.clone(), f.root.clone()], &[f.root.clone()], f.at).unwrap_err();
+        let err = verify_chain(
+            &[f.leaf.clone(), f.root.clone()],
+            std::slice::from_ref(&f.root),
+            f.at,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, X509Error::NameMismatch { index: 0, .. }),
             "{err}"
         );
-        // The Microsoft root's name on our root's key: the name fits, the signature does not.
+        // A trusted root with the Microsoft root's name but another key: the name fits, the
+        // intermediate's signature does not, and the message says which root was refused.
         let chain = statement().x5chain().unwrap();
         let mut impostor = chain[2].clone();
         let n = impostor.len();
-        impostor[n - 100] ^= 0x01; // inside the root's own signature: its key is unchanged
+        impostor[n - 912] ^= 0x01; // inside its RSA modulus: same name, another key
         let err = verify_chain(&chain[..2], &[impostor], IAT).unwrap_err();
         assert!(
             matches!(err, X509Error::UntrustedRoot { index: 1, .. }),
@@ -827,7 +841,12 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
         let mut bad_sig = chain[1].clone();
         let n = bad_sig.len();
         bad_sig[n - 10] ^= 0x01; // inside the intermediate's signature
-        let err = verify_chain(&[chain[0].clone(), bad_sig], &[chain[2].clone()], IAT).unwrap_err();
+        let err = verify_chain(
+            &[chain[0].clone(), bad_sig],
+            std::slice::from_ref(&chain[2]),
+            IAT,
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("refused")
@@ -890,14 +909,14 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
     fn the_microsoft_chain_verifies_at_the_statement_time_and_its_leaf_signed_the_statement() {
         let s = statement();
         let chain = s.x5chain().unwrap();
-        let verified = verify_chain(&chain, &[chain[2].clone()], IAT).unwrap();
+        let verified = verify_chain(&chain, std::slice::from_ref(&chain[2]), IAT).unwrap();
         s.verify_signature(&verified.leaf_key, None).unwrap();
         assert_eq!(
             verified.root_sha256_hex,
             hex::encode(Sha256::digest(&chain[2]))
         );
         // The root alone, outside the chain, works the same.
-        let verified = verify_chain(&chain[..2], &[chain[2].clone()], IAT).unwrap();
+        let verified = verify_chain(&chain[..2], std::slice::from_ref(&chain[2]), IAT).unwrap();
         assert_eq!(
             verified.leaf_key,
             PublicKey::from_certificate_der(&chain[0]).unwrap()
@@ -907,7 +926,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
     #[test]
     fn the_expired_leaf_fails_when_checked_now_and_says_so() {
         let chain = statement().x5chain().unwrap();
-        let err = verify_chain(&chain, &[chain[2].clone()], 1_795_000_000).unwrap_err();
+        let err = verify_chain(&chain, std::slice::from_ref(&chain[2]), 1_795_000_000).unwrap_err();
         let msg = err.to_string();
         assert!(
             matches!(err, X509Error::NotValidAt { index: 0, .. }),
@@ -923,7 +942,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
     fn a_chain_to_an_untrusted_root_is_refused() {
         let chain = statement().x5chain().unwrap();
         let stranger = fixtures().root; // a real certificate, unrelated to Microsoft's
-        let err = verify_chain(&chain, &[stranger.clone()], IAT).unwrap_err();
+        let err = verify_chain(&chain, std::slice::from_ref(&stranger), IAT).unwrap_err();
         assert!(
             matches!(err, X509Error::UntrustedRoot { index: 2, .. }),
             "{err}"
@@ -943,7 +962,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             Err(X509Error::UntrustedRoot { .. })
         ));
         // Pinning the intermediate trusts what it issued.
-        verify_chain(&chain, &[chain[1].clone()], IAT).unwrap();
+        verify_chain(&chain, std::slice::from_ref(&chain[1]), IAT).unwrap();
     }
 
     #[test]
@@ -951,7 +970,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
         let mut chain = statement().x5chain().unwrap();
         let n = chain[0].len();
         chain[0][n - 300] ^= 0x01; // inside the leaf's key or extensions: its signature fails
-        let err = verify_chain(&chain, &[chain[2].clone()], IAT).unwrap_err();
+        let err = verify_chain(&chain, std::slice::from_ref(&chain[2]), IAT).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -1045,6 +1064,13 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             verify_chain(&[], &[], IAT),
             Err(X509Error::EmptyChain)
         ));
-        assert!(verify_chain(&[chain[0][..50].to_vec()], &[chain[2].clone()], IAT).is_err());
+        assert!(
+            verify_chain(
+                &[chain[0][..50].to_vec()],
+                std::slice::from_ref(&chain[2]),
+                IAT
+            )
+            .is_err()
+        );
     }
 }
