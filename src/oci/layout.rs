@@ -227,16 +227,7 @@ impl Target for OciLayout {
                         let path = self.blob_path(&probe)?;
                         match std::fs::read(&path) {
                             Ok(bytes) if bytes.len() <= MAX_MANIFEST_BYTES => {
-                                let media_type =
-                                    serde_json::from_slice::<serde_json::Value>(&bytes)
-                                        .ok()
-                                        .and_then(|v| {
-                                            v.get("mediaType")
-                                                .and_then(|m| m.as_str())
-                                                .map(str::to_string)
-                                        })
-                                        .unwrap_or_else(|| media::IMAGE_MANIFEST.into());
-                                Some(Descriptor::of(&media_type, &bytes))
+                                Some(Descriptor::of_manifest(&bytes))
                             }
                             _ => None,
                         }

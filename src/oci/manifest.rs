@@ -37,6 +37,20 @@ impl Descriptor {
         }
     }
 
+    /// The descriptor of a manifest or index, typed by its own `mediaType` (image manifest when
+    /// it names none, as the image spec allows).
+    pub fn of_manifest(bytes: &[u8]) -> Self {
+        let media_type = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| {
+                v.get("mediaType")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| media::IMAGE_MANIFEST.into());
+        Descriptor::of(&media_type, bytes)
+    }
+
     pub fn empty_config() -> Self {
         Descriptor {
             media_type: media::EMPTY_CONFIG.into(),

@@ -294,15 +294,7 @@ impl Target for Registry {
                 });
             }
         }
-        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| {
-                v.get("mediaType")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| media::IMAGE_MANIFEST.into());
-        Ok(Descriptor::of(&media_type, &bytes))
+        Ok(Descriptor::of_manifest(&bytes))
     }
 
     async fn fetch_manifest(&self, manifest: &Descriptor) -> Result<Vec<u8>> {
