@@ -1,0 +1,169 @@
+//! OCI interop with oras-py (PyPI `oras`) and skopeo against the real registry: they read what we
+//! push, and we read what they push. Run by `scripts/interop.sh` under `scripts/registry.sh`.
+
+mod common;
+
+use common::{json_of, modelseal};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn registry() -> String {
+    std::env::var("MODELSEAL_TEST_REGISTRY")
+        .expect("run under scripts/registry.sh (scripts/interop.sh does)")
+}
+
+fn oras(jobs: &[Value]) -> Vec<Value> {
+    let venv = PathBuf::from(
+        std::env::var("MODELSEAL_PEER_VENV").expect("needs oras-py: run scripts/interop.sh"),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/oras_peer.py");
+    let mut child = Command::new(venv.join("bin/python"))
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(jobs).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "oras-py script failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+#[test]
+#[ignore = "needs oras-py and a registry: run scripts/interop.sh"]
+fn oras_py_pulls_what_we_push_and_reads_our_referrers_index() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "manifest.json", b"{\"model\": \"tiny\"}");
+    write(dir.path(), "model.scitt", b"statement bytes");
+    let reference = format!("{}/interop/ours:v1", registry());
+    modelseal()
+        .current_dir(dir.path())
+        .args(["push", &reference, "manifest.json"])
+        .assert()
+        .success();
+    let attached = modelseal()
+        .current_dir(dir.path())
+        .args(["attach", "--output", "json", &reference, "model.scitt"])
+        .assert()
+        .success();
+    let referrer = json_of(&attached.get_output().stdout)["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subject = modelseal()
+        .args(["manifest", "fetch", "--descriptor", &reference])
+        .assert()
+        .success();
+    let subject = json_of(&subject.get_output().stdout)["digest"]
+        .as_str()
+        .unwrap()
+        .replace(':', "-");
+    let out = dir.path().join("pulled");
+    let results = oras(&[
+        json!({"op": "pull", "registry": registry(), "target": reference, "outdir": out}),
+        json!({"op": "manifest", "registry": registry(), "target": format!("{}/interop/ours:{subject}", registry())}),
+    ]);
+    assert_eq!(results[0]["files"], json!(["manifest.json"]));
+    assert_eq!(
+        std::fs::read(out.join("manifest.json")).unwrap(),
+        b"{\"model\": \"tiny\"}"
+    );
+    let index = &results[1]["manifest"];
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    assert!(
+        index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["digest"] == referrer.as_str()),
+        "{index}"
+    );
+}
+
+#[test]
+#[ignore = "needs oras-py and a registry: run scripts/interop.sh"]
+fn we_pull_what_oras_py_pushes_and_read_its_referrer() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "weights.bin", &[42u8; 70_000]);
+    write(dir.path(), "sig.cose", b"signature");
+    let reference = format!("{}/interop/theirs:v1", registry());
+    let referrer_ref = format!("{}/interop/theirs:sig", registry());
+    let results = oras(&[
+        json!({"op": "push", "registry": registry(), "cwd": dir.path(), "target": reference, "files": ["weights.bin:application/octet-stream"]}),
+        json!({"op": "push", "registry": registry(), "cwd": dir.path(), "target": referrer_ref, "files": ["sig.cose:application/scitt-statement+cose"], "subject": reference}),
+    ]);
+    assert!(
+        results.iter().all(|r| r["status"].as_u64().unwrap() < 300),
+        "{results:?}"
+    );
+    let out = dir.path().join("out");
+    modelseal()
+        .args(["pull", &reference, "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("weights.bin")).unwrap(),
+        vec![42u8; 70_000]
+    );
+    // oras-py does not maintain the tag-schema index, so on a registry without the referrers
+    // API its referrer is found by tag; its manifest names our subject.
+    let fetched = modelseal()
+        .args(["manifest", "fetch", &referrer_ref])
+        .assert()
+        .success();
+    let subject = modelseal()
+        .args(["manifest", "fetch", "--descriptor", &reference])
+        .assert()
+        .success();
+    assert_eq!(
+        json_of(&fetched.get_output().stdout)["subject"]["digest"],
+        json_of(&subject.get_output().stdout)["digest"]
+    );
+}
+
+#[test]
+#[ignore = "needs skopeo and a registry: run scripts/interop.sh"]
+fn skopeo_reads_our_manifest_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "manifest.json", b"{}");
+    let reference = format!("{}/interop/skopeo:v1", registry());
+    modelseal()
+        .current_dir(dir.path())
+        .args(["push", &reference, "manifest.json"])
+        .assert()
+        .success();
+    let ours = modelseal()
+        .args(["manifest", "fetch", &reference])
+        .assert()
+        .success();
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ])
+        .output()
+        .expect("skopeo is installed by scripts/test.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, ours.get_output().stdout);
+}
