@@ -330,3 +330,34 @@ fn copy_recursive_carries_the_referrer_tree_registry_to_layout_to_registry() {
         std::fs::read(vector("scitt-for-phi/oci-push-manifest.json")).unwrap()
     );
 }
+
+#[test]
+fn login_checks_the_password_stores_it_0600_and_logout_forgets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("m.json"), b"{}");
+    let bin = assert_cmd::cargo::cargo_bin("modelseal");
+    let config = dir.path().join("docker");
+    let script = format!(
+        r#"set -e
+R=$MODELSEAL_TEST_REGISTRY
+export DOCKER_CONFIG={config}
+if printf 'wrong\n' | {bin} login $R -u bob --password-stdin 2>err.txt; then exit 10; fi
+grep -q refused err.txt || exit 11
+[ ! -e {config}/config.json ] || exit 12
+printf 'pa55\n' | {bin} login $R -u bob --password-stdin
+[ "$(stat -c %a {config}/config.json)" = 600 ] || exit 13
+{bin} push $R/login/m:v1 m.json
+{bin} logout $R
+if {bin} push $R/login/m:v2 m.json 2>/dev/null; then exit 14; fi
+"#,
+        bin = bin.display(),
+        config = config.display()
+    );
+    let status = std::process::Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/registry.sh"))
+        .args(["--auth", "bob:pa55", "--", "bash", "-c", &script])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "login flow failed: {status}");
+}

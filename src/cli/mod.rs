@@ -6,6 +6,7 @@ mod copy;
 mod discover;
 mod hash;
 mod key;
+mod login;
 mod manifest;
 mod output;
 mod print_cose;
@@ -56,6 +57,8 @@ enum Command {
     Manifest(manifest::ManifestArgs),
     Pull(pull::PullArgs),
     Copy(copy::CopyArgs),
+    Login(login::LoginArgs),
+    Logout(login::LogoutArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -81,6 +84,8 @@ pub fn main() -> ExitCode {
         Command::Manifest(args) => manifest::run(args, &out),
         Command::Pull(args) => pull::run(args, &out),
         Command::Copy(args) => copy::run(args, &out),
+        Command::Login(args) => login::login(args, &out),
+        Command::Logout(args) => login::logout(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

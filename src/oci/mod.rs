@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod layout;
+pub mod login;
 pub mod manifest;
 pub mod media;
 pub mod open;

@@ -1,0 +1,187 @@
+//! `login` and `logout`: credentials checked against the registry, then kept where Docker keeps
+//! them — a credential helper when the Docker config names one, else `auths` in
+//! `$DOCKER_CONFIG/config.json` (mode 0600). Reading them back is docker_credential's job.
+
+use super::error::{OciError, Result};
+use crate::core::atomic_file::write_atomic_private;
+use base64::Engine;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+pub fn docker_config_path() -> PathBuf {
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".docker")
+        });
+    dir.join("config.json")
+}
+
+fn read_config() -> Result<Value> {
+    let path = docker_config_path();
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| OciError::BadDocument {
+            what: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(json!({})),
+        Err(e) => Err(OciError::io(&path, e)),
+    }
+}
+
+fn write_config(config: &Value) -> Result<()> {
+    let path = docker_config_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| OciError::io(dir, e))?;
+    }
+    let mut bytes = serde_json::to_vec_pretty(config).expect("JSON serialises");
+    bytes.push(b'\n');
+    write_atomic_private(&path, &bytes).map_err(|e| OciError::io(&path, e))
+}
+
+/// The credential helper the config assigns to `registry`, if any.
+fn helper_for(config: &Value, registry: &str) -> Option<String> {
+    config
+        .pointer(&format!(
+            "/credHelpers/{}",
+            registry.replace('~', "~0").replace('/', "~1")
+        ))
+        .or_else(|| config.get("credsStore"))
+        .and_then(Value::as_str)
+        .map(|h| format!("docker-credential-{h}"))
+}
+
+fn run_helper(helper: &str, action: &str, input: &str) -> Result<()> {
+    let mut child = Command::new(helper)
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| OciError::io(helper, e))?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input.as_bytes())
+        .map_err(|e| OciError::io(helper, e))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| OciError::io(helper, e))?;
+    if !out.status.success() {
+        return Err(OciError::Registry(format!(
+            "{helper} {action} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Where credentials were stored, for the user's information.
+pub enum Stored {
+    Helper(String),
+    ConfigFile(PathBuf),
+}
+
+pub fn store_credentials(registry: &str, username: &str, secret: &str) -> Result<Stored> {
+    let mut config = read_config()?;
+    if let Some(helper) = helper_for(&config, registry) {
+        let input =
+            json!({"ServerURL": registry, "Username": username, "Secret": secret}).to_string();
+        run_helper(&helper, "store", &input)?;
+        return Ok(Stored::Helper(helper));
+    }
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"));
+    if !config.is_object() {
+        config = json!({});
+    }
+    let auths = config
+        .as_object_mut()
+        .expect("object")
+        .entry("auths")
+        .or_insert_with(|| json!({}));
+    if !auths.is_object() {
+        *auths = json!({});
+    }
+    auths[registry] = json!({ "auth": auth });
+    write_config(&config)?;
+    Ok(Stored::ConfigFile(docker_config_path()))
+}
+
+/// Removes stored credentials; `false` when there were none.
+pub fn erase_credentials(registry: &str) -> Result<bool> {
+    let mut config = read_config()?;
+    if let Some(helper) = helper_for(&config, registry) {
+        run_helper(&helper, "erase", registry)?;
+        return Ok(true);
+    }
+    let removed = config
+        .get_mut("auths")
+        .and_then(Value::as_object_mut)
+        .and_then(|a| a.remove(registry))
+        .is_some();
+    if removed {
+        write_config(&config)?;
+    }
+    Ok(removed)
+}
+
+/// Checks credentials the way `docker login` does: `GET /v2/` with them; for a Bearer challenge,
+/// a token request to the realm with them.
+pub async fn check_credentials(
+    registry: &str,
+    plain_http: bool,
+    username: &str,
+    secret: &str,
+) -> Result<()> {
+    let scheme = if plain_http { "http" } else { "https" };
+    let client = reqwest::Client::new();
+    let err = |e: reqwest::Error| OciError::Registry(format!("{registry}: {e}"));
+    let first = client
+        .get(format!("{scheme}://{registry}/v2/"))
+        .send()
+        .await
+        .map_err(err)?;
+    if first.status().is_success() {
+        return Ok(());
+    }
+    let challenge = first
+        .headers()
+        .get("www-authenticate")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let response = if let Some(params) = challenge.strip_prefix("Bearer ") {
+        let get = |key: &str| {
+            params.split(',').find_map(|kv| {
+                let (k, v) = kv.trim().split_once('=')?;
+                (k == key).then(|| v.trim_matches('"').to_string())
+            })
+        };
+        let realm = get("realm").ok_or_else(|| {
+            OciError::Registry(format!("{registry}: Bearer challenge without realm"))
+        })?;
+        let mut req = client.get(&realm).basic_auth(username, Some(secret));
+        if let Some(service) = get("service") {
+            req = req.query(&[("service", service)]);
+        }
+        req.send().await.map_err(err)?
+    } else {
+        client
+            .get(format!("{scheme}://{registry}/v2/"))
+            .basic_auth(username, Some(secret))
+            .send()
+            .await
+            .map_err(err)?
+    };
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(OciError::Registry(format!(
+            "{registry}: login refused ({})",
+            response.status()
+        )))
+    }
+}
