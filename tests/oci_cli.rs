@@ -361,3 +361,59 @@ if {bin} push $R/login/m:v2 m.json 2>/dev/null; then exit 14; fi
         .unwrap();
     assert!(status.success(), "login flow failed: {status}");
 }
+
+#[test]
+fn many_files_upload_in_parallel_keep_their_order_and_all_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..9).map(|i| format!("shard-{i}.bin")).collect();
+    for (i, n) in names.iter().enumerate() {
+        write(&dir.path().join(n), &vec![i as u8; 50_000 + i * 1000]);
+    }
+    let reference = format!("{}/many/files:v1", registry());
+    let files: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n}:application/octet-stream"))
+        .collect();
+    modelseal()
+        .current_dir(dir.path())
+        .args(["push", &reference, "--artifact-type", "example/shards"])
+        .args(&files)
+        .assert()
+        .success();
+    let manifest = modelseal()
+        .args(["manifest", "fetch", &reference])
+        .assert()
+        .success();
+    let manifest = json_of(&manifest.get_output().stdout);
+    let titles: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["annotations"]["org.opencontainers.image.title"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(titles, names.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = dir.path().join("out");
+    modelseal()
+        .args(["pull", &reference, "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    for (i, n) in names.iter().enumerate() {
+        assert_eq!(
+            std::fs::read(out.join(n)).unwrap(),
+            vec![i as u8; 50_000 + i * 1000],
+            "{n}"
+        );
+    }
+    // A second push skips every blob the registry already has, and gives the same layers.
+    modelseal()
+        .current_dir(dir.path())
+        .args(["push", &reference, "--artifact-type", "example/shards"])
+        .args(&files)
+        .assert()
+        .success();
+}

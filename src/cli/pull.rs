@@ -39,7 +39,16 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
         let d = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let files = pull(&target, &d, &args.output_dir, args.allow_path_traversal).await?;
+        let progress = out.hashing_progress("pulling");
+        let files = pull(
+            &target,
+            &d,
+            &args.output_dir,
+            args.allow_path_traversal,
+            &progress,
+        )
+        .await?;
+        drop(progress);
         if out.is_json() {
             #[derive(Serialize)]
             struct Pulled<'a> {

@@ -54,7 +54,9 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
             }
             None => None,
         };
-        let (descriptor, _) = push_artifact(&target, &files, &spec, tag).await?;
+        let progress = out.hashing_progress("pushing");
+        let (descriptor, _) = push_artifact(&target, &files, &spec, tag, &progress).await?;
+        drop(progress);
         report(
             out,
             "Pushed",

@@ -4,10 +4,15 @@ use super::error::{OciError, Result};
 use super::manifest::{Annotations, Descriptor, ImageManifest};
 use super::media;
 use super::target::{BlobSource, Target};
+use crate::core::manifest::Progress;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+
+/// Blobs moved at once: enough to keep a link busy while one blob waits on the registry.
+pub const BLOBS_IN_FLIGHT: usize = 4;
 
 /// A file to push as a layer: its title is the path as the user typed it (as oras does).
 #[derive(Clone, Debug)]
@@ -50,23 +55,35 @@ pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
 }
 
 /// Pushes files as an artifact (ORAS conventions: empty config, one titled layer per file) and
-/// its manifest, tagged with `tag` if given. Returns the manifest's descriptor and bytes.
+/// its manifest, tagged with `tag` if given. Files are hashed and uploaded several at a time;
+/// blobs the target has are skipped. Returns the manifest's descriptor and bytes.
 pub async fn push_artifact<T: Target>(
     target: &T,
     files: &[LayerFile],
     spec: &ArtifactSpec,
     tag: Option<&str>,
+    progress: &dyn Progress,
 ) -> Result<(Descriptor, Vec<u8>)> {
     let config = Descriptor::empty_config();
     target.push_blob(&config, BlobSource::Bytes(b"{}")).await?;
-    let mut layers = Vec::with_capacity(files.len());
-    for f in files {
-        let mut d = describe_file(&f.path, &f.media_type)?;
-        target.push_blob(&d, BlobSource::File(&f.path)).await?;
-        d.annotations
-            .insert(media::ANNOTATION_TITLE.into(), f.title.clone());
-        layers.push(d);
-    }
+    let sizes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
+    progress.start(sizes);
+    let layers: Vec<Descriptor> = futures_util::stream::iter(files)
+        .map(|f| async move {
+            let mut d = describe_file(&f.path, &f.media_type)?;
+            target.push_blob(&d, BlobSource::File(&f.path)).await?;
+            progress.advance(d.size);
+            d.annotations
+                .insert(media::ANNOTATION_TITLE.into(), f.title.clone());
+            Ok::<_, OciError>(d)
+        })
+        .buffered(BLOBS_IN_FLIGHT) // keeps the layer order of the command line
+        .try_collect()
+        .await?;
     let mut annotations = spec.annotations.clone();
     annotations
         .entry(media::ANNOTATION_CREATED.into())
@@ -180,6 +197,7 @@ pub async fn pull<T: Target>(
     manifest: &Descriptor,
     out: &Path,
     allow_traversal: bool,
+    progress: &dyn Progress,
 ) -> Result<Vec<PathBuf>> {
     let bytes = target.fetch_manifest(manifest).await?;
     let parsed: ImageManifest =
@@ -197,12 +215,18 @@ pub async fn pull<T: Target>(
         .prefix(".modelseal-pull-")
         .tempdir_in(out)
         .map_err(|e| OciError::io(out, e))?;
-    let mut fetched = Vec::new();
-    for (i, (layer, dest)) in plan.iter().enumerate() {
-        let tmp = staging.path().join(i.to_string());
-        target.fetch_blob_to(layer, &tmp).await?;
-        fetched.push((tmp, dest.clone()));
-    }
+    progress.start(plan.iter().map(|(l, _)| l.size).sum());
+    let staging_dir = staging.path();
+    let fetched: Vec<(PathBuf, PathBuf)> = futures_util::stream::iter(plan.iter().enumerate())
+        .map(|(i, (layer, dest))| async move {
+            let tmp = staging_dir.join(i.to_string());
+            target.fetch_blob_to(layer, &tmp).await?;
+            progress.advance(layer.size);
+            Ok::<_, OciError>((tmp, dest.clone()))
+        })
+        .buffer_unordered(BLOBS_IN_FLIGHT)
+        .try_collect()
+        .await?;
     let mut written = Vec::new();
     for (tmp, dest) in fetched {
         if let Some(parent) = dest.parent() {
