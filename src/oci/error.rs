@@ -23,6 +23,9 @@ pub enum OciError {
     ManifestTooLarge(String, usize),
     #[error("registry: {0}")]
     Registry(String),
+    /// A failure worth retrying: 5xx, a reset or dropped connection.
+    #[error("registry: {0}")]
+    Transient(String),
     #[error("layer title '{title}' {reason}; use --allow-path-traversal to write it anyway")]
     UnsafeTitle { title: String, reason: &'static str },
     #[error("the referrers index for {subject} kept changing under us after {attempts} attempts")]

@@ -78,6 +78,18 @@ impl Registry {
         }
     }
 
+    /// Like `err`, but marks failures worth another attempt.
+    fn classify(&self, what: &str, e: oci_client::errors::OciDistributionError) -> OciError {
+        if is_transient(&e) {
+            OciError::Transient(format!(
+                "{what} {}/{}: {e}",
+                self.reference.registry, self.reference.repository
+            ))
+        } else {
+            self.err(what, e)
+        }
+    }
+
     fn err(&self, what: &str, e: impl std::fmt::Display) -> OciError {
         OciError::Registry(format!(
             "{what} {}/{}: {e}",
@@ -156,6 +168,141 @@ impl Registry {
             attempts: INDEX_UPDATE_ATTEMPTS,
         })
     }
+
+    /// One upload attempt; a retry starts a fresh upload session (the registry drops the old one).
+    async fn push_blob_once(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
+        let at = self.at(&blob.digest);
+        let pushed = match source {
+            BlobSource::Bytes(b) => {
+                self.client
+                    .push_blob(&at, bytes::Bytes::copy_from_slice(b), &blob.digest)
+                    .await
+            }
+            BlobSource::File(path) => {
+                // Streamed in 8 MiB chunks: a model never sits in memory whole.
+                let file = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| OciError::io(path, e))?;
+                let stream = futures_util::stream::try_unfold(file, |mut file| async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = vec![0u8; 8 << 20];
+                    let mut filled = 0;
+                    while filled < buf.len() {
+                        let n = file
+                            .read(&mut buf[filled..])
+                            .await
+                            .map_err(oci_client::errors::OciDistributionError::IoError)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    if filled == 0 {
+                        return Ok(None);
+                    }
+                    buf.truncate(filled);
+                    Ok(Some((bytes::Bytes::from(buf), file)))
+                });
+                self.client
+                    .push_blob_stream(&at, stream, &blob.digest, Some(blob.size))
+                    .await
+            }
+        };
+        pushed
+            .map(|_| ())
+            .map_err(|e| self.classify(&format!("uploading {} to", blob.digest), e))
+    }
+
+    /// One download attempt into a fresh `dest`.
+    async fn fetch_blob_once(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
+        let mut stream = self
+            .client
+            .pull_blob_stream(&self.at(&blob.digest), blob.digest.as_str())
+            .await
+            .map_err(|e| self.classify(&format!("downloading {} from", blob.digest), e))?;
+        let mut out = std::fs::File::create(dest).map_err(|e| OciError::io(dest, e))?;
+        let (mut hasher, mut size) = (Sha256::new(), 0u64);
+        while let Some(chunk) = stream.stream.next().await {
+            // oci-client checks the digest as it streams: a mismatch is final (the registry
+            // serves the wrong bytes); a stream that breaks off is worth another try.
+            let chunk = chunk.map_err(|e| {
+                let text = e.to_string();
+                if text.to_lowercase().contains("digest") {
+                    OciError::DigestMismatch {
+                        what: format!("blob from {}", self.name_of(&blob.digest)),
+                        expected: blob.digest.clone(),
+                        actual: text,
+                    }
+                } else {
+                    OciError::Transient(format!(
+                        "downloading {} from {}: {text}",
+                        blob.digest, self.reference
+                    ))
+                }
+            })?;
+            size += chunk.len() as u64;
+            if size > blob.size {
+                break;
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
+        }
+        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        if actual != blob.digest || size != blob.size {
+            return Err(OciError::DigestMismatch {
+                what: format!("blob from {}", self.name_of(&blob.digest)),
+                expected: format!("{} ({} bytes)", blob.digest, blob.size),
+                actual: format!("{actual} ({size}+ bytes)"),
+            });
+        }
+        out.sync_all().map_err(|e| OciError::io(dest, e))
+    }
+}
+
+/// Upload and download attempts before giving up on transient failures.
+const ATTEMPTS: u32 = 3;
+
+/// Runs `attempt` until it succeeds, fails for good, or has failed transiently `ATTEMPTS`
+/// times, waiting 0.5 s, then 2 s between tries.
+async fn with_retries<F, Fut>(mut attempt: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(OciError::Transient(_)) if tries < ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_millis(500 * 4u64.pow(tries - 1)))
+                    .await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_transient(e: &oci_client::errors::OciDistributionError) -> bool {
+    use oci_client::errors::OciDistributionError as E;
+    match e {
+        E::ServerError { code, .. } => *code >= 500,
+        E::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request() || r.is_body(),
+        E::IoError(_) => true,
+        other => {
+            let text = other.to_string().to_lowercase();
+            [
+                "connection",
+                "reset",
+                "broken pipe",
+                "500 ",
+                "502",
+                "503",
+                "504",
+            ]
+            .iter()
+            .any(|w| text.contains(w))
+        }
+    }
 }
 
 fn is_not_found(e: &oci_client::errors::OciDistributionError) -> bool {
@@ -204,75 +351,11 @@ impl Target for Registry {
         if self.blob_exists(blob).await? {
             return Ok(());
         }
-        let at = self.at(&blob.digest);
-        let pushed = match source {
-            BlobSource::Bytes(b) => {
-                self.client
-                    .push_blob(&at, bytes::Bytes::copy_from_slice(b), &blob.digest)
-                    .await
-            }
-            BlobSource::File(path) => {
-                // Streamed in 8 MiB chunks: a model never sits in memory whole.
-                let file = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| OciError::io(path, e))?;
-                let stream = futures_util::stream::try_unfold(file, |mut file| async move {
-                    use tokio::io::AsyncReadExt;
-                    let mut buf = vec![0u8; 8 << 20];
-                    let mut filled = 0;
-                    while filled < buf.len() {
-                        let n = file
-                            .read(&mut buf[filled..])
-                            .await
-                            .map_err(oci_client::errors::OciDistributionError::IoError)?;
-                        if n == 0 {
-                            break;
-                        }
-                        filled += n;
-                    }
-                    if filled == 0 {
-                        return Ok(None);
-                    }
-                    buf.truncate(filled);
-                    Ok(Some((bytes::Bytes::from(buf), file)))
-                });
-                self.client
-                    .push_blob_stream(&at, stream, &blob.digest, Some(blob.size))
-                    .await
-            }
-        };
-        pushed
-            .map(|_| ())
-            .map_err(|e| self.err(&format!("uploading {} to", blob.digest), e))
+        with_retries(|| self.push_blob_once(blob, source)).await
     }
 
     async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
-        let mut stream = self
-            .client
-            .pull_blob_stream(&self.at(&blob.digest), blob.digest.as_str())
-            .await
-            .map_err(|e| self.err(&format!("downloading {} from", blob.digest), e))?;
-        let mut out = std::fs::File::create(dest).map_err(|e| OciError::io(dest, e))?;
-        let (mut hasher, mut size) = (Sha256::new(), 0u64);
-        while let Some(chunk) = stream.stream.next().await {
-            let chunk =
-                chunk.map_err(|e| self.err(&format!("downloading {} from", blob.digest), e))?;
-            size += chunk.len() as u64;
-            if size > blob.size {
-                break;
-            }
-            hasher.update(&chunk);
-            out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
-        }
-        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
-        if actual != blob.digest || size != blob.size {
-            return Err(OciError::DigestMismatch {
-                what: format!("blob from {}", self.name_of(&blob.digest)),
-                expected: format!("{} ({} bytes)", blob.digest, blob.size),
-                actual: format!("{actual} ({size}+ bytes)"),
-            });
-        }
-        out.sync_all().map_err(|e| OciError::io(dest, e))
+        with_retries(|| self.fetch_blob_once(blob, dest)).await
     }
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
