@@ -34,11 +34,15 @@ pub struct Registry {
     client: Client,
     auth: RegistryAuth,
     reference: RegistryReference,
+    plain_http: bool,
+    /// Whether the registry answers the referrers API (asked once, on the first attach).
+    referrers_api: tokio::sync::OnceCell<bool>,
 }
 
 impl Registry {
     pub async fn connect(reference: &RegistryReference, conn: &Connection) -> Result<Self> {
-        let protocol = if conn.plain_http || reference.is_localhost() {
+        let plain_http = conn.plain_http || reference.is_localhost();
+        let protocol = if plain_http {
             ClientProtocol::HttpsExcept(vec![reference.registry.clone()])
         } else {
             ClientProtocol::Https
@@ -58,6 +62,8 @@ impl Registry {
             client,
             auth,
             reference: reference.clone(),
+            plain_http,
+            referrers_api: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -118,6 +124,37 @@ impl Registry {
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(self.err(&format!("fetching manifest {selector} from"), e)),
         }
+    }
+
+    /// Asks `GET /v2/<name>/referrers/<digest>` once: a registry that answers it with an image
+    /// index keeps referrers itself, and needs no tag-schema index (distribution spec 1.1). Any
+    /// other answer, including an auth challenge we cannot meet here, means "write the index":
+    /// the fallback is always safe, only redundant.
+    async fn has_referrers_api(&self, subject: &Descriptor) -> bool {
+        *self
+            .referrers_api
+            .get_or_init(|| async {
+                let scheme = if self.plain_http { "http" } else { "https" };
+                let url = format!(
+                    "{scheme}://{}/v2/{}/referrers/{}",
+                    self.reference.registry, self.reference.repository, subject.digest
+                );
+                let mut request = reqwest::Client::new()
+                    .get(url)
+                    .header("Accept", media::IMAGE_INDEX);
+                if let RegistryAuth::Basic(user, password) = &self.auth {
+                    request = request.basic_auth(user, Some(password));
+                }
+                match request.send().await {
+                    Ok(r) if r.status().is_success() => r
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|ct| ct.starts_with(media::IMAGE_INDEX)),
+                    _ => false,
+                }
+            })
+            .await
     }
 
     /// Adds `referrer` to the tag-schema index of its subject (distribution spec, "referrers tag
@@ -412,6 +449,7 @@ impl Target for Registry {
             .map_err(|e| self.err("pushing a manifest to", e))?;
         if let Ok(m) = serde_json::from_slice::<ImageManifest>(bytes)
             && let Some(subject) = &m.subject
+            && !self.has_referrers_api(subject).await
         {
             self.add_to_referrers_index(subject, &referrer_descriptor(bytes, &m))
                 .await?;
