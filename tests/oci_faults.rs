@@ -3,6 +3,8 @@
 //! blob it names (its storage is corrupted on disk). The registry itself is the real one.
 
 mod common;
+#[path = "common/front.rs"]
+mod front;
 
 use common::modelseal;
 use predicates::str::contains;
@@ -129,4 +131,62 @@ fn a_registry_serving_wrong_bytes_for_a_blob_is_caught_and_nothing_is_written() 
         .code(2)
         .stderr(contains("digest mismatch"));
     assert!(!out.join("model.bin").exists());
+}
+
+#[test]
+fn a_500_on_an_upload_is_retried_and_the_push_succeeds() {
+    // The registry answers the first upload commit (PUT .../blobs/uploads/...) with a 500.
+    let failed = Arc::new(AtomicUsize::new(0));
+    let count = failed.clone();
+    let intercept = Arc::new(
+        move |method: &axum::http::Method, path: &str, _q: Option<&str>| {
+            (*method == axum::http::Method::PUT
+                && path.contains("/blobs/uploads/")
+                && count.fetch_add(1, Ordering::SeqCst) == 0)
+                .then(|| {
+                    axum::response::Response::builder()
+                        .status(500)
+                        .body(axum::body::Body::from(
+                            "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"injected\"}]}",
+                        ))
+                        .unwrap()
+                })
+        },
+    );
+    let front = front::start(
+        registry(),
+        intercept,
+        Arc::new(|_: &axum::http::Method, _: &str, _: &[u8], _| Vec::new()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("w.bin"), vec![5u8; 300_000]).unwrap();
+    modelseal()
+        .current_dir(dir.path())
+        .args([
+            "push",
+            &format!("{front}/faults/five-hundred:v1"),
+            "w.bin:application/octet-stream",
+            "--artifact-type",
+            "example/w",
+        ])
+        .assert()
+        .success();
+    assert!(
+        failed.load(Ordering::SeqCst) >= 2,
+        "no upload went through the front after the 500"
+    );
+    let out = dir.path().join("out");
+    modelseal()
+        .args([
+            "pull",
+            &format!("{}/faults/five-hundred:v1", registry()),
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("w.bin")).unwrap(),
+        vec![5u8; 300_000]
+    );
 }
