@@ -139,7 +139,10 @@ fn a_500_on_an_upload_is_retried_and_the_push_succeeds() {
     let failed = Arc::new(AtomicUsize::new(0));
     let count = failed.clone();
     let intercept = Arc::new(
-        move |method: &axum::http::Method, path: &str, _q: Option<&str>| {
+        move |method: &axum::http::Method,
+              path: &str,
+              _q: Option<&str>,
+              _h: &axum::http::HeaderMap| {
             (*method == axum::http::Method::PUT
                 && path.contains("/blobs/uploads/")
                 && count.fetch_add(1, Ordering::SeqCst) == 0)

@@ -19,36 +19,75 @@ use std::sync::{Arc, Mutex};
 
 #[test]
 fn with_the_referrers_api_attach_writes_no_tag_schema_index_and_discover_uses_the_api() {
+    native_path("native/api", false);
+}
+
+#[test]
+fn a_referrers_api_behind_a_bearer_token_is_found_too() {
+    // As on ACR and GHCR: the API answers 401 with a Bearer challenge; the token realm is served
+    // by the same front.
+    native_path("native/token", true);
+}
+
+fn native_path(repo: &str, wants_token: bool) {
     let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let front_addr: Arc<Mutex<String>> = Arc::default();
+    let realm_host = front_addr.clone();
     let referrers: Arc<Mutex<HashMap<String, Vec<Value>>>> = Arc::default();
     let api_calls = Arc::new(Mutex::new(0usize));
     let (seen, calls) = (referrers.clone(), api_calls.clone());
-    let intercept = Arc::new(move |method: &Method, path: &str, query: Option<&str>| {
-        if *method != Method::GET || !path.contains("/referrers/") {
-            return None;
-        }
-        *calls.lock().unwrap() += 1;
-        let digest = path.rsplit('/').next().unwrap_or_default();
-        let wanted = query
-            .and_then(|q| q.strip_prefix("artifactType="))
-            .map(|t| t.replace("%2F", "/"));
-        let list: Vec<Value> = seen
-            .lock()
-            .unwrap()
-            .get(digest)
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|d| wanted.as_deref().is_none_or(|t| d["artifactType"] == t))
-            .collect();
-        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": list});
-        Some(
-            Response::builder()
-                .header("content-type", "application/vnd.oci.image.index.v1+json")
-                .body(Body::from(index.to_string()))
-                .unwrap(),
-        )
-    });
+    let intercept = Arc::new(
+        move |method: &Method, path: &str, query: Option<&str>, headers: &axum::http::HeaderMap| {
+            if *method == Method::GET && path == "/token" {
+                return Some(
+                    Response::builder()
+                        .body(Body::from(r#"{"token":"pull-token"}"#))
+                        .unwrap(),
+                );
+            }
+            // A token registry challenges every request that lacks the token, /v2/ included.
+            let authorised = headers
+                .get("authorization")
+                .is_some_and(|v| v == "Bearer pull-token");
+            if wants_token && !authorised {
+                let realm = format!(
+                    "Bearer realm=\"http://{}/token\",service=\"front\"",
+                    realm_host.lock().unwrap()
+                );
+                return Some(
+                    Response::builder()
+                        .status(401)
+                        .header("www-authenticate", realm)
+                        .body(Body::empty())
+                        .unwrap(),
+                );
+            }
+            if *method != Method::GET || !path.contains("/referrers/") {
+                return None;
+            }
+            *calls.lock().unwrap() += 1;
+            let digest = path.rsplit('/').next().unwrap_or_default();
+            let wanted = query
+                .and_then(|q| q.strip_prefix("artifactType="))
+                .map(|t| t.replace("%2F", "/"));
+            let list: Vec<Value> = seen
+                .lock()
+                .unwrap()
+                .get(digest)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|d| wanted.as_deref().is_none_or(|t| d["artifactType"] == t))
+                .collect();
+            let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": list});
+            Some(
+                Response::builder()
+                    .header("content-type", "application/vnd.oci.image.index.v1+json")
+                    .body(Body::from(index.to_string()))
+                    .unwrap(),
+            )
+        },
+    );
     let observe = Arc::new(
         move |method: &Method, path: &str, body: &[u8], status: axum::http::StatusCode| {
             if *method != Method::PUT || !path.contains("/manifests/") || !status.is_success() {
@@ -76,11 +115,13 @@ fn with_the_referrers_api_attach_writes_no_tag_schema_index_and_discover_uses_th
             vec![("OCI-Subject".to_string(), subject.to_string())]
         },
     );
-    let front_addr = front::start(registry.clone(), intercept, observe);
+    let started = front::start(registry.clone(), intercept, observe);
+    *front_addr.lock().unwrap() = started.clone();
+    let front_addr = started;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("manifest.json"), b"{\"native\": true}").unwrap();
     std::fs::write(dir.path().join("model.scitt"), b"statement").unwrap();
-    let reference = format!("{front_addr}/native/api:v1");
+    let reference = format!("{front_addr}/{repo}:v1");
     modelseal()
         .current_dir(dir.path())
         .args(["push", &reference, "manifest.json"])
@@ -108,7 +149,7 @@ fn with_the_referrers_api_attach_writes_no_tag_schema_index_and_discover_uses_th
         "the referrers API was not used"
     );
     let tags = std::process::Command::new("curl")
-        .args(["-sf", &format!("http://{registry}/v2/native/api/tags/list")])
+        .args(["-sf", &format!("http://{registry}/v2/{repo}/tags/list")])
         .output()
         .unwrap();
     let tags = json_of(&tags.stdout);

@@ -153,21 +153,12 @@ pub async fn check_credentials(
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let response = if let Some(params) = challenge.strip_prefix("Bearer ") {
-        let get = |key: &str| {
-            params.split(',').find_map(|kv| {
-                let (k, v) = kv.trim().split_once('=')?;
-                (k == key).then(|| v.trim_matches('"').to_string())
-            })
-        };
-        let realm = get("realm").ok_or_else(|| {
-            OciError::Registry(format!("{registry}: Bearer challenge without realm"))
-        })?;
-        let mut req = client.get(&realm).basic_auth(username, Some(secret));
-        if let Some(service) = get("service") {
-            req = req.query(&[("service", service)]);
-        }
-        req.send().await.map_err(err)?
+    let response = if let Some(bearer) = super::challenge::BearerChallenge::parse(&challenge) {
+        bearer
+            .token_request(&client, None, Some((username, secret)))
+            .send()
+            .await
+            .map_err(err)?
     } else {
         client
             .get(format!("{scheme}://{registry}/v2/"))

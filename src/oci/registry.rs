@@ -126,10 +126,10 @@ impl Registry {
         }
     }
 
-    /// Asks `GET /v2/<name>/referrers/<digest>` once: a registry that answers it with an image
-    /// index keeps referrers itself, and needs no tag-schema index (distribution spec 1.1). Any
-    /// other answer, including an auth challenge we cannot meet here, means "write the index":
-    /// the fallback is always safe, only redundant.
+    /// Asks `GET /v2/<name>/referrers/<digest>` once (with a pull token where the registry wants
+    /// one): a registry that answers it with an image index keeps referrers itself, and needs no
+    /// tag-schema index (distribution spec 1.1). Any other answer means "write the index": the
+    /// fallback is always safe, only redundant.
     async fn has_referrers_api(&self, subject: &Descriptor) -> bool {
         *self
             .referrers_api
@@ -139,13 +139,37 @@ impl Registry {
                     "{scheme}://{}/v2/{}/referrers/{}",
                     self.reference.registry, self.reference.repository, subject.digest
                 );
-                let mut request = reqwest::Client::new()
-                    .get(url)
-                    .header("Accept", media::IMAGE_INDEX);
-                if let RegistryAuth::Basic(user, password) = &self.auth {
+                let http = reqwest::Client::new();
+                let basic = match &self.auth {
+                    RegistryAuth::Basic(user, password) => Some((user.as_str(), password.as_str())),
+                    _ => None,
+                };
+                let mut request = http.get(&url).header("Accept", media::IMAGE_INDEX);
+                if let Some((user, password)) = basic {
                     request = request.basic_auth(user, Some(password));
                 }
-                match request.send().await {
+                let mut answer = request.send().await;
+                // Token-authenticated registries (ACR, GHCR) answer 401 with a Bearer challenge:
+                // get a pull token for this repository and ask again.
+                if let Ok(r) = &answer
+                    && r.status() == reqwest::StatusCode::UNAUTHORIZED
+                    && let Some(challenge) = r
+                        .headers()
+                        .get("www-authenticate")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(super::challenge::BearerChallenge::parse)
+                {
+                    let scope = format!("repository:{}:pull", self.reference.repository);
+                    if let Some(token) = challenge.token(&http, Some(&scope), basic).await {
+                        answer = http
+                            .get(&url)
+                            .header("Accept", media::IMAGE_INDEX)
+                            .bearer_auth(token)
+                            .send()
+                            .await;
+                    }
+                }
+                match answer {
                     Ok(r) if r.status().is_success() => r
                         .headers()
                         .get("content-type")

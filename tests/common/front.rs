@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use std::sync::Arc;
 
-pub type Intercept = dyn Fn(&Method, &str, Option<&str>) -> Option<Response> + Send + Sync;
+pub type Intercept =
+    dyn Fn(&Method, &str, Option<&str>, &HeaderMap) -> Option<Response> + Send + Sync;
 pub type Observe = dyn Fn(&Method, &str, &[u8], StatusCode) -> Vec<(String, String)> + Send + Sync;
 
 #[derive(Clone)]
@@ -22,7 +23,8 @@ struct Front {
 async fn handle(State(front): State<Front>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
-    if let Some(answer) = (front.intercept)(&parts.method, &path, parts.uri.query()) {
+    if let Some(answer) = (front.intercept)(&parts.method, &path, parts.uri.query(), &parts.headers)
+    {
         return answer;
     }
     let body: Bytes = axum::body::to_bytes(body, 256 << 20)
