@@ -2,6 +2,8 @@
 //! push, and we read what they push. Run by `scripts/interop.sh` under `scripts/registry.sh`.
 
 mod common;
+#[path = "common/front.rs"]
+mod front;
 
 use common::{json_of, modelseal};
 use serde_json::{Value, json};
@@ -166,4 +168,41 @@ fn skopeo_reads_our_manifest_bytes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, ours.get_output().stdout);
+}
+
+#[test]
+#[ignore = "needs oras-py and a registry: run scripts/interop.sh"]
+fn we_discover_what_oras_py_attaches_where_the_registry_has_the_referrers_api() {
+    // oras-py keeps no tag-schema index, so its referrers are discoverable only through the API:
+    // the spec-following front (tests/common/front.rs) gives the real registry one.
+    let (front, _) = front::referrers_front(registry(), false);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "manifest.json", b"{}");
+    write(dir.path(), "sig.cose", b"signature");
+    let reference = format!("{front}/interop/api:v1");
+    modelseal()
+        .current_dir(dir.path())
+        .args(["push", &reference, "manifest.json"])
+        .assert()
+        .success();
+    let subject = modelseal()
+        .args(["manifest", "fetch", "--descriptor", &reference])
+        .assert()
+        .success();
+    let subject = json_of(&subject.get_output().stdout);
+    let results = oras(&[
+        json!({"op": "push", "registry": front, "cwd": dir.path(), "target": format!("{front}/interop/api:sig"),
+                               "files": ["sig.cose:application/scitt-statement+cose"], "subject_descriptor": subject}),
+    ]);
+    assert!(results[0]["status"].as_u64().unwrap() < 300, "{results:?}");
+    let tree = modelseal()
+        .args(["discover", "--format", "json", &reference])
+        .assert()
+        .success();
+    let tree = json_of(&tree.get_output().stdout);
+    assert_eq!(
+        tree["manifests"].as_array().map(Vec::len),
+        Some(1),
+        "{tree}"
+    );
 }

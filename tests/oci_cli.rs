@@ -226,6 +226,9 @@ printf 's3cret\n' | {bin} push $R/auth/m:v1 m.json -u alice --password-stdin
 printf '{{"auths":{{"%s":{{"auth":"%s"}}}}}}' "$R" "$(printf alice:s3cret | base64)" > {config}/config.json
 DOCKER_CONFIG={config} {bin} push $R/auth/m:v2 m.json
 DOCKER_CONFIG={config} {bin} discover $R/auth/m:v2 > /dev/null
+DOCKER_CONFIG={config} {bin} pull $R/auth/m:v2 -o pulled
+cmp pulled/m.json m.json
+if DOCKER_CONFIG=/nonexistent {bin} pull $R/auth/m:v2 -o pulled2 2>/dev/null; then exit 12; fi
 if DOCKER_CONFIG=/nonexistent {bin} push $R/auth/m:v3 m.json 2> noauth.err; then exit 10; fi
 if grep -q s3cret noauth.err; then exit 11; fi
 "#,
@@ -416,4 +419,54 @@ fn many_files_upload_in_parallel_keep_their_order_and_all_come_back() {
         .args(&files)
         .assert()
         .success();
+}
+
+#[test]
+fn the_same_round_trip_works_against_an_oci_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("manifest.json"), b"{\"model\": 2}");
+    write(&dir.path().join("a.scitt"), b"one");
+    write(&dir.path().join("b.scitt"), b"two");
+    let run = |args: &[&str]| {
+        modelseal()
+            .current_dir(dir.path())
+            .args(args)
+            .assert()
+            .success()
+    };
+    run(&["push", "--oci-layout", "layout:v1", "manifest.json"]);
+    run(&["attach", "--oci-layout", "layout:v1", "a.scitt"]);
+    run(&["attach", "--oci-layout", "layout:v1", "b.scitt"]);
+    let tree = run(&["discover", "--oci-layout", "layout:v1"]);
+    let tree = String::from_utf8_lossy(&tree.get_output().stdout).to_string();
+    assert_eq!(tree.matches("sha256:").count(), 3, "{tree}");
+    let json = run(&["discover", "--oci-layout", "--format", "json", "layout:v1"]);
+    assert_eq!(
+        json_of(&json.get_output().stdout)["manifests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    run(&["pull", "--oci-layout", "layout:v1", "-o", "out"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("out/manifest.json")).unwrap(),
+        b"{\"model\": 2}"
+    );
+    // The layout is a real OCI image layout: skopeo (when installed) reads it.
+    if let Ok(out) = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "oci:layout:v1"])
+        .current_dir(dir.path())
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            json_of(&out.stdout)["artifactType"],
+            "in-toto/model-manifest"
+        );
+    }
 }

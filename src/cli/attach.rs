@@ -44,7 +44,7 @@ pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
         let spec = artifact_spec(&args.artifact_type, &args.annotations, Some(subject))?;
-        let progress = out.hashing_progress("pushing");
+        let progress = out.transfer_progress("pushing");
         let (descriptor, _) = push_artifact(&target, &files, &spec, None, &progress).await?;
         drop(progress);
         report(

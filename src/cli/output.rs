@@ -147,6 +147,66 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Bars for a transfer: one per blob in flight and a total, on a terminal only.
+    pub fn transfer_progress(&self, label: &'static str) -> TransferBars {
+        let multi = if self.quiet || !std::io::stderr().is_terminal() {
+            indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+        } else {
+            indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr())
+        };
+        let total = multi.add(ProgressBar::new(0));
+        total.set_style(
+            ProgressStyle::with_template(
+                "{msg:>8} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        total.set_message(label);
+        TransferBars { multi, total }
+    }
+}
+
+/// indicatif bars behind the OCI transfers' progress callbacks.
+pub struct TransferBars {
+    multi: indicatif::MultiProgress,
+    total: ProgressBar,
+}
+
+impl modelseal::oci::target::TransferProgress for TransferBars {
+    fn total(&self, bytes: u64) {
+        self.total.set_length(bytes);
+    }
+
+    fn blob(&self, name: &str, size: u64) -> modelseal::oci::target::OnBytes {
+        let bar = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new(size));
+        bar.set_style(
+            ProgressStyle::with_template("  {msg:30!} [{bar:20}] {bytes}/{total_bytes}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(name.to_string());
+        let total = self.total.clone();
+        std::sync::Arc::new(move |n| {
+            bar.inc(n);
+            total.inc(n);
+            if bar.position() >= bar.length().unwrap_or(u64::MAX) {
+                bar.finish_and_clear();
+            }
+        })
+    }
+}
+
+impl Drop for TransferBars {
+    fn drop(&mut self) {
+        self.total.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}
+
 /// Adapts an indicatif bar to the core's progress callback.
 pub struct BytesProgress(ProgressBar);
 

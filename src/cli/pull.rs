@@ -39,7 +39,7 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
         let d = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let progress = out.hashing_progress("pulling");
+        let progress = out.transfer_progress("pulling");
         let files = pull(
             &target,
             &d,

@@ -54,7 +54,7 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
             }
             None => None,
         };
-        let progress = out.hashing_progress("pushing");
+        let progress = out.transfer_progress("pushing");
         let (descriptor, _) = push_artifact(&target, &files, &spec, tag, &progress).await?;
         drop(progress);
         report(

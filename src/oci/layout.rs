@@ -7,7 +7,7 @@ use super::error::{OciError, Result};
 use super::manifest::{Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest};
 use super::media;
 use super::reference::Selector;
-use super::target::{BlobSource, MAX_MANIFEST_BYTES, Target};
+use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target, no_progress};
 use crate::core::atomic_file::write_atomic;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -95,7 +95,7 @@ impl OciLayout {
 
     /// Writes a blob through a temp file, hashing as it goes; renamed only when the digest and
     /// size match.
-    fn store(&self, d: &Descriptor, mut reader: impl Read) -> Result<()> {
+    fn store(&self, d: &Descriptor, mut reader: impl Read, on_bytes: &OnBytes) -> Result<()> {
         let dest = self.blob_path(d)?;
         let dir = dest
             .parent()
@@ -115,6 +115,7 @@ impl OciLayout {
                 break;
             }
             hasher.update(&buf[..n]);
+            on_bytes(n as u64);
             tmp.write_all(&buf[..n])
                 .map_err(|e| OciError::io(tmp.path(), e))?;
             size += n as u64;
@@ -167,20 +168,31 @@ impl Target for OciLayout {
         Ok(self.blob_path(blob)?.is_file())
     }
 
-    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
         if self.blob_exists(blob).await? {
             return Ok(());
         }
         match source {
-            BlobSource::Bytes(b) => self.store(blob, b),
+            BlobSource::Bytes(b) => self.store(blob, b, on_bytes),
             BlobSource::File(p) => self.store(
                 blob,
                 std::fs::File::open(p).map_err(|e| OciError::io(p, e))?,
+                on_bytes,
             ),
         }
     }
 
-    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
+    async fn fetch_blob_to(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
         let path = self.blob_path(blob)?;
         let mut src = std::fs::File::open(&path)
             .map_err(|_| OciError::NotFound(self.name_of(&blob.digest)))?;
@@ -192,6 +204,7 @@ impl Target for OciLayout {
                 break;
             }
             hasher.update(&buf[..n]);
+            on_bytes(n as u64);
             out.write_all(&buf[..n])
                 .map_err(|e| OciError::io(dest, e))?;
             size += n as u64;
@@ -256,7 +269,8 @@ impl Target for OciLayout {
         tag: Option<&str>,
     ) -> Result<Descriptor> {
         let d = Descriptor::of(media_type, bytes);
-        self.push_blob(&d, BlobSource::Bytes(bytes)).await?;
+        self.push_blob(&d, BlobSource::Bytes(bytes), &no_progress())
+            .await?;
         let parsed: Option<ImageManifest> = serde_json::from_slice(bytes).ok();
         let mut entry = d.clone();
         if let Some(m) = &parsed {

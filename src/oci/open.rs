@@ -6,7 +6,7 @@ use super::layout::OciLayout;
 use super::manifest::Descriptor;
 use super::reference::{RegistryReference, Selector, parse_layout_reference};
 use super::registry::{Connection, Registry};
-use super::target::{BlobSource, Target};
+use super::target::{BlobSource, OnBytes, Target};
 use std::path::Path;
 
 pub enum AnyTarget {
@@ -54,11 +54,21 @@ impl Target for AnyTarget {
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
         each!(self, t => t.blob_exists(blob).await)
     }
-    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
-        each!(self, t => t.push_blob(blob, source).await)
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        each!(self, t => t.push_blob(blob, source, on_bytes).await)
     }
-    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
-        each!(self, t => t.fetch_blob_to(blob, dest).await)
+    async fn fetch_blob_to(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        each!(self, t => t.fetch_blob_to(blob, dest, on_bytes).await)
     }
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
         each!(self, t => t.resolve(selector).await)

@@ -3,8 +3,7 @@
 use super::error::{OciError, Result};
 use super::manifest::{Annotations, Descriptor, ImageManifest};
 use super::media;
-use super::target::{BlobSource, Target};
-use crate::core::manifest::Progress;
+use super::target::{BlobSource, Target, TransferProgress, no_progress};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -62,21 +61,26 @@ pub async fn push_artifact<T: Target>(
     files: &[LayerFile],
     spec: &ArtifactSpec,
     tag: Option<&str>,
-    progress: &dyn Progress,
+    progress: &dyn TransferProgress,
 ) -> Result<(Descriptor, Vec<u8>)> {
     let config = Descriptor::empty_config();
-    target.push_blob(&config, BlobSource::Bytes(b"{}")).await?;
+    target
+        .push_blob(&config, BlobSource::Bytes(b"{}"), &no_progress())
+        .await?;
     let sizes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(&f.path).ok())
         .map(|m| m.len())
         .sum();
-    progress.start(sizes);
+    progress.total(sizes);
     let layers: Vec<Descriptor> = futures_util::stream::iter(files)
         .map(|f| async move {
             let mut d = describe_file(&f.path, &f.media_type)?;
-            target.push_blob(&d, BlobSource::File(&f.path)).await?;
-            progress.advance(d.size);
+            let on_bytes = progress.blob(&f.title, d.size);
+            target
+                .push_blob(&d, BlobSource::File(&f.path), &on_bytes)
+                .await?;
+            progress.blob_done(&f.title);
             d.annotations
                 .insert(media::ANNOTATION_TITLE.into(), f.title.clone());
             Ok::<_, OciError>(d)
@@ -197,7 +201,7 @@ pub async fn pull<T: Target>(
     manifest: &Descriptor,
     out: &Path,
     allow_traversal: bool,
-    progress: &dyn Progress,
+    progress: &dyn TransferProgress,
 ) -> Result<Vec<PathBuf>> {
     let bytes = target.fetch_manifest(manifest).await?;
     let parsed: ImageManifest =
@@ -215,13 +219,15 @@ pub async fn pull<T: Target>(
         .prefix(".modelseal-pull-")
         .tempdir_in(out)
         .map_err(|e| OciError::io(out, e))?;
-    progress.start(plan.iter().map(|(l, _)| l.size).sum());
+    progress.total(plan.iter().map(|(l, _)| l.size).sum());
     let staging_dir = staging.path();
     let fetched: Vec<(PathBuf, PathBuf)> = futures_util::stream::iter(plan.iter().enumerate())
         .map(|(i, (layer, dest))| async move {
             let tmp = staging_dir.join(i.to_string());
-            target.fetch_blob_to(layer, &tmp).await?;
-            progress.advance(layer.size);
+            let name = layer.title().unwrap_or(&layer.digest);
+            let on_bytes = progress.blob(name, layer.size);
+            target.fetch_blob_to(layer, &tmp, &on_bytes).await?;
+            progress.blob_done(name);
             Ok::<_, OciError>((tmp, dest.clone()))
         })
         .buffer_unordered(BLOBS_IN_FLIGHT)
@@ -267,8 +273,9 @@ pub async fn copy<S: Target, D: Target>(
                 continue;
             }
             let tmp = scratch.path().join("blob");
-            src.fetch_blob_to(blob, &tmp).await?;
-            dst.push_blob(blob, BlobSource::File(&tmp)).await?;
+            src.fetch_blob_to(blob, &tmp, &no_progress()).await?;
+            dst.push_blob(blob, BlobSource::File(&tmp), &no_progress())
+                .await?;
             std::fs::remove_file(&tmp).map_err(|e| OciError::io(&tmp, e))?;
         }
     }

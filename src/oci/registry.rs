@@ -9,8 +9,8 @@ use super::manifest::{
 };
 use super::media;
 use super::reference::{RegistryReference, Selector};
-use super::target::{BlobSource, MAX_MANIFEST_BYTES, Target};
-use futures_util::StreamExt;
+use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target};
+use futures_util::{StreamExt, TryStreamExt};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
@@ -230,13 +230,21 @@ impl Registry {
     }
 
     /// One upload attempt; a retry starts a fresh upload session (the registry drops the old one).
-    async fn push_blob_once(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
+    async fn push_blob_once(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
         let at = self.at(&blob.digest);
         let pushed = match source {
             BlobSource::Bytes(b) => {
-                self.client
+                let pushed = self
+                    .client
                     .push_blob(&at, bytes::Bytes::copy_from_slice(b), &blob.digest)
-                    .await
+                    .await;
+                on_bytes(b.len() as u64);
+                pushed
             }
             BlobSource::File(path) => {
                 // Streamed in 8 MiB chunks: a model never sits in memory whole.
@@ -263,6 +271,10 @@ impl Registry {
                     buf.truncate(filled);
                     Ok(Some((bytes::Bytes::from(buf), file)))
                 });
+                // Counted as handed to the HTTP stack: close enough to the wire for a progress bar.
+                let on_chunk = on_bytes.clone();
+                let stream =
+                    stream.inspect_ok(move |chunk: &bytes::Bytes| on_chunk(chunk.len() as u64));
                 self.client
                     .push_blob_stream(&at, stream, &blob.digest, Some(blob.size))
                     .await
@@ -274,7 +286,12 @@ impl Registry {
     }
 
     /// One download attempt into a fresh `dest`.
-    async fn fetch_blob_once(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
+    async fn fetch_blob_once(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
         let mut stream = self
             .client
             .pull_blob_stream(&self.at(&blob.digest), blob.digest.as_str())
@@ -304,6 +321,7 @@ impl Registry {
             if size > blob.size {
                 break;
             }
+            on_bytes(chunk.len() as u64);
             out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
         }
         // The digest was checked by oci-client on the way (its verifying stream ends with an
@@ -407,15 +425,25 @@ impl Target for Registry {
             .map_err(|e| self.err("checking a blob in", e))
     }
 
-    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()> {
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
         if self.blob_exists(blob).await? {
             return Ok(());
         }
-        with_retries(|| self.push_blob_once(blob, source)).await
+        with_retries(|| self.push_blob_once(blob, source, on_bytes)).await
     }
 
-    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()> {
-        with_retries(|| self.fetch_blob_once(blob, dest)).await
+    async fn fetch_blob_to(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        with_retries(|| self.fetch_blob_once(blob, dest, on_bytes)).await
     }
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {

@@ -13,6 +13,28 @@ pub enum BlobSource<'a> {
     File(&'a Path),
 }
 
+/// Called with the number of bytes each time a blob transfer moves some: progress display.
+pub type OnBytes = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
+/// A transfer that nobody watches.
+pub fn no_progress() -> OnBytes {
+    std::sync::Arc::new(|_| {})
+}
+
+/// What a long transfer reports: the total, and each blob as it starts, moves and ends.
+pub trait TransferProgress: Sync {
+    fn total(&self, _bytes: u64) {}
+    /// A blob starts moving; the returned callback gets its bytes as they go.
+    fn blob(&self, _name: &str, _size: u64) -> OnBytes {
+        no_progress()
+    }
+    fn blob_done(&self, _name: &str) {}
+}
+
+/// For callers that do not show progress.
+pub struct Quiet;
+impl TransferProgress for Quiet {}
+
 /// Manifests are documents, not models: anything bigger is refused before it is parsed.
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
@@ -23,9 +45,15 @@ pub trait Target {
     fn name_of(&self, digest: &str) -> String;
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool>;
     /// Stores a blob; the content must match the descriptor's digest and size.
-    async fn push_blob(&self, blob: &Descriptor, source: BlobSource<'_>) -> Result<()>;
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()>;
     /// Streams a blob into `dest` (a new file), checking its digest and size on the way.
-    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path) -> Result<()>;
+    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path, on_bytes: &OnBytes)
+    -> Result<()>;
     /// The descriptor a tag or digest names.
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor>;
     /// A manifest's exact bytes, checked against the descriptor.

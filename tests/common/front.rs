@@ -2,6 +2,7 @@
 //! each request goes to `intercept` first (which may answer it), else to the registry; `observe`
 //! sees every forwarded request with the registry's status and may add response headers.
 //! Host is kept, so the registry's upload Locations point back at the front.
+#![allow(dead_code)] // each test binary uses part of it
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -94,4 +95,106 @@ pub fn start(upstream: String, intercept: Arc<Intercept>, observe: Arc<Observe>)
         });
     });
     addr
+}
+
+/// A front that answers the referrers API (distribution spec 1.1) from the manifests with a
+/// `subject` it has seen stored, and adds `OCI-Subject` to their PUT answers; with
+/// `wants_token`, every request needs a Bearer token from its `/token` realm, as on ACR/GHCR.
+/// Returns its host:port and a count of referrers-API calls.
+pub fn referrers_front(
+    upstream: String,
+    wants_token: bool,
+) -> (String, Arc<std::sync::Mutex<usize>>) {
+    use axum::body::Body;
+    use serde_json::{Value, json};
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    let front_addr: Arc<Mutex<String>> = Arc::default();
+    let realm_host = front_addr.clone();
+    let referrers: Arc<Mutex<HashMap<String, Vec<Value>>>> = Arc::default();
+    let api_calls = Arc::new(Mutex::new(0usize));
+    let (seen, calls) = (referrers.clone(), api_calls.clone());
+    let intercept = Arc::new(
+        move |method: &Method, path: &str, query: Option<&str>, headers: &axum::http::HeaderMap| {
+            if *method == Method::GET && path == "/token" {
+                return Some(
+                    Response::builder()
+                        .body(Body::from(r#"{"token":"pull-token"}"#))
+                        .unwrap(),
+                );
+            }
+            // A token registry challenges every request that lacks the token, /v2/ included.
+            let authorised = headers
+                .get("authorization")
+                .is_some_and(|v| v == "Bearer pull-token");
+            if wants_token && !authorised {
+                let realm = format!(
+                    "Bearer realm=\"http://{}/token\",service=\"front\"",
+                    realm_host.lock().unwrap()
+                );
+                return Some(
+                    Response::builder()
+                        .status(401)
+                        .header("www-authenticate", realm)
+                        .body(Body::empty())
+                        .unwrap(),
+                );
+            }
+            if *method != Method::GET || !path.contains("/referrers/") {
+                return None;
+            }
+            *calls.lock().unwrap() += 1;
+            let digest = path.rsplit('/').next().unwrap_or_default();
+            let wanted = query
+                .and_then(|q| q.strip_prefix("artifactType="))
+                .map(|t| t.replace("%2F", "/"));
+            let list: Vec<Value> = seen
+                .lock()
+                .unwrap()
+                .get(digest)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|d| wanted.as_deref().is_none_or(|t| d["artifactType"] == t))
+                .collect();
+            let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": list});
+            Some(
+                Response::builder()
+                    .header("content-type", "application/vnd.oci.image.index.v1+json")
+                    .body(Body::from(index.to_string()))
+                    .unwrap(),
+            )
+        },
+    );
+    let observe = Arc::new(
+        move |method: &Method, path: &str, body: &[u8], status: axum::http::StatusCode| {
+            if *method != Method::PUT || !path.contains("/manifests/") || !status.is_success() {
+                return Vec::new();
+            }
+            let Ok(m) = serde_json::from_slice::<Value>(body) else {
+                return Vec::new();
+            };
+            let Some(subject) = m["subject"]["digest"].as_str() else {
+                return Vec::new();
+            };
+            let descriptor = json!({
+                "mediaType": m["mediaType"],
+                "digest": format!("sha256:{}", hex::encode(Sha256::digest(body))),
+                "size": body.len(),
+                "artifactType": m["artifactType"],
+                "annotations": m["annotations"],
+            });
+            referrers
+                .lock()
+                .unwrap()
+                .entry(subject.to_string())
+                .or_default()
+                .push(descriptor);
+            vec![("OCI-Subject".to_string(), subject.to_string())]
+        },
+    );
+    let started = start(upstream, intercept, observe);
+    *front_addr.lock().unwrap() = started.clone();
+    (started, api_calls)
 }

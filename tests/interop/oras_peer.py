@@ -19,7 +19,12 @@ for job in jobs:
     elif op == "push":
         os.chdir(job["cwd"])
         subject = None
-        if job.get("subject"):
+        if job.get("subject_descriptor"):
+            d = job["subject_descriptor"]
+            subject = Subject(mediaType=d["mediaType"], digest=d["digest"], size=d["size"])
+        elif job.get("subject"):
+            # oras-py re-serialises the manifest to get its digest: right only for manifests it
+            # wrote itself (json.dumps layout), hence subject_descriptor for ours.
             subject = Subject.from_manifest(client.get_manifest(job["subject"]))
         response = client.push(target=job["target"], files=job["files"], subject=subject,
                                disable_path_validation=True)
