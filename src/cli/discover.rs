@@ -33,11 +33,20 @@ pub struct DiscoverArgs {
     /// Output format (`--output json` also selects json).
     #[arg(long, value_enum, default_value_t = Format::Tree)]
     format: Format,
+    /// Check every transparent statement against the trust policy; exit 0 only when it is met.
+    #[arg(long)]
+    verify: bool,
+    /// The trust policy (default: $MODELSEAL_POLICY, else ~/.config/modelseal/policy.toml).
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    policy: Option<std::path::PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
 }
 
 pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
+    if args.verify {
+        return verify(args, out);
+    }
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, false).await?;
         let subject = target
@@ -107,4 +116,46 @@ fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
             );
         }
     }
+}
+
+/// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
+fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
+    use anyhow::Context;
+    use modelseal::core::policy::{TrustPolicy, locate};
+    let policy_path = locate(args.policy.as_deref()).map_err(anyhow::Error::msg)?;
+    let policy = TrustPolicy::load(&policy_path)?;
+    let repository = repository_of(&args.reference, args.target.oci_layout);
+    let scope = policy.for_repository(&repository).with_context(|| {
+        format!(
+            "{}: no policy scope covers {repository}",
+            policy_path.display()
+        )
+    })?;
+    block_on(async {
+        let (target, selector) = args.target.open(&args.reference, false).await?;
+        let subject = target
+            .resolve(&require_selector(selector, &args.reference)?)
+            .await?;
+        let verdict =
+            modelseal::oci::verify::verify_referrers(&target, &subject, scope, super::trust::now())
+                .await?;
+        out.tree_verdict(&verdict);
+        Ok(if verdict.verified {
+            Outcome::Success
+        } else {
+            Outcome::VerificationFailed
+        })
+    })
+}
+
+/// The repository a reference names, as policy scopes spell it: `host/repo`, or the layout dir.
+pub(super) fn repository_of(reference: &str, oci_layout: bool) -> String {
+    if oci_layout {
+        return modelseal::oci::reference::parse_layout_reference(reference)
+            .map(|(dir, _)| dir.display().to_string())
+            .unwrap_or_else(|_| reference.to_string());
+    }
+    modelseal::oci::reference::RegistryReference::parse(reference)
+        .map(|r| format!("{}/{}", r.registry, r.repository))
+        .unwrap_or_else(|_| reference.to_string())
 }

@@ -207,6 +207,47 @@ impl Drop for TransferBars {
     }
 }
 
+impl Output {
+    /// `discover --verify`: the subject, each referrer with ✔/✘ (statements) or · (not judged),
+    /// the checks under each statement, then the policy's verdict.
+    pub fn tree_verdict(&self, v: &modelseal::oci::verify::TreeVerdict) {
+        use modelseal::core::verdict::Outcome;
+        if self.is_json() {
+            return self.json(v);
+        }
+        println!("{}  (policy {})", v.subject, v.policy);
+        for (i, r) in v.referrers.iter().enumerate() {
+            let last = i + 1 == v.referrers.len();
+            let (branch, pad) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            let mark = match &r.statement {
+                Some(s) if s.verified => "✔",
+                Some(_) => "✘",
+                None => "·",
+            };
+            println!("{branch}{mark} {} {}", r.artifact_type, r.digest);
+            if let Some(s) = &r.statement {
+                for c in &s.verdict.checks {
+                    let m = match c.outcome {
+                        Outcome::Pass => "✔",
+                        Outcome::Fail => "✘",
+                        Outcome::Skipped => "–",
+                    };
+                    println!("{pad}    {m} {}: {}", c.what, c.detail);
+                }
+            }
+        }
+        if v.verified {
+            println!("✔ policy met");
+        } else {
+            println!("✘ policy NOT met: {}", v.reasons.join("; "));
+        }
+    }
+}
+
 /// Adapts an indicatif bar to the core's progress callback.
 pub struct BytesProgress(ProgressBar);
 

@@ -6,6 +6,7 @@ pub mod cose;
 pub mod crypto;
 pub mod input;
 pub mod manifest;
+pub mod policy;
 pub mod receipt;
 pub mod signed_statement;
 pub mod sigstore;

@@ -548,6 +548,10 @@ fn receipt_check(r: &ReceiptReport) -> Check {
         r.issuer.as_deref().unwrap_or("-"),
         r.subject.as_deref().unwrap_or("-"),
     );
+    let facts = match r.issued_at {
+        Some(t) => format!("{facts}, logged {}", crate::core::x509::format_unix_time(t)),
+        None => facts,
+    };
     if r.verified {
         Check::pass(what, format!("{facts}: {}", r.detail))
     } else {

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod reference;
 pub mod registry;
 pub mod target;
+pub mod verify;
 
 pub use error::OciError;
 pub use target::Target;

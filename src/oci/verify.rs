@@ -1,0 +1,175 @@
+//! Verifying an artifact's referrer tree against a trust policy: every transparent statement
+//! attached to the model manifest is fetched and checked (signature, receipts, and the binding
+//! to the exact manifest bytes the artifact holds). Unrelated referrers are listed, not judged.
+
+use super::error::{OciError, Result};
+use super::manifest::{Descriptor, ImageManifest};
+use super::media;
+use super::target::{MAX_MANIFEST_BYTES, Target, no_progress};
+use crate::core::manifest::MAX_MANIFEST_BYTES as MAX_MODEL_MANIFEST_BYTES;
+use crate::core::policy::{ScopePolicy, StatementVerdict};
+use serde::Serialize;
+
+/// A statement is a document, never a model: the bound for fetching one.
+const MAX_STATEMENT_BYTES: u64 = crate::core::cose::MAX_COSE_BYTES as u64;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedReferrer {
+    pub digest: String,
+    pub artifact_type: String,
+    /// `None` for referrers the policy does not judge (SBOMs, cosign signatures, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementVerdict>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TreeVerdict {
+    pub subject: String,
+    pub policy: String,
+    pub verified: bool,
+    pub reasons: Vec<String>,
+    pub referrers: Vec<VerifiedReferrer>,
+    /// The verified model manifest's bytes (for `pull --verify` and `verify-model`).
+    #[serde(skip)]
+    pub manifest: Vec<u8>,
+}
+
+/// Reads a blob through a temp file with its digest checked, refusing more than `max` bytes.
+pub async fn fetch_small_blob<T: Target>(
+    target: &T,
+    blob: &Descriptor,
+    max: u64,
+) -> Result<Vec<u8>> {
+    if blob.size > max {
+        return Err(OciError::BadDocument {
+            what: target.name_of(&blob.digest),
+            reason: format!("{} bytes, more than the {max}-byte limit", blob.size),
+        });
+    }
+    let dir = tempfile::tempdir().map_err(|e| OciError::io(std::env::temp_dir(), e))?;
+    let tmp = dir.path().join("blob");
+    target.fetch_blob_to(blob, &tmp, &no_progress()).await?;
+    std::fs::read(&tmp).map_err(|e| OciError::io(&tmp, e))
+}
+
+async fn manifest_of<T: Target>(target: &T, d: &Descriptor) -> Result<ImageManifest> {
+    let bytes = target.fetch_manifest(d).await?;
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(OciError::ManifestTooLarge(
+            target.name_of(&d.digest),
+            MAX_MANIFEST_BYTES,
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| OciError::BadDocument {
+        what: target.name_of(&d.digest),
+        reason: e.to_string(),
+    })
+}
+
+/// The model manifest an artifact holds: its in-toto layer (or its only layer).
+pub async fn model_manifest_bytes<T: Target>(
+    target: &T,
+    artifact: &ImageManifest,
+    name: &str,
+) -> Result<Vec<u8>> {
+    let layer = artifact
+        .layers
+        .iter()
+        .find(|l| l.media_type == media::IN_TOTO_LAYER)
+        .or(if artifact.layers.len() == 1 {
+            artifact.layers.first()
+        } else {
+            None
+        })
+        .ok_or_else(|| OciError::BadDocument {
+            what: name.into(),
+            reason: "no application/vnd.in-toto+json layer: not a model manifest artifact".into(),
+        })?;
+    fetch_small_blob(target, layer, MAX_MODEL_MANIFEST_BYTES).await
+}
+
+/// Verifies the transparent statements attached to `subject` against `policy`.
+pub async fn verify_referrers<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    policy: &ScopePolicy,
+    now: i64,
+) -> Result<TreeVerdict> {
+    let name = target.name_of(&subject.digest);
+    let artifact = manifest_of(target, subject).await?;
+    let manifest = model_manifest_bytes(target, &artifact, &name).await?;
+    let mut referrers = Vec::new();
+    for r in target.referrers(subject, None).await? {
+        let artifact_type = r.artifact_type.clone().unwrap_or_default();
+        let statement = if artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT {
+            Some(match statement_bytes(target, &r).await {
+                Ok(bytes) => policy.verify_statement(&bytes, &manifest, now),
+                Err(e) => {
+                    let mut v = crate::core::verdict::Verdict::default();
+                    v.push(crate::core::verdict::Check::fail(
+                        "statement",
+                        e.to_string(),
+                    ));
+                    StatementVerdict {
+                        verified: false,
+                        verdict: v,
+                        report: None,
+                    }
+                }
+            })
+        } else {
+            None
+        };
+        referrers.push(VerifiedReferrer {
+            digest: r.digest.clone(),
+            artifact_type,
+            statement,
+        });
+    }
+    let mut reasons = Vec::new();
+    let verified_statements = referrers
+        .iter()
+        .filter(|r| r.statement.as_ref().is_some_and(|s| s.verified))
+        .count();
+    for required in &policy.required_artifact_types {
+        let present = referrers.iter().any(|r| &r.artifact_type == required);
+        let ok = if required == media::TRANSPARENT_STATEMENT_ARTIFACT {
+            verified_statements > 0
+        } else {
+            present
+        };
+        if !ok {
+            reasons.push(if present {
+                format!("no {required} referrer meets the policy")
+            } else {
+                format!("no {required} referrer is attached")
+            });
+        }
+    }
+    // One statement that meets the policy is enough; others that fail are reported, not fatal:
+    // anyone who can push to the repository can attach a bogus statement.
+    Ok(TreeVerdict {
+        subject: name,
+        policy: policy.name.clone(),
+        verified: reasons.is_empty(),
+        reasons,
+        referrers,
+        manifest,
+    })
+}
+
+async fn statement_bytes<T: Target>(target: &T, referrer: &Descriptor) -> Result<Vec<u8>> {
+    let m = manifest_of(target, referrer).await?;
+    let layer = m
+        .layers
+        .iter()
+        .find(|l| l.media_type == media::SCITT_STATEMENT_LAYER)
+        .or(m.layers.first())
+        .ok_or_else(|| OciError::BadDocument {
+            what: target.name_of(&referrer.digest),
+            reason: "no layer".into(),
+        })?;
+    fetch_small_blob(target, layer, MAX_STATEMENT_BYTES).await
+}

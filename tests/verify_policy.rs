@@ -1,0 +1,187 @@
+//! `discover --verify` with a trust policy, against an OCI layout and the real registry: the
+//! seed's real artifact, and each way a published model can be wrong.
+
+mod common;
+
+use common::{keygen, modelseal, vector};
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+
+const DID: &str =
+    "did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::eku:1.3.6.1.4.1.311.76.59.1.1";
+
+fn phi(name: &str) -> PathBuf {
+    vector(&format!("scitt-for-phi/{name}"))
+}
+
+/// A policy trusting the Microsoft root (from the statement's own x5chain) and the given services.
+fn phi_policy(dir: &Path, services: &[&str], min_receipts: usize) -> PathBuf {
+    let s =
+        modelseal::core::cose::Sign1::parse(&std::fs::read(phi("signed-statement.scitt")).unwrap())
+            .unwrap();
+    std::fs::write(dir.join("root.der"), &s.x5chain().unwrap()[2]).unwrap();
+    let mut text = format!(
+        "version = 1\n[[policy]]\nname = \"phi\"\nscopes = [\"*\"]\nmin_receipts = {min_receipts}\n[[policy.issuers]]\nroot = \"root.der\"\niss = \"{DID}\"\n"
+    );
+    for s in services {
+        std::fs::copy(phi(s), dir.join(s)).unwrap();
+        text.push_str(&format!(
+            "[[policy.transparency_services]]\nname = \"{s}\"\nkey = \"{s}\"\n"
+        ));
+    }
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Pushes the seed's manifest and attaches `statement` in a layout; returns the layout reference.
+fn publish_seed(dir: &Path, statement: &Path) -> String {
+    let layout = format!("{}:v1", dir.join("layout").display());
+    modelseal()
+        .args(["push", "--oci-layout", &layout])
+        .arg(phi("model-manifest.json"))
+        .assert()
+        .success();
+    modelseal()
+        .args(["attach", "--oci-layout", &layout])
+        .arg(statement)
+        .assert()
+        .success();
+    layout
+}
+
+fn discover_verify(layout: &str, policy: &Path) -> assert_cmd::assert::Assert {
+    modelseal()
+        .args(["discover", "--oci-layout", "--verify", layout, "--policy"])
+        .arg(policy)
+        .assert()
+}
+
+#[test]
+fn the_seed_artifact_meets_a_policy_trusting_microsoft_azure_and_datatrails() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = phi_policy(
+        dir.path(),
+        &["ccf-service-key.pem", "mmr-service-key.pem"],
+        2,
+    );
+    let layout = publish_seed(dir.path(), &phi("2ts-statement.scitt"));
+    discover_verify(&layout, &policy)
+        .success()
+        .stdout(contains("issuer esrp-cts-cp.confidential-ledger.azure.com, subject scitt.ccf.signature.v1, logged 2025-06-19T22:05:41Z"))
+        .stdout(contains("issuer https://github.com/robinbryce/veracity"))
+        .stdout(contains("policy receipts: 2 verified"))
+        .stdout(contains("✔ policy met"));
+}
+
+#[test]
+fn a_receipt_from_a_service_the_policy_does_not_trust_fails_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = phi_policy(dir.path(), &["ccf-service-key.pem"], 1);
+    let layout = publish_seed(dir.path(), &phi("2ts-statement.scitt"));
+    discover_verify(&layout, &policy)
+        .code(1)
+        .stdout(contains("✘ receipt 2"))
+        .stdout(contains("policy NOT met"));
+}
+
+#[test]
+fn a_missing_required_receipt_fails_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = phi_policy(
+        dir.path(),
+        &["ccf-service-key.pem", "mmr-service-key.pem"],
+        2,
+    );
+    let layout = publish_seed(dir.path(), &phi("1ts-statement.scitt"));
+    discover_verify(&layout, &policy).code(1).stdout(contains(
+        "1 verified receipt(s) from distinct services; the policy requires 2",
+    ));
+}
+
+#[test]
+fn a_receipt_for_another_statement_stapled_on_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = phi_policy(
+        dir.path(),
+        &["ccf-service-key.pem", "mmr-service-key.pem"],
+        1,
+    );
+    // Our own statement over the seed manifest, with the Phi statement's CCF receipt stapled on.
+    let (key, _) = keygen(dir.path(), "ES256");
+    let ours = dir.path().join("ours.cose");
+    modelseal()
+        .arg("sign")
+        .arg(phi("model-manifest.json"))
+        .arg("--key")
+        .arg(&key)
+        .args(["--issuer", DID, "--subject", "x", "-o"])
+        .arg(&ours)
+        .assert()
+        .success();
+    let receipt = dir.path().join("ccf.receipt");
+    let one =
+        modelseal::core::cose::Sign1::parse(&std::fs::read(phi("1ts-statement.scitt")).unwrap())
+            .unwrap();
+    std::fs::write(&receipt, &one.receipts().unwrap()[0]).unwrap();
+    let stapled = dir.path().join("stapled.scitt");
+    modelseal()
+        .arg("staple")
+        .arg(&ours)
+        .arg(&receipt)
+        .arg("--no-check")
+        .arg("-o")
+        .arg(&stapled)
+        .assert()
+        .success();
+    let layout = publish_seed(dir.path(), &stapled);
+    discover_verify(&layout, &policy)
+        .code(1)
+        .stdout(contains("the receipt is for another statement"))
+        .stdout(contains("policy NOT met"));
+}
+
+#[test]
+fn a_statement_from_an_untrusted_key_or_for_another_manifest_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "ES256");
+    // A policy that trusts this key: a statement over another manifest still fails the binding.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, format!("version = 1\n[[policy]]\nname = \"dev\"\nscopes = [\"*\"]\n[[policy.issuers]]\nkey = \"{}\"\n", public.display())).unwrap();
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, b"{\"_type\": \"https://in-toto.io/Statement/v1\"}").unwrap();
+    let wrong = dir.path().join("wrong.cose");
+    modelseal()
+        .arg("sign")
+        .arg(&other)
+        .arg("--key")
+        .arg(&key)
+        .args(["--issuer", "me", "--subject", "x", "-o"])
+        .arg(&wrong)
+        .assert()
+        .success();
+    let layout = publish_seed(dir.path(), &wrong);
+    discover_verify(&layout, &policy)
+        .code(1)
+        .stdout(contains("✘ payload: differs from the given payload"));
+    // The seed statement under a policy that trusts only this key: untrusted signer.
+    let dir2 = tempfile::tempdir().unwrap();
+    let layout2 = publish_seed(dir2.path(), &phi("signed-statement.scitt"));
+    discover_verify(&layout2, &policy)
+        .code(1)
+        .stdout(contains("✘ signature"));
+}
+
+#[test]
+fn without_a_policy_verification_fails_closed_and_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = publish_seed(dir.path(), &phi("2ts-statement.scitt"));
+    modelseal()
+        .args(["discover", "--oci-layout", "--verify", &layout])
+        .env_remove("MODELSEAL_POLICY")
+        .env("HOME", dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("no trust policy"))
+        .stderr(contains("policy init"));
+}
