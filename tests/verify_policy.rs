@@ -185,3 +185,82 @@ fn without_a_policy_verification_fails_closed_and_says_how_to_make_one() {
         .stderr(contains("no trust policy"))
         .stderr(contains("policy init"));
 }
+
+#[test]
+fn policy_init_writes_a_working_policy_for_a_dev_key_and_show_explains_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "ES256");
+    let manifest = dir.path().join("manifest.json");
+    modelseal()
+        .args(["hash", "examples/tiny-model", "-o"])
+        .arg(&manifest)
+        .assert()
+        .success();
+    let statement = dir.path().join("model.cose");
+    modelseal()
+        .arg("sign")
+        .arg(&manifest)
+        .arg("--key")
+        .arg(&key)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--subject",
+            "tiny",
+            "-o",
+        ])
+        .arg(&statement)
+        .assert()
+        .success();
+    let layout = format!("{}:v1", dir.path().join("layout").display());
+    modelseal()
+        .args(["push", "--oci-layout", &layout])
+        .arg(&manifest)
+        .assert()
+        .success();
+    modelseal()
+        .args(["attach", "--oci-layout", &layout])
+        .arg(&statement)
+        .assert()
+        .success();
+    let policy = dir.path().join("conf/policy.toml");
+    modelseal()
+        .args(["policy", "init", "--issuer-key"])
+        .arg(&public)
+        .args(["--issuer", "https://publisher.example", "-o"])
+        .arg(&policy)
+        .assert()
+        .success();
+    discover_verify(&layout, &policy)
+        .success()
+        .stdout(contains("✔ policy met"));
+    modelseal()
+        .args(["policy", "show", "--oci-layout", &layout, "--policy"])
+        .arg(&policy)
+        .assert()
+        .success()
+        .stdout(contains("\"iss\": \"https://publisher.example\""));
+    // The example (no flags) is written and commented; an issuer claim the statement lacks fails.
+    let example = dir.path().join("example.toml");
+    modelseal()
+        .args(["policy", "init", "-o"])
+        .arg(&example)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&example)
+            .unwrap()
+            .contains("# Whose statements are trusted")
+    );
+    let strict = dir.path().join("strict.toml");
+    modelseal()
+        .args(["policy", "init", "--issuer-key"])
+        .arg(&public)
+        .args(["--issuer", "https://someone.else", "-o"])
+        .arg(&strict)
+        .assert()
+        .success();
+    discover_verify(&layout, &strict)
+        .code(1)
+        .stdout(contains("✘ policy iss"));
+}

@@ -9,6 +9,7 @@ mod key;
 mod login;
 mod manifest;
 mod output;
+mod policy;
 mod print_cose;
 mod pull;
 mod push;
@@ -59,6 +60,8 @@ enum Command {
     Copy(copy::CopyArgs),
     Login(login::LoginArgs),
     Logout(login::LogoutArgs),
+    /// Trust policies for `--verify`.
+    Policy(policy::PolicyArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Copy(args) => copy::run(args, &out),
         Command::Login(args) => login::login(args, &out),
         Command::Logout(args) => login::logout(args, &out),
+        Command::Policy(args) => policy::run(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
