@@ -264,3 +264,158 @@ fn policy_init_writes_a_working_policy_for_a_dev_key_and_show_explains_it() {
         .code(1)
         .stdout(contains("✘ policy iss"));
 }
+
+/// A dev-key publication of examples/tiny-model whose artifact carries the model files too:
+/// (layout reference, policy, model copy). `tamper` edits config.json after it was hashed.
+fn publish_tiny_with_files(dir: &Path, tamper: bool) -> (String, PathBuf, PathBuf) {
+    let (key, public) = keygen(dir, "ES256");
+    let model = dir.join("model");
+    common::copy_dir(Path::new("examples/tiny-model"), &model);
+    modelseal()
+        .current_dir(&model)
+        .args(["hash", ".", "-o", "manifest.json"])
+        .assert()
+        .success();
+    modelseal()
+        .current_dir(&model)
+        .args(["sign", "manifest.json", "--key"])
+        .arg(&key)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--subject",
+            "tiny",
+            "-o",
+            "../model.cose",
+        ])
+        .assert()
+        .success();
+    if tamper {
+        std::fs::write(model.join("config.json"), b"{\"tampered\": true}").unwrap();
+    }
+    let layout = format!("{}:v1", dir.join("layout").display());
+    let mut push = modelseal();
+    push.current_dir(&model).args([
+        "push",
+        "--oci-layout",
+        &layout,
+        "manifest.json:application/vnd.in-toto+json",
+    ]);
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "README.md",
+    ] {
+        push.arg(format!("{f}:application/octet-stream"));
+    }
+    push.assert().success();
+    modelseal()
+        .args(["attach", "--oci-layout", &layout])
+        .arg(dir.join("model.cose"))
+        .assert()
+        .success();
+    let policy = dir.join("policy.toml");
+    modelseal()
+        .args(["policy", "init", "--issuer-key"])
+        .arg(&public)
+        .args(["--issuer", "https://publisher.example", "-o"])
+        .arg(&policy)
+        .assert()
+        .success();
+    (layout, policy, model)
+}
+
+#[test]
+fn pull_verify_writes_a_verified_model_and_nothing_of_a_tampered_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, policy, _) = publish_tiny_with_files(dir.path(), false);
+    let out = dir.path().join("pulled");
+    modelseal()
+        .args(["pull", "--oci-layout", &layout, "--verify", "--policy"])
+        .arg(&policy)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "README.md",
+        "manifest.json",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(Path::new("examples/tiny-model").join(f))
+                .unwrap_or_else(|_| std::fs::read(dir.path().join("model").join(f)).unwrap()),
+            "{f}"
+        );
+    }
+    let bad = tempfile::tempdir().unwrap();
+    let (layout, policy, _) = publish_tiny_with_files(bad.path(), true);
+    let out = bad.path().join("pulled");
+    modelseal()
+        .args(["pull", "--oci-layout", &layout, "--verify", "--policy"])
+        .arg(&policy)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(contains("modified: [\"config.json\"]"))
+        .stdout(contains("nothing was written"));
+    assert_eq!(
+        std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0),
+        0,
+        "files were written for a model that failed verification"
+    );
+}
+
+#[test]
+fn pull_verify_of_an_unverified_artifact_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, _, _) = publish_tiny_with_files(dir.path(), false);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (_, stranger) = keygen(elsewhere.path(), "ES384");
+    let policy = dir.path().join("stranger.toml");
+    modelseal()
+        .args(["policy", "init", "--issuer-key"])
+        .arg(&stranger)
+        .arg("-o")
+        .arg(&policy)
+        .assert()
+        .success();
+    let out = dir.path().join("pulled");
+    modelseal()
+        .args(["pull", "--oci-layout", &layout, "--verify", "--policy"])
+        .arg(&policy)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(contains("policy NOT met"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn verify_model_checks_files_on_disk_against_the_verified_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, policy, model) = publish_tiny_with_files(dir.path(), false);
+    let verify = |m: &Path| {
+        let mut c = modelseal();
+        c.args(["verify-model"])
+            .arg(m)
+            .args(["--oci-layout", "--manifest", &layout, "--policy"])
+            .arg(&policy);
+        c
+    };
+    verify(&model)
+        .assert()
+        .success()
+        .stdout(contains("✔ policy met"));
+    std::fs::write(model.join("tokenizer.json"), b"{}").unwrap();
+    verify(&model)
+        .assert()
+        .code(1)
+        .stdout(contains("modified: tokenizer.json"));
+}

@@ -118,27 +118,48 @@ fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
     }
 }
 
-/// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
-fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
+/// The trust policy's scope for `reference` (policy from --policy, $MODELSEAL_POLICY or the
+/// default file; none is an error: verification fails closed).
+pub(super) fn scope_for(
+    policy: Option<&std::path::Path>,
+    reference: &str,
+    oci_layout: bool,
+) -> Result<modelseal::core::policy::ScopePolicy> {
     use anyhow::Context;
     use modelseal::core::policy::{TrustPolicy, locate};
-    let policy_path = locate(args.policy.as_deref()).map_err(anyhow::Error::msg)?;
+    let policy_path = locate(policy).map_err(anyhow::Error::msg)?;
     let policy = TrustPolicy::load(&policy_path)?;
-    let repository = repository_of(&args.reference, args.target.oci_layout);
-    let scope = policy.for_repository(&repository).with_context(|| {
-        format!(
-            "{}: no policy scope covers {repository}",
-            policy_path.display()
-        )
-    })?;
+    let repository = repository_of(reference, oci_layout);
+    policy
+        .for_repository(&repository)
+        .cloned()
+        .with_context(|| {
+            format!(
+                "{}: no policy scope covers {repository}",
+                policy_path.display()
+            )
+        })
+}
+
+/// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
+fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
+    let scope = scope_for(
+        args.policy.as_deref(),
+        &args.reference,
+        args.target.oci_layout,
+    )?;
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, false).await?;
         let subject = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let verdict =
-            modelseal::oci::verify::verify_referrers(&target, &subject, scope, super::trust::now())
-                .await?;
+        let verdict = modelseal::oci::verify::verify_referrers(
+            &target,
+            &subject,
+            &scope,
+            super::trust::now(),
+        )
+        .await?;
         out.tree_verdict(&verdict);
         Ok(if verdict.verified {
             Outcome::Success

@@ -18,6 +18,7 @@ mod staple;
 mod target;
 mod trust;
 mod verify;
+mod verify_model;
 
 use clap::{Parser, Subcommand};
 use output::{Format, Output};
@@ -62,6 +63,7 @@ enum Command {
     Logout(login::LogoutArgs),
     /// Trust policies for `--verify`.
     Policy(policy::PolicyArgs),
+    VerifyModel(verify_model::VerifyModelArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -90,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Login(args) => login::login(args, &out),
         Command::Logout(args) => login::logout(args, &out),
         Command::Policy(args) => policy::run(args, &out),
+        Command::VerifyModel(args) => verify_model::run(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
