@@ -419,3 +419,94 @@ fn verify_model_checks_files_on_disk_against_the_verified_manifest() {
         .code(1)
         .stdout(contains("modified: tokenizer.json"));
 }
+
+#[test]
+fn publish_then_verify_end_to_end_on_the_real_registry() {
+    let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "EdDSA");
+    let reference = format!("{registry}/published/tiny:v1");
+    modelseal()
+        .args([
+            "publish",
+            "examples/tiny-model",
+            &reference,
+            "--files",
+            "--key",
+        ])
+        .arg(&key)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--subject",
+            "example/tiny-model",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("scitt/transparent-statement"));
+    let policy = dir.path().join("policy.toml");
+    modelseal()
+        .args([
+            "policy",
+            "init",
+            "--scope",
+            &format!("{registry}/published/"),
+            "--issuer-key",
+        ])
+        .arg(&public)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--subject",
+            "example/tiny-model",
+            "-o",
+        ])
+        .arg(&policy)
+        .assert()
+        .success();
+    modelseal()
+        .args(["discover", "--verify", &reference, "--policy"])
+        .arg(&policy)
+        .assert()
+        .success()
+        .stdout(contains("✔ policy met"));
+    let out = dir.path().join("pulled");
+    modelseal()
+        .args(["pull", "--verify", &reference, "--policy"])
+        .arg(&policy)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "README.md",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(Path::new("examples/tiny-model").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // The pulled model also passes verify-model; a scope the policy does not cover is refused.
+    modelseal()
+        .arg("verify-model")
+        .arg(&out)
+        .args(["--manifest", &reference, "--policy"])
+        .arg(&policy)
+        .assert()
+        .success();
+    modelseal()
+        .args([
+            "discover",
+            "--verify",
+            &format!("{registry}/elsewhere/tiny:v1"),
+            "--policy",
+        ])
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stderr(contains("no policy scope covers"));
+}

@@ -11,6 +11,7 @@ mod manifest;
 mod output;
 mod policy;
 mod print_cose;
+mod publish;
 mod pull;
 mod push;
 mod sign;
@@ -64,6 +65,7 @@ enum Command {
     /// Trust policies for `--verify`.
     Policy(policy::PolicyArgs),
     VerifyModel(verify_model::VerifyModelArgs),
+    Publish(publish::PublishArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -93,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Logout(args) => login::logout(args, &out),
         Command::Policy(args) => policy::run(args, &out),
         Command::VerifyModel(args) => verify_model::run(args, &out),
+        Command::Publish(args) => publish::run(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

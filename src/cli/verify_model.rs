@@ -5,7 +5,7 @@ use super::Outcome;
 use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
-use modelseal::core::manifest::{ModelManifest, check_model};
+use modelseal::core::manifest::{HashConfig, ModelManifest, compare, hash_model};
 use modelseal::oci::Target;
 use std::path::PathBuf;
 
@@ -47,8 +47,22 @@ pub fn run(args: VerifyModelArgs, out: &Output) -> Result<Outcome> {
             return Ok(Outcome::VerificationFailed);
         }
         let signed = ModelManifest::from_json(&verdict.manifest).map_err(anyhow::Error::msg)?;
+        // A copy of the manifest itself beside the files (as `pull` leaves it) is not a model file.
+        let beside: Vec<String> = std::fs::read_dir(&args.model)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                e.path().is_file() && std::fs::read(e.path()).is_ok_and(|b| b == verdict.manifest)
+            })
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .collect();
+        let config = HashConfig {
+            ignore_paths: beside,
+            ..HashConfig::from_manifest(&signed)
+        };
         let progress = out.hashing_progress("checking");
-        let report = check_model(&signed, &args.model, &progress)?;
+        let report = compare(&signed, &hash_model(&args.model, &config, &progress)?);
         drop(progress);
         out.check_report(&report, &args.reference, &args.model.display().to_string());
         Ok(if report.is_match() {
