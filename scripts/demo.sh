@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job end to end, on embedded defaults: build modelseal, hash the bundled example model,
-# sign its manifest as a SCITT signed statement with a fresh dev key, verify the statement and the
-# model files, and show a tampered copy being refused.
-# (Later issues extend this same script to register, push and verify from a registry.)
+# The main job end to end, on embedded defaults (no registry, no service, no setup): build
+# modelseal; make a dev key; publish the bundled example model (hash → SCITT signed statement →
+# push manifest and files → attach the statement) to a local OCI layout; write a trust policy;
+# verify the referrer tree; pull the model with verification; and show a tampered model refused.
+# (The transparency issue adds an embedded log, so statements also carry receipts.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,28 +11,34 @@ cargo build --release --quiet
 bin=target/release/modelseal
 work=target/demo
 rm -rf "$work" && mkdir -p "$work"
+layout="$work/layout"
 
-echo "== 1. manifest of examples/tiny-model (model-signing format)"
-"$bin" hash examples/tiny-model -o "$work/tiny-model.manifest.json"
-"$bin" hash --check "$work/tiny-model.manifest.json" examples/tiny-model
-
-echo "== 2. a dev key, and the model signed as a SCITT statement (COSE_Sign1, ES256)"
+echo "== 1. a dev signing key"
 "$bin" key generate -o "$work/dev"
-"$bin" sign examples/tiny-model --key "$work/dev.key" \
-  --issuer https://publisher.example --subject example/tiny-model -o "$work/tiny-model.cose"
 
-echo "== 3. the statement and every model file verify"
-"$bin" verify "$work/tiny-model.cose" --key "$work/dev.pub" --model examples/tiny-model
+echo "== 2. publish examples/tiny-model to the local OCI layout $layout"
+"$bin" publish examples/tiny-model "$layout:v1" --oci-layout --files --key "$work/dev.key" \
+  --issuer https://publisher.example --subject example/tiny-model
 
-echo "== 4. a tampered copy is refused"
-cp -r examples/tiny-model "$work/tampered"
+echo "== 3. a trust policy: statements by this key, claiming this issuer and subject"
+"$bin" policy init --issuer-key "$work/dev.pub" --issuer https://publisher.example \
+  --subject example/tiny-model -o "$work/policy.toml"
+
+echo "== 4. the referrer tree meets the policy"
+"$bin" discover --oci-layout "$layout:v1" --verify --policy "$work/policy.toml"
+
+echo "== 5. pull --verify: checked before anything is written"
+"$bin" pull --oci-layout "$layout:v1" --verify --policy "$work/policy.toml" -o "$work/pulled"
+
+echo "== 6. a tampered copy on disk is refused"
+cp -r "$work/pulled" "$work/tampered"
 printf '{"architectures": ["Backdoor"]}\n' > "$work/tampered/config.json"
 set +e
-"$bin" verify "$work/tiny-model.cose" --key "$work/dev.pub" --model "$work/tampered"
+"$bin" verify-model "$work/tampered" --oci-layout --manifest "$layout:v1" --policy "$work/policy.toml"
 status=$?
 set -e
 if [ "$status" -ne 1 ]; then
   echo "demo: the tampered model was not refused (exit $status)" >&2
   exit 1
 fi
-echo "demo: ok (tampered model refused, exit code 1 as documented)"
+echo "demo: ok (published, verified, pulled; tampered model refused with exit code 1 as documented)"
