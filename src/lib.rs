@@ -6,6 +6,7 @@
 
 pub mod core;
 pub mod oci;
+pub mod verify;
 
 pub use crate::core::manifest::{
     CheckReport, HashAlgorithm, HashConfig, ManifestError, ModelManifest, Serialization,

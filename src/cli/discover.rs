@@ -169,14 +169,7 @@ fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
     })
 }
 
-/// The repository a reference names, as policy scopes spell it: `host/repo`, or the layout dir.
+/// The repository a reference names, as policy scopes spell it.
 pub(super) fn repository_of(reference: &str, oci_layout: bool) -> String {
-    if oci_layout {
-        return modelseal::oci::reference::parse_layout_reference(reference)
-            .map(|(dir, _)| dir.display().to_string())
-            .unwrap_or_else(|_| reference.to_string());
-    }
-    modelseal::oci::reference::RegistryReference::parse(reference)
-        .map(|r| format!("{}/{}", r.registry, r.repository))
-        .unwrap_or_else(|_| reference.to_string())
+    modelseal::verify::repository_of(reference, oci_layout)
 }
