@@ -510,3 +510,42 @@ fn publish_then_verify_end_to_end_on_the_real_registry() {
         .code(2)
         .stderr(contains("no policy scope covers"));
 }
+
+#[test]
+fn the_seed_artifact_meets_the_policy_on_the_real_registry_too() {
+    let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = phi_policy(
+        dir.path(),
+        &["ccf-service-key.pem", "mmr-service-key.pem"],
+        2,
+    );
+    let reference = format!("{registry}/seed/verified:v1");
+    modelseal()
+        .args(["push", &reference])
+        .arg(phi("model-manifest.json"))
+        .assert()
+        .success();
+    modelseal()
+        .args(["attach", &reference])
+        .arg(phi("2ts-statement.scitt"))
+        .assert()
+        .success();
+    // An unrelated referrer is shown but does not count against the policy.
+    modelseal()
+        .args(["attach", &reference, "--artifact-type", "example/sbom"])
+        .arg(format!(
+            "{}:application/json",
+            phi("model-manifest.json").display()
+        ))
+        .assert()
+        .success();
+    modelseal()
+        .args(["discover", "--verify", &reference, "--policy"])
+        .arg(&policy)
+        .assert()
+        .success()
+        .stdout(contains("· example/sbom"))
+        .stdout(contains("✔ scitt/transparent-statement"))
+        .stdout(contains("✔ policy met"));
+}
