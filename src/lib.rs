@@ -6,6 +6,7 @@
 
 pub mod core;
 pub mod oci;
+pub mod transparency;
 pub mod verify;
 
 pub use crate::core::manifest::{

@@ -18,6 +18,7 @@ mod sign;
 mod staple;
 mod target;
 mod trust;
+mod ts;
 mod verify;
 mod verify_model;
 
@@ -66,6 +67,9 @@ enum Command {
     Policy(policy::PolicyArgs),
     VerifyModel(verify_model::VerifyModelArgs),
     Publish(publish::PublishArgs),
+    /// Embedded transparency logs.
+    Ts(ts::TsArgs),
+    Register(ts::RegisterArgs),
 }
 
 /// How a command that ran to the end came out.
@@ -96,6 +100,8 @@ pub fn main() -> ExitCode {
         Command::Policy(args) => policy::run(args, &out),
         Command::VerifyModel(args) => verify_model::run(args, &out),
         Command::Publish(args) => publish::run(args, &out),
+        Command::Ts(args) => ts::run(args, &out),
+        Command::Register(args) => ts::register(args, &out),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

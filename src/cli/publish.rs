@@ -41,6 +41,10 @@ pub struct PublishArgs {
     /// `pull --verify` can fetch the whole model.
     #[arg(long)]
     files: bool,
+    /// Register the statement with a transparency service and staple its receipt
+    /// (`local:DIR` for an embedded log). Repeatable.
+    #[arg(long = "ts", value_name = "SERVICE")]
+    services: Vec<String>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -61,7 +65,11 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
         issued_at: Some(trust::now()),
         ..StatementSpec::default()
     };
-    let statement = sign_statement(&key, &manifest_bytes, &spec);
+    let mut statement = sign_statement(&key, &manifest_bytes, &spec);
+    if !args.services.is_empty() {
+        out.info("== 2b registering with the transparency service(s)");
+        statement = super::ts::register_with(&statement, &args.services, out)?;
+    }
     let scratch = tempfile::tempdir().context("making a scratch directory")?;
     let manifest_path = scratch.path().join(MANIFEST_TITLE);
     let statement_path = scratch.path().join("statement.scitt");

@@ -1,0 +1,226 @@
+//! A durable, append-only SCITT log on redb: statements (unprotected header emptied) by index,
+//! their RFC 9162 leaf hashes, and the service key. An entry is acknowledged only after its
+//! transaction commits with immediate durability (fsync); `append` takes a batch, so concurrent
+//! registrations share one fsync (group commit). Receipts are RFC 9162 inclusion receipts
+//! against the tree at the time they are asked for.
+
+use super::registration::{Refusal, RegistrationPolicy};
+use crate::core::atomic_file::{write_atomic, write_atomic_private};
+use crate::core::cose::key_thumbprint;
+use crate::core::crypto::{Algorithm, NamedKey, PrivateKey, PublicKey, read_public_keys};
+use crate::core::receipt::merkle::{self, Hash};
+use crate::core::receipt::rfc9162::{self, ReceiptClaims};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+const LEAVES: TableDefinition<u64, &[u8]> = TableDefinition::new("leaves");
+
+pub const KEY_FILE: &str = "service.key";
+pub const PUBLIC_KEY_FILE: &str = "service.pub";
+pub const REGISTRATION_FILE: &str = "registration.json";
+const DB_FILE: &str = "log.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the log database: {0}")]
+    Store(String),
+    #[error("{0}: not a transparency log (run `modelseal ts init --dir {0}`)")]
+    NotALog(String),
+    #[error("refused: {0}")]
+    Refused(#[from] Refusal),
+    #[error("no entry {0}")]
+    NoEntry(u64),
+    #[error("{0}")]
+    Key(String),
+}
+
+fn store<E: std::fmt::Display>(e: E) -> LogError {
+    LogError::Store(e.to_string())
+}
+
+pub struct TransparencyLog {
+    dir: PathBuf,
+    db: Database,
+    key: PrivateKey,
+    kid: Vec<u8>,
+    issuer: String,
+    policy: RegistrationPolicy,
+    issuer_keys: Vec<NamedKey>,
+    /// Leaf hashes in memory, rebuilt from the store on open (32 bytes per entry).
+    leaves: Mutex<Vec<Hash>>,
+}
+
+impl TransparencyLog {
+    /// Makes a new log in `dir` (a generated ES256 service key, kept 0600, and its public key
+    /// in `service.pub`), with the given registration policy. An existing log is left alone.
+    pub fn init(dir: &Path, policy: &RegistrationPolicy) -> Result<(), LogError> {
+        let io = |path: &Path, source| LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let key_path = dir.join(KEY_FILE);
+        if !key_path.exists() {
+            let key =
+                PrivateKey::generate(Algorithm::ES256).map_err(|e| LogError::Key(e.to_string()))?;
+            write_atomic_private(&key_path, key.to_pkcs8_pem().as_bytes())
+                .map_err(|e| io(&key_path, e))?;
+            let public = dir.join(PUBLIC_KEY_FILE);
+            write_atomic(&public, key.public_key().to_spki_pem().as_bytes())
+                .map_err(|e| io(&public, e))?;
+        }
+        let policy_path = dir.join(REGISTRATION_FILE);
+        let json = serde_json::to_vec_pretty(policy).expect("policy serialises");
+        write_atomic(&policy_path, &json).map_err(|e| io(&policy_path, e))?;
+        Database::create(dir.join(DB_FILE)).map_err(store)?;
+        Ok(())
+    }
+
+    /// Opens the log in `dir`, rebuilding the in-memory tree from its entries.
+    pub fn open(dir: &Path) -> Result<Self, LogError> {
+        let key_path = dir.join(KEY_FILE);
+        if !key_path.is_file() || !dir.join(DB_FILE).is_file() {
+            return Err(LogError::NotALog(dir.display().to_string()));
+        }
+        let pem = std::fs::read_to_string(&key_path).map_err(|e| LogError::Io {
+            path: key_path.clone(),
+            source: e,
+        })?;
+        let key = PrivateKey::from_pem(&pem)
+            .map_err(|e| LogError::Key(format!("{}: {e}", key_path.display())))?;
+        let kid = key_thumbprint(&key.public_key()).unwrap_or_default();
+        let policy: RegistrationPolicy = std::fs::read(dir.join(REGISTRATION_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let mut issuer_keys = Vec::new();
+        for pem in &policy.issuer_keys {
+            issuer_keys.extend(
+                read_public_keys(pem.as_bytes()).map_err(|e| LogError::Key(e.to_string()))?,
+            );
+        }
+        let db = Database::create(dir.join(DB_FILE)).map_err(store)?;
+        let mut leaves = Vec::new();
+        {
+            let txn = db.begin_read().map_err(store)?;
+            match txn.open_table(LEAVES) {
+                Ok(table) => {
+                    for item in table.iter().map_err(store)? {
+                        let (_, v) = item.map_err(store)?;
+                        let h: Hash = v
+                            .value()
+                            .try_into()
+                            .map_err(|_| LogError::Store("a leaf hash is not 32 bytes".into()))?;
+                        leaves.push(h);
+                    }
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(store(e)),
+            }
+        }
+        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Ok(TransparencyLog {
+            dir: dir.to_path_buf(),
+            db,
+            key,
+            kid,
+            issuer: format!("local:{}", canonical.display()),
+            policy,
+            issuer_keys,
+            leaves: Mutex::new(leaves),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn size(&self) -> u64 {
+        self.leaves.lock().expect("leaves lock").len() as u64
+    }
+
+    /// Admits and durably appends statements in one transaction (one fsync for the batch).
+    /// Returns their indexes; nothing is appended if any statement is refused.
+    pub fn append(&self, statements: &[Vec<u8>]) -> Result<Vec<u64>, LogError> {
+        let mut entries = Vec::with_capacity(statements.len());
+        for s in statements {
+            let parsed = self.policy.admit(s, &self.issuer_keys)?;
+            entries.push(rfc9162::leaf_entry(&parsed));
+        }
+        let mut leaves = self.leaves.lock().expect("leaves lock");
+        let first = leaves.len() as u64;
+        let txn = self.db.begin_write().map_err(store)?;
+        let mut new_leaves = Vec::with_capacity(entries.len());
+        {
+            let mut table = txn.open_table(ENTRIES).map_err(store)?;
+            let mut leaf_table = txn.open_table(LEAVES).map_err(store)?;
+            if table.len().map_err(store)? != first {
+                return Err(LogError::Store(
+                    "the log on disk changed under this process".into(),
+                ));
+            }
+            for (i, entry) in entries.iter().enumerate() {
+                let index = first + i as u64;
+                let leaf = merkle::leaf_hash(entry);
+                table.insert(index, entry.as_slice()).map_err(store)?;
+                leaf_table.insert(index, leaf.as_slice()).map_err(store)?;
+                new_leaves.push(leaf);
+            }
+        }
+        txn.commit().map_err(store)?;
+        leaves.extend(new_leaves);
+        Ok((first..first + entries.len() as u64).collect())
+    }
+
+    /// The logged statement (unprotected header emptied) at `index`.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        let txn = self.db.begin_read().map_err(store)?;
+        let table = txn
+            .open_table(ENTRIES)
+            .map_err(|_| LogError::NoEntry(index))?;
+        let value = table
+            .get(index)
+            .map_err(store)?
+            .ok_or(LogError::NoEntry(index))?;
+        Ok(value.value().to_vec())
+    }
+
+    /// An RFC 9162 inclusion receipt for entry `index` against the current tree.
+    pub fn receipt(&self, index: u64, now: i64) -> Result<Vec<u8>, LogError> {
+        let leaves = self.leaves.lock().expect("leaves lock");
+        if index >= leaves.len() as u64 {
+            return Err(LogError::NoEntry(index));
+        }
+        let path = merkle::inclusion_proof(&leaves, index as usize);
+        let root = merkle::root(&leaves);
+        let claims = ReceiptClaims {
+            issuer: self.issuer.clone(),
+            subject: None,
+            issued_at: Some(now),
+        };
+        Ok(rfc9162::issue_inclusion_receipt(
+            &self.key,
+            &self.kid,
+            &claims,
+            leaves.len() as u64,
+            index,
+            &path,
+            &root,
+        ))
+    }
+}
