@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end, on embedded defaults (no registry, no service, no setup): build
-# modelseal; make a dev key; publish the bundled example model (hash → SCITT signed statement →
-# push manifest and files → attach the statement) to a local OCI layout; write a trust policy;
-# verify the referrer tree; pull the model with verification; and show a tampered model refused.
-# (The transparency issue adds an embedded log, so statements also carry receipts.)
+# modelseal; make a dev key and an embedded transparency log; publish the bundled example model
+# (hash → SCITT signed statement → registered in the log, receipt stapled → push manifest and
+# files → attach the transparent statement) to a local OCI layout; write a trust policy that
+# requires the receipt; verify the referrer tree; pull with verification; refuse a tampered model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,16 +13,17 @@ work=target/demo
 rm -rf "$work" && mkdir -p "$work"
 layout="$work/layout"
 
-echo "== 1. a dev signing key"
+echo "== 1. a dev signing key, and an embedded transparency log that accepts its statements"
 "$bin" key generate -o "$work/dev"
+"$bin" ts init --dir "$work/ts" --issuer-key "$work/dev.pub"
 
 echo "== 2. publish examples/tiny-model to the local OCI layout $layout"
 "$bin" publish examples/tiny-model "$layout:v1" --oci-layout --files --key "$work/dev.key" \
-  --issuer https://publisher.example --subject example/tiny-model
+  --issuer https://publisher.example --subject example/tiny-model --ts "local:$work/ts"
 
-echo "== 3. a trust policy: statements by this key, claiming this issuer and subject"
+echo "== 3. a trust policy: statements by this key, claiming this issuer and subject, logged"
 "$bin" policy init --issuer-key "$work/dev.pub" --issuer https://publisher.example \
-  --subject example/tiny-model -o "$work/policy.toml"
+  --subject example/tiny-model --ts-key "$work/ts/service.pub" --min-receipts 1 -o "$work/policy.toml"
 
 echo "== 4. the referrer tree meets the policy"
 "$bin" discover --oci-layout "$layout:v1" --verify --policy "$work/policy.toml"
