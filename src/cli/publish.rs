@@ -45,6 +45,9 @@ pub struct PublishArgs {
     /// (`local:DIR` for an embedded log). Repeatable.
     #[arg(long = "ts", value_name = "SERVICE")]
     services: Vec<String>,
+    /// Pinned key(s) of URL transparency services.
+    #[arg(long, value_name = "FILE")]
+    ts_key: Vec<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -68,7 +71,8 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
     let mut statement = sign_statement(&key, &manifest_bytes, &spec);
     if !args.services.is_empty() {
         out.info("== 2b registering with the transparency service(s)");
-        statement = super::ts::register_with(&statement, &args.services, out)?;
+        let pinned = trust::public_keys(&args.ts_key)?;
+        statement = super::ts::register_with(&statement, &args.services, &pinned, out)?;
     }
     let scratch = tempfile::tempdir().context("making a scratch directory")?;
     let manifest_path = scratch.path().join(MANIFEST_TITLE);

@@ -7,6 +7,7 @@ use super::trust;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::cose::{MAX_COSE_BYTES, Sign1};
+use modelseal::core::crypto::NamedKey;
 use modelseal::core::input::read_bounded;
 use modelseal::core::receipt::Receipt;
 use modelseal::transparency::TransparencyLog;
@@ -28,6 +29,46 @@ enum TsCommand {
     /// Make an embedded transparency log in a directory (service key 0600, service.pub to pin).
     #[command(after_help = TS_EXAMPLES)]
     Init(InitArgs),
+    /// Serve a log over HTTP with SCRAPI (POST /entries, GET /entries/{id}, /.well-known/scitt-keys).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The log directory (made with `ts init`).
+    #[arg(long)]
+    dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8410")]
+    listen: String,
+}
+
+fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
+    let log = std::sync::Arc::new(TransparencyLog::open(&a.dir)?);
+    if log.policy().accept_any_issuer {
+        eprintln!(
+            "WARNING: this log accepts statements from ANY issuer; use it for private development only"
+        );
+    }
+    super::target::block_on(async {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("listening on {}", a.listen))?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        out.info(format!(
+            "serving the transparency log {} ({} entries) at {base}",
+            a.dir.display(),
+            log.size()
+        ));
+        println!("{base}");
+        let app = modelseal::transparency::server::router(log, base);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(Outcome::Success)
+    })
 }
 
 #[derive(clap::Args)]
@@ -43,7 +84,10 @@ struct InitArgs {
 }
 
 pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
-    let TsCommand::Init(a) = args.command;
+    let a = match args.command {
+        TsCommand::Init(a) => a,
+        TsCommand::Serve(a) => return serve(a, out),
+    };
     if a.issuer_key.is_empty() && !a.accept_any_issuer {
         bail!(
             "say whose statements the log accepts: --issuer-key FILE, or --accept-any-issuer for a private dev log"
@@ -86,9 +130,12 @@ const REGISTER_EXAMPLES: &str = "Examples:
 #[command(after_help = REGISTER_EXAMPLES)]
 pub struct RegisterArgs {
     statement: PathBuf,
-    /// A transparency service: `local:DIR` (embedded log). Repeatable.
+    /// A transparency service: `local:DIR` (embedded log) or an http(s) SCRAPI URL. Repeatable.
     #[arg(long = "ts", value_name = "SERVICE", required = true)]
     services: Vec<String>,
+    /// Pinned service key(s) for URL services (else fetched from the service and printed).
+    #[arg(long, value_name = "FILE")]
+    ts_key: Vec<PathBuf>,
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     out: PathBuf,
 }
@@ -96,7 +143,8 @@ pub struct RegisterArgs {
 pub fn register(args: RegisterArgs, out: &Output) -> Result<Outcome> {
     let bytes = read_bounded(&args.statement, MAX_COSE_BYTES as u64)
         .with_context(|| format!("{}: cannot read", args.statement.display()))?;
-    let transparent = register_with(&bytes, &args.services, out)?;
+    let pinned = trust::public_keys(&args.ts_key)?;
+    let transparent = register_with(&bytes, &args.services, &pinned, out)?;
     write_atomic(&args.out, &transparent)
         .with_context(|| format!("writing {}", args.out.display()))?;
     out.info(format!(
@@ -112,15 +160,20 @@ pub fn register(args: RegisterArgs, out: &Output) -> Result<Outcome> {
 pub(super) fn register_with(
     statement: &[u8],
     services: &[String],
+    pinned: &[NamedKey],
     out: &Output,
 ) -> Result<Vec<u8>> {
     let parsed = Sign1::parse(statement).context("the statement is not a COSE_Sign1")?;
     let mut receipts = parsed.receipts()?;
     for service in services {
+        if service.starts_with("http://") || service.starts_with("https://") {
+            let receipt =
+                super::target::block_on(scrapi_register(service, statement, &parsed, pinned, out))?;
+            receipts.push(receipt);
+            continue;
+        }
         let Some(dir) = service.strip_prefix("local:") else {
-            bail!(
-                "{service}: only `local:DIR` services yet (the SCRAPI client over HTTP is the transparency issue's next step)"
-            );
+            bail!("{service}: a transparency service is `local:DIR` or an http(s) URL");
         };
         let log = TransparencyLog::open(Path::new(dir))?;
         let index = log
@@ -137,4 +190,117 @@ pub(super) fn register_with(
         receipts.push(receipt);
     }
     Ok(parsed.with_receipts(&receipts))
+}
+
+/// SCRAPI registration: POST /entries; 201 gives the receipt, 303 a Location to poll (302 while
+/// pending, honouring Retry-After). The receipt is checked against a pinned key, or the key the
+/// service publishes (printed, so the user can pin it).
+async fn scrapi_register(
+    url: &str,
+    statement: &[u8],
+    parsed: &Sign1,
+    pinned: &[NamedKey],
+    out: &Output,
+) -> Result<Vec<u8>> {
+    let base = url.trim_end_matches('/');
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut response = client
+        .post(format!("{base}/entries"))
+        .header("content-type", "application/cose")
+        .body(statement.to_vec())
+        .send()
+        .await
+        .with_context(|| format!("registering with {base}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let status = response.status();
+        if status == reqwest::StatusCode::CREATED || status == reqwest::StatusCode::OK {
+            break;
+        }
+        if status == reqwest::StatusCode::SEE_OTHER || status == reqwest::StatusCode::FOUND {
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .context("a redirect without Location")?
+                .to_string();
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1);
+            if status == reqwest::StatusCode::FOUND {
+                if std::time::Instant::now() > deadline {
+                    bail!("{base}: the registration is still pending after 120 s");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(wait.clamp(1, 30))).await;
+            }
+            let target = if location.starts_with("http") {
+                location
+            } else {
+                format!("{base}{location}")
+            };
+            response = client.get(target).send().await?;
+            continue;
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let detail = ciborium::from_reader::<ciborium::Value, _>(body.as_ref())
+            .ok()
+            .and_then(|v| match v {
+                ciborium::Value::Map(m) => Some(
+                    m.into_iter()
+                        .filter_map(|(_, v)| {
+                            if let ciborium::Value::Text(t) = v {
+                                Some(t)
+                            } else {
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(": "),
+                ),
+                _ => None,
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+        bail!("{base} refused the statement ({status}): {detail}");
+    }
+    let receipt = response.bytes().await?.to_vec();
+    let receipt_parsed = Receipt::parse(&receipt)
+        .with_context(|| format!("{base} answered with something that is not a receipt"))?;
+    let keys: Vec<modelseal::core::crypto::PublicKey> = if pinned.is_empty() {
+        let set = client
+            .get(format!("{base}/.well-known/scitt-keys"))
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let keys: Vec<modelseal::core::crypto::PublicKey> =
+            match ciborium::from_reader::<ciborium::Value, _>(set.as_ref()) {
+                Ok(ciborium::Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|k| modelseal::core::cose::public_key_from_cose_key(k).ok())
+                    .collect(),
+                _ => Vec::new(),
+            };
+        for k in &keys {
+            out.info(format!(
+                "{base}: service key fetched on first use, pin it with --ts-key:\n{}",
+                k.to_spki_pem()
+            ));
+        }
+        keys
+    } else {
+        pinned.iter().map(|k| k.key.clone()).collect()
+    };
+    if !keys
+        .iter()
+        .any(|k| receipt_parsed.verify(parsed, k).is_ok())
+    {
+        bail!("the receipt from {base} does not verify with its key");
+    }
+    out.info(format!("registered with {base}"));
+    Ok(receipt)
 }

@@ -95,7 +95,9 @@ impl TransparencyLog {
         })?;
         let key = PrivateKey::from_pem(&pem)
             .map_err(|e| LogError::Key(format!("{}: {e}", key_path.display())))?;
-        let kid = key_thumbprint(&key.public_key()).unwrap_or_default();
+        // One kid everywhere (receipts, COSE_KeySet, JWKS): the hex text of the key's COSE
+        // thumbprint, as CCF uses hex text of its key hash.
+        let kid = hex::encode(key_thumbprint(&key.public_key()).unwrap_or_default()).into_bytes();
         let policy: RegistrationPolicy = std::fs::read(dir.join(REGISTRATION_FILE))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
@@ -140,6 +142,18 @@ impl TransparencyLog {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub fn kid(&self) -> &[u8] {
+        &self.kid
+    }
+
+    pub fn policy(&self) -> &RegistrationPolicy {
+        &self.policy
+    }
+
+    pub fn issuer_keys(&self) -> &[NamedKey] {
+        &self.issuer_keys
     }
 
     pub fn public_key(&self) -> PublicKey {

@@ -3,5 +3,6 @@
 
 pub mod log;
 pub mod registration;
+pub mod server;
 
 pub use log::{LogError, TransparencyLog};
