@@ -1,0 +1,125 @@
+//! kill -9 under load: every registration the service acknowledged (201) survives, at its index,
+//! and its receipt still verifies after the log reopens.
+
+mod common;
+
+use modelseal::core::cose::Sign1;
+use modelseal::core::crypto::{Algorithm, PrivateKey};
+use modelseal::core::receipt::Receipt;
+use modelseal::core::signed_statement::{StatementSpec, sign_statement};
+use modelseal::transparency::TransparencyLog;
+use modelseal::transparency::registration::RegistrationPolicy;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[test]
+fn acknowledged_entries_survive_a_kill_9_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = dir.path().join("ts");
+    let issuer = PrivateKey::generate(Algorithm::ES256).unwrap();
+    TransparencyLog::init(
+        &ts,
+        &RegistrationPolicy {
+            issuer_keys: vec![issuer.public_key().to_spki_pem()],
+            accept_any_issuer: false,
+        },
+    )
+    .unwrap();
+    let statements: Vec<Vec<u8>> = (0..400)
+        .map(|i| {
+            let spec = StatementSpec {
+                issuer: "https://publisher.example".into(),
+                subject: format!("model-{i}"),
+                ..Default::default()
+            };
+            sign_statement(&issuer, format!("payload {i}").as_bytes(), &spec)
+        })
+        .collect();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
+        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(&ts)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_string();
+    let acked: Arc<Mutex<Vec<(u64, usize)>>> = Arc::default();
+    let done = Arc::new(AtomicUsize::new(0));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let statements = Arc::new(statements);
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let (url, acked, done, statements) =
+                (url.clone(), acked.clone(), done.clone(), statements.clone());
+            rt.spawn(async move {
+                let http = reqwest::Client::new();
+                for i in (c..statements.len()).step_by(8) {
+                    let Ok(r) = http
+                        .post(format!("{url}/entries"))
+                        .header("content-type", "application/cose")
+                        .body(statements[i].clone())
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    if r.status().as_u16() != 201 {
+                        return;
+                    }
+                    let index: u64 = r.headers()["location"]
+                        .to_str()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    acked.lock().unwrap().push((index, i));
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    // Kill the server hard once a good number of registrations were acknowledged.
+    while done.load(Ordering::SeqCst) < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    rt.block_on(async {
+        for c in clients {
+            let _ = c.await;
+        }
+    });
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 120);
+    let log = TransparencyLog::open(&ts).expect("the log reopens after kill -9");
+    assert!(
+        log.size() >= acked.len() as u64,
+        "{} entries for {} acknowledged",
+        log.size(),
+        acked.len()
+    );
+    for (index, i) in acked {
+        let statement = Sign1::parse(&statements[i]).unwrap();
+        assert_eq!(
+            log.entry(index).unwrap(),
+            statement.statement_without_unprotected(),
+            "entry {index}"
+        );
+        let receipt = log.receipt(index, 0).unwrap();
+        Receipt::parse(&receipt)
+            .unwrap()
+            .verify(&statement, &log.public_key())
+            .unwrap();
+    }
+}
