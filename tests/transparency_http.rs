@@ -148,3 +148,97 @@ fn scrapi_registration_receipts_keys_errors_and_a_restart() {
         .unwrap();
     assert_eq!(v.tree_size, Some(2));
 }
+
+#[test]
+fn the_server_proves_the_log_only_grew_between_two_tree_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = dir.path().join("ts");
+    let (given, given_pub) = keygen(dir.path(), "ES384");
+    // A given service key is used (and published) instead of a generated one.
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--key"])
+        .arg(&given)
+        .arg("--dir")
+        .arg(&ts)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(ts.join("service.pub")).unwrap(),
+        std::fs::read_to_string(&given_pub).unwrap()
+    );
+    let (key, _) = keygen(dir.path(), "ES256");
+    let server = serve(&ts);
+    let mut first_root = None;
+    for i in 0..7 {
+        let statement = dir.path().join(format!("s{i}.cose"));
+        modelseal()
+            .arg("sign")
+            .arg("examples/tiny-model/config.json")
+            .arg("--key")
+            .arg(&key)
+            .args(["--issuer", "i", "--subject", &format!("s{i}"), "-o"])
+            .arg(&statement)
+            .assert()
+            .success();
+        let out = dir.path().join(format!("s{i}.scitt"));
+        modelseal()
+            .arg("register")
+            .arg(&statement)
+            .args(["--ts", &server.url, "--ts-key"])
+            .arg(&given_pub)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        if i == 2 {
+            // The tree head a client saw after three registrations: size 3 and its root.
+            let s = modelseal::core::cose::Sign1::parse(&std::fs::read(&out).unwrap()).unwrap();
+            let receipt =
+                modelseal::core::receipt::Receipt::parse(&s.receipts().unwrap()[0]).unwrap();
+            let service = modelseal::core::crypto::PublicKey::from_pem(
+                &std::fs::read_to_string(&given_pub).unwrap(),
+            )
+            .unwrap();
+            first_root = Some(receipt.verify(&s, &service).unwrap().root);
+        }
+    }
+    let (code, body) = curl(&[&format!("{}/consistency/3", server.url)]);
+    assert_eq!(code, "200");
+    let c = modelseal::core::cose::Sign1::parse(&body).unwrap();
+    let Some(ciborium::Value::Map(vdp)) = c.unprotected_param(modelseal::core::cose::label::VDP)
+    else {
+        panic!("no vdp")
+    };
+    let ciborium::Value::Array(proofs) = &vdp[0].1 else {
+        panic!("no proofs")
+    };
+    // Its signature covers the current root, which the proof links to the old one.
+    let (_, current) = curl(&[&format!("{}/entries/6", server.url)]);
+    let last =
+        modelseal::core::cose::Sign1::parse(&std::fs::read(dir.path().join("s6.cose")).unwrap())
+            .unwrap();
+    let service =
+        modelseal::core::crypto::PublicKey::from_pem(&std::fs::read_to_string(&given_pub).unwrap())
+            .unwrap();
+    let new_root = modelseal::core::receipt::Receipt::parse(&current)
+        .unwrap()
+        .verify(&last, &service)
+        .unwrap()
+        .root;
+    let new_root: [u8; 32] = new_root.try_into().unwrap();
+    c.verify_signature(&service, Some(&new_root)).unwrap();
+    let old_root: [u8; 32] = first_root.unwrap().try_into().unwrap();
+    assert_eq!(
+        modelseal::core::receipt::rfc9162::verify_consistency_proof(
+            &proofs[0], &old_root, &new_root
+        )
+        .unwrap(),
+        (3, 7)
+    );
+    let mut forged = old_root;
+    forged[0] ^= 1;
+    assert!(
+        modelseal::core::receipt::rfc9162::verify_consistency_proof(&proofs[0], &forged, &new_root)
+            .is_err()
+    );
+}

@@ -81,6 +81,9 @@ struct InitArgs {
     /// Accept statements from any issuer: for a private dev log only.
     #[arg(long)]
     accept_any_issuer: bool,
+    /// Use this service key (PKCS#8 PEM) instead of generating one.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
 }
 
 pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
@@ -103,13 +106,17 @@ pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
             "WARNING: this log accepts statements from ANY issuer; use it for private development only"
         );
     }
-    TransparencyLog::init(
-        &a.dir,
-        &RegistrationPolicy {
-            issuer_keys,
-            accept_any_issuer: a.accept_any_issuer,
-        },
-    )?;
+    let key_pem = match &a.key {
+        Some(p) => Some(zeroize::Zeroizing::new(
+            std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?,
+        )),
+        None => None,
+    };
+    let policy = RegistrationPolicy {
+        issuer_keys,
+        accept_any_issuer: a.accept_any_issuer,
+    };
+    TransparencyLog::init_with_key(&a.dir, &policy, key_pem.as_deref().map(String::as_str))?;
     let log = TransparencyLog::open(&a.dir)?;
     out.info(format!(
         "transparency log at {} ({} entries); pin its key: {}",

@@ -61,15 +61,27 @@ impl TransparencyLog {
     /// Makes a new log in `dir` (a generated ES256 service key, kept 0600, and its public key
     /// in `service.pub`), with the given registration policy. An existing log is left alone.
     pub fn init(dir: &Path, policy: &RegistrationPolicy) -> Result<(), LogError> {
+        Self::init_with_key(dir, policy, None)
+    }
+
+    /// As [`init`](Self::init), with the service key given (PKCS#8 PEM) instead of generated.
+    pub fn init_with_key(
+        dir: &Path,
+        policy: &RegistrationPolicy,
+        key_pem: Option<&str>,
+    ) -> Result<(), LogError> {
         let io = |path: &Path, source| LogError::Io {
             path: path.to_path_buf(),
             source,
         };
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let key_path = dir.join(KEY_FILE);
-        if !key_path.exists() {
-            let key =
-                PrivateKey::generate(Algorithm::ES256).map_err(|e| LogError::Key(e.to_string()))?;
+        if !key_path.exists() || key_pem.is_some() {
+            let key = match key_pem {
+                Some(pem) => PrivateKey::from_pem(pem).map_err(|e| LogError::Key(e.to_string()))?,
+                None => PrivateKey::generate(Algorithm::ES256)
+                    .map_err(|e| LogError::Key(e.to_string()))?,
+            };
             write_atomic_private(&key_path, key.to_pkcs8_pem().as_bytes())
                 .map_err(|e| io(&key_path, e))?;
             let public = dir.join(PUBLIC_KEY_FILE);
@@ -212,6 +224,27 @@ impl TransparencyLog {
             .map_err(store)?
             .ok_or(LogError::NoEntry(index))?;
         Ok(value.value().to_vec())
+    }
+
+    /// A consistency receipt from the tree of `old_size` to the current tree (RFC 9162 §2.1.4),
+    /// signed over the current root: lets a client that saw an older tree head check that the
+    /// log only grew.
+    pub fn consistency(&self, old_size: u64, now: i64) -> Result<Vec<u8>, LogError> {
+        let leaves = self.leaves.lock().expect("leaves lock");
+        let size = leaves.len() as u64;
+        if old_size == 0 || old_size > size {
+            return Err(LogError::NoEntry(old_size));
+        }
+        let proof = merkle::consistency_proof(&leaves, old_size as usize);
+        let root = merkle::root(&leaves);
+        let claims = ReceiptClaims {
+            issuer: self.issuer.clone(),
+            subject: None,
+            issued_at: Some(now),
+        };
+        Ok(rfc9162::issue_consistency_receipt(
+            &self.key, &self.kid, &claims, old_size, size, &proof, &root,
+        ))
     }
 
     /// An RFC 9162 inclusion receipt for entry `index` against the current tree.

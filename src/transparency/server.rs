@@ -118,6 +118,22 @@ async fn entry(State(service): State<Service>, UrlPath(id): UrlPath<String>) -> 
     }
 }
 
+/// `GET /consistency/{old_size}`: a consistency receipt from that tree size to the current one.
+async fn consistency(State(service): State<Service>, UrlPath(old): UrlPath<String>) -> Response {
+    match old
+        .parse::<u64>()
+        .ok()
+        .map(|o| service.log.consistency(o, now()))
+    {
+        Some(Ok(r)) => ([(header::CONTENT_TYPE, "application/cose")], r).into_response(),
+        _ => problem(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            format!("no tree of size {old} to prove consistency from"),
+        ),
+    }
+}
+
 fn key_set(service: &Service) -> Value {
     Value::Array(
         cose_key(&service.log.public_key(), Some(service.log.kid()))
@@ -224,6 +240,7 @@ pub fn router(log: Arc<TransparencyLog>, base: String) -> Router {
     Router::new()
         .route("/entries", post(register))
         .route("/entries/{id}", get(entry))
+        .route("/consistency/{old}", get(consistency))
         .route("/.well-known/scitt-keys", get(keys))
         .route("/.well-known/scitt-keys/{kid}", get(key_by_id))
         .route(
