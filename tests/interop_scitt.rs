@@ -181,3 +181,68 @@ fn statements_pycose_signs_with_scitt_headers_verify_with_modelseal() {
             .stdout(predicates::str::contains("SCITT headers"));
     }
 }
+
+#[test]
+#[ignore = "needs scitt-cose: run scripts/interop.sh"]
+fn receipts_served_by_our_transparency_service_verify_with_scitt_cose() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let ts = dir.path().join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
+        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(&ts)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let (key, _) = keygen(dir.path(), "ES256");
+    let pem = std::fs::read_to_string(ts.join("service.pub")).unwrap();
+    let mut jobs = Vec::new();
+    for i in 0..5 {
+        let statement = dir.path().join(format!("s{i}.cose"));
+        modelseal()
+            .arg("sign")
+            .arg("examples/tiny-model/config.json")
+            .arg("--key")
+            .arg(&key)
+            .args([
+                "--issuer",
+                "https://publisher.example",
+                "--subject",
+                &format!("s{i}"),
+                "-o",
+            ])
+            .arg(&statement)
+            .assert()
+            .success();
+        let out = dir.path().join(format!("s{i}.scitt"));
+        modelseal()
+            .arg("register")
+            .arg(&statement)
+            .args(["--ts", url.trim(), "--ts-key"])
+            .arg(ts.join("service.pub"))
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        let transparent = Sign1::parse(&std::fs::read(&out).unwrap()).unwrap();
+        let receipt = transparent.receipts().unwrap().remove(0);
+        let leaf = hex::encode(rfc9162::leaf_entry(&transparent));
+        jobs.push(json!({"op": "verify_receipt", "receipt": hex::encode(&receipt), "leaf": leaf, "pem": pem}));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    for (i, r) in peers(&jobs).iter().enumerate() {
+        assert_eq!(r["ok"], true, "scitt-cose on the served receipt {i}: {r}");
+        assert_eq!(r["leaf_index"], i);
+    }
+}
