@@ -242,3 +242,161 @@ fn the_server_proves_the_log_only_grew_between_two_tree_heads() {
             .is_err()
     );
 }
+
+/// A legacy CCF-style front (202 + OperationId, /operations/{id}) before our SCRAPI server.
+fn legacy_front(upstream: String) -> String {
+    use axum::body::{Body, Bytes};
+    use axum::extract::{Path as P, State};
+    use axum::response::Response;
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone)]
+    struct S {
+        upstream: String,
+        polls: Arc<Mutex<usize>>,
+    }
+    fn cbor(v: ciborium::Value) -> Vec<u8> {
+        let mut b = Vec::new();
+        ciborium::into_writer(&v, &mut b).unwrap();
+        b
+    }
+    async fn post(State(s): State<S>, body: Bytes) -> Response {
+        let r = reqwest::Client::new()
+            .post(format!("{}/entries", s.upstream))
+            .header("content-type", "application/cose")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let index = r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let op = ciborium::Value::Map(vec![(
+            ciborium::Value::Text("OperationId".into()),
+            ciborium::Value::Text(format!("op-{index}")),
+        )]);
+        Response::builder()
+            .status(202)
+            .header("content-type", "application/cbor")
+            .body(Body::from(cbor(op)))
+            .unwrap()
+    }
+    async fn operation(State(s): State<S>, P(id): P<String>) -> Response {
+        let mut polls = s.polls.lock().unwrap();
+        *polls += 1;
+        let t = |x: &str| ciborium::Value::Text(x.into());
+        let state = if *polls < 2 {
+            ciborium::Value::Map(vec![(t("Status"), t("running"))])
+        } else {
+            ciborium::Value::Map(vec![
+                (t("Status"), t("succeeded")),
+                (t("EntryId"), t(id.trim_start_matches("op-"))),
+            ])
+        };
+        Response::builder()
+            .header("content-type", "application/cbor")
+            .body(Body::from(cbor(state)))
+            .unwrap()
+    }
+    async fn entry(State(s): State<S>, P(id): P<String>) -> Response {
+        let r = reqwest::get(format!("{}/entries/{id}", s.upstream))
+            .await
+            .unwrap();
+        Response::builder()
+            .status(r.status().as_u16())
+            .body(Body::from(r.bytes().await.unwrap()))
+            .unwrap()
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let state = S {
+        upstream,
+        polls: Arc::default(),
+    };
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let app = axum::Router::new()
+                    .route("/entries", axum::routing::post(post))
+                    .route("/entries/{id}", axum::routing::get(entry))
+                    .route("/operations/{id}", axum::routing::get(operation))
+                    .with_state(state);
+                axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
+                    .await
+                    .unwrap();
+            });
+    });
+    addr
+}
+
+#[test]
+fn the_client_speaks_the_legacy_ccf_operations_flow_and_oversize_bodies_get_problem_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "ES256");
+    let ts = dir.path().join("ts");
+    modelseal()
+        .args(["ts", "init", "--dir"])
+        .arg(&ts)
+        .arg("--issuer-key")
+        .arg(&public)
+        .assert()
+        .success();
+    let server = serve(&ts);
+    let legacy = legacy_front(server.url.clone());
+    let statement = dir.path().join("s.cose");
+    modelseal()
+        .arg("sign")
+        .arg("examples/tiny-model/config.json")
+        .arg("--key")
+        .arg(&key)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--subject",
+            "tiny",
+            "-o",
+        ])
+        .arg(&statement)
+        .assert()
+        .success();
+    let out = dir.path().join("s.scitt");
+    modelseal()
+        .arg("register")
+        .arg(&statement)
+        .args(["--ts", &legacy, "--ts-key"])
+        .arg(ts.join("service.pub"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    modelseal()
+        .arg("verify")
+        .arg(&out)
+        .arg("--key")
+        .arg(&public)
+        .arg("--ts-key")
+        .arg(ts.join("service.pub"))
+        .assert()
+        .success();
+    let big = dir.path().join("big.cose");
+    std::fs::write(&big, vec![0u8; 5 * 1024 * 1024]).unwrap();
+    let (code, body) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/cose",
+        "--data-binary",
+        &format!("@{}", big.display()),
+        &format!("{}/entries", server.url),
+    ]);
+    assert_eq!(code, "413");
+    let problem: ciborium::Value = ciborium::from_reader(body.as_slice()).unwrap();
+    assert!(format!("{problem:?}").contains("at most"), "{problem:?}");
+}

@@ -226,6 +226,56 @@ async fn scrapi_register(
         if status == reqwest::StatusCode::CREATED || status == reqwest::StatusCode::OK {
             break;
         }
+        if status == reqwest::StatusCode::ACCEPTED {
+            // The legacy CCF flow (pyscitt 0.10, older scitt-ccf-ledger): 202 {"OperationId"},
+            // then /operations/{id} until "succeeded" with an EntryId, then /entries/{EntryId}.
+            let body = response.bytes().await?;
+            let field = |v: &ciborium::Value, name: &str| match v {
+                ciborium::Value::Map(m) => m
+                    .iter()
+                    .find(|(k, _)| k.as_text() == Some(name))
+                    .map(|(_, v)| v.clone()),
+                _ => None,
+            };
+            let op: ciborium::Value =
+                ciborium::from_reader(body.as_ref()).context("202 without a CBOR operation")?;
+            let id = field(&op, "OperationId")
+                .and_then(|v| v.as_text().map(str::to_string))
+                .context("202 without OperationId")?;
+            let entry = loop {
+                if std::time::Instant::now() > deadline {
+                    bail!("{base}: operation {id} still running after 120 s");
+                }
+                let polled = client
+                    .get(format!("{base}/operations/{id}"))
+                    .send()
+                    .await?
+                    .bytes()
+                    .await?;
+                let state: ciborium::Value = ciborium::from_reader(polled.as_ref())
+                    .context("an operation status that is not CBOR")?;
+                match field(&state, "Status")
+                    .and_then(|v| v.as_text().map(str::to_string))
+                    .as_deref()
+                {
+                    Some("succeeded") => {
+                        break field(&state, "EntryId")
+                            .and_then(|v| v.as_text().map(str::to_string))
+                            .context("succeeded without EntryId")?;
+                    }
+                    Some("failed") => {
+                        bail!("{base}: registration failed: {:?}", field(&state, "Error"))
+                    }
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                }
+            };
+            response = client
+                .get(format!("{base}/entries/{entry}"))
+                .header("accept", "application/cose")
+                .send()
+                .await?;
+            continue;
+        }
         if status == reqwest::StatusCode::SEE_OTHER || status == reqwest::StatusCode::FOUND {
             let location = response
                 .headers()

@@ -7,7 +7,6 @@
 use super::TransparencyLog;
 use crate::core::cose::cose_key;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -74,7 +73,11 @@ fn receipt_response(service: &Service, status: StatusCode, index: u64) -> Respon
     }
 }
 
-async fn register(State(service): State<Service>, headers: HeaderMap, body: Bytes) -> Response {
+async fn register(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -86,6 +89,14 @@ async fn register(State(service): State<Service>, headers: HeaderMap, body: Byte
             "Content-Type must be application/cose",
         );
     }
+    // Read with our own bound so an oversize body also gets problem details.
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Malformed request",
+            format!("a statement is at most {MAX_BODY_BYTES} bytes"),
+        );
+    };
     // Admit before queueing, so one bad statement never fails a batch.
     if let Err(e) = service.log.policy().admit(&body, service.log.issuer_keys()) {
         return problem(StatusCode::BAD_REQUEST, "Rejected", e.to_string());
@@ -248,6 +259,6 @@ pub fn router(log: Arc<TransparencyLog>, base: String) -> Router {
             get(configuration),
         )
         .route("/jwks", get(jwks))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::disable())
         .with_state(service)
 }
