@@ -8,7 +8,7 @@ use super::registration::{Refusal, RegistrationPolicy};
 use crate::core::atomic_file::{write_atomic, write_atomic_private};
 use crate::core::cose::key_thumbprint;
 use crate::core::crypto::{Algorithm, NamedKey, PrivateKey, PublicKey, read_public_keys};
-use crate::core::receipt::merkle::{self, Hash};
+use crate::core::receipt::merkle::{self, Hash, MerkleCache};
 use crate::core::receipt::rfc9162::{self, ReceiptClaims};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
@@ -53,8 +53,9 @@ pub struct TransparencyLog {
     issuer: String,
     policy: RegistrationPolicy,
     issuer_keys: Vec<NamedKey>,
-    /// Leaf hashes in memory, rebuilt from the store on open (32 bytes per entry).
-    leaves: Mutex<Vec<Hash>>,
+    /// The tree's complete subtrees in memory (≈64 bytes per entry), rebuilt from the stored
+    /// leaf hashes on open: roots and proofs in O(log² n).
+    tree: Mutex<MerkleCache>,
 }
 
 impl TransparencyLog {
@@ -121,7 +122,7 @@ impl TransparencyLog {
             );
         }
         let db = Database::create(dir.join(DB_FILE)).map_err(store)?;
-        let mut leaves = Vec::new();
+        let mut tree = MerkleCache::new();
         {
             let txn = db.begin_read().map_err(store)?;
             match txn.open_table(LEAVES) {
@@ -132,7 +133,7 @@ impl TransparencyLog {
                             .value()
                             .try_into()
                             .map_err(|_| LogError::Store("a leaf hash is not 32 bytes".into()))?;
-                        leaves.push(h);
+                        tree.push(h);
                     }
                 }
                 Err(redb::TableError::TableDoesNotExist(_)) => {}
@@ -148,7 +149,7 @@ impl TransparencyLog {
             issuer: format!("local:{}", canonical.display()),
             policy,
             issuer_keys,
-            leaves: Mutex::new(leaves),
+            tree: Mutex::new(tree),
         })
     }
 
@@ -177,7 +178,7 @@ impl TransparencyLog {
     }
 
     pub fn size(&self) -> u64 {
-        self.leaves.lock().expect("leaves lock").len() as u64
+        self.tree.lock().expect("tree lock").len()
     }
 
     /// Admits and durably appends statements in one transaction (one fsync for the batch).
@@ -188,8 +189,8 @@ impl TransparencyLog {
             let parsed = self.policy.admit(s, &self.issuer_keys)?;
             entries.push(rfc9162::leaf_entry(&parsed));
         }
-        let mut leaves = self.leaves.lock().expect("leaves lock");
-        let first = leaves.len() as u64;
+        let mut tree = self.tree.lock().expect("tree lock");
+        let first = tree.len();
         let txn = self.db.begin_write().map_err(store)?;
         let mut new_leaves = Vec::with_capacity(entries.len());
         {
@@ -209,7 +210,9 @@ impl TransparencyLog {
             }
         }
         txn.commit().map_err(store)?;
-        leaves.extend(new_leaves);
+        for leaf in new_leaves {
+            tree.push(leaf);
+        }
         Ok((first..first + entries.len() as u64).collect())
     }
 
@@ -230,13 +233,13 @@ impl TransparencyLog {
     /// signed over the current root: lets a client that saw an older tree head check that the
     /// log only grew.
     pub fn consistency(&self, old_size: u64, now: i64) -> Result<Vec<u8>, LogError> {
-        let leaves = self.leaves.lock().expect("leaves lock");
-        let size = leaves.len() as u64;
+        let tree = self.tree.lock().expect("tree lock");
+        let size = tree.len();
         if old_size == 0 || old_size > size {
             return Err(LogError::NoEntry(old_size));
         }
-        let proof = merkle::consistency_proof(&leaves, old_size as usize);
-        let root = merkle::root(&leaves);
+        let proof = tree.consistency_proof(old_size, size);
+        let root = tree.root(size);
         let claims = ReceiptClaims {
             issuer: self.issuer.clone(),
             subject: None,
@@ -249,25 +252,20 @@ impl TransparencyLog {
 
     /// An RFC 9162 inclusion receipt for entry `index` against the current tree.
     pub fn receipt(&self, index: u64, now: i64) -> Result<Vec<u8>, LogError> {
-        let leaves = self.leaves.lock().expect("leaves lock");
-        if index >= leaves.len() as u64 {
+        let tree = self.tree.lock().expect("tree lock");
+        let size = tree.len();
+        if index >= size {
             return Err(LogError::NoEntry(index));
         }
-        let path = merkle::inclusion_proof(&leaves, index as usize);
-        let root = merkle::root(&leaves);
+        let path = tree.inclusion_proof(index, size);
+        let root = tree.root(size);
         let claims = ReceiptClaims {
             issuer: self.issuer.clone(),
             subject: None,
             issued_at: Some(now),
         };
         Ok(rfc9162::issue_inclusion_receipt(
-            &self.key,
-            &self.kid,
-            &claims,
-            leaves.len() as u64,
-            index,
-            &path,
-            &root,
+            &self.key, &self.kid, &claims, size, index, &path, &root,
         ))
     }
 }

@@ -261,6 +261,123 @@ pub fn verify_consistency(
     Ok(())
 }
 
+/// The hashes of every complete power-of-two subtree, kept as leaves are appended, so that roots
+/// and proofs cost O(log² n) instead of rehashing the whole log: `levels[k][i]` is the hash of
+/// leaves `i·2^k .. (i+1)·2^k`. Appending updates one hash per level.
+#[derive(Clone, Debug, Default)]
+pub struct MerkleCache {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl MerkleCache {
+    pub fn new() -> Self {
+        MerkleCache {
+            levels: vec![Vec::new()],
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn push(&mut self, leaf: Hash) {
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        self.levels[0].push(leaf);
+        let mut k = 0;
+        // A level gains a node whenever its lower level completes a pair.
+        while self.levels[k].len() % 2 == 0 {
+            let n = self.levels[k].len();
+            let parent = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
+            if self.levels.len() == k + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[k + 1].push(parent);
+            k += 1;
+        }
+    }
+
+    /// MTH of leaves `start .. start + len` (start is a multiple of the largest power of two
+    /// below len, as in every range RFC 9162's recursion visits).
+    fn subtree(&self, start: u64, len: u64) -> Hash {
+        if len == 0 {
+            return Sha256::digest([]).into();
+        }
+        if len.is_power_of_two() {
+            let k = len.trailing_zeros() as usize;
+            return self.levels[k][(start >> k) as usize];
+        }
+        let k = split(len as usize) as u64;
+        node_hash(&self.subtree(start, k), &self.subtree(start + k, len - k))
+    }
+
+    /// The root of the tree of the first `size` leaves.
+    pub fn root(&self, size: u64) -> Hash {
+        self.subtree(0, size)
+    }
+
+    /// PATH(index, D[size]), as [`inclusion_proof`].
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Vec<Hash> {
+        let mut out = Vec::new();
+        let (mut start, mut len, mut m) = (0u64, size, index);
+        let mut stack = Vec::new();
+        while len > 1 {
+            let k = split(len as usize) as u64;
+            if m < k {
+                stack.push(self.subtree(start + k, len - k));
+                len = k;
+            } else {
+                stack.push(self.subtree(start, k));
+                start += k;
+                m -= k;
+                len -= k;
+            }
+        }
+        while let Some(h) = stack.pop() {
+            out.push(h);
+        }
+        out
+    }
+
+    /// PROOF(old, D[size]), as [`consistency_proof`].
+    pub fn consistency_proof(&self, old: u64, size: u64) -> Vec<Hash> {
+        let mut out = Vec::new();
+        if old == 0 || old >= size {
+            return out;
+        }
+        let (mut start, mut len, mut m, mut complete) = (0u64, size, old, true);
+        let mut stack = Vec::new();
+        loop {
+            if m == len {
+                if !complete {
+                    stack.push(self.subtree(start, len));
+                }
+                break;
+            }
+            let k = split(len as usize) as u64;
+            if m <= k {
+                stack.push(self.subtree(start + k, len - k));
+                len = k;
+            } else {
+                stack.push(self.subtree(start, k));
+                start += k;
+                m -= k;
+                len -= k;
+                complete = false;
+            }
+        }
+        while let Some(h) = stack.pop() {
+            out.push(h);
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +443,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_cache_gives_the_same_roots_and_proofs_as_the_definitions() {
+        let all = leaves(70);
+        let mut cache = MerkleCache::new();
+        for (n, leaf) in all.iter().enumerate() {
+            cache.push(*leaf);
+            let size = n + 1;
+            assert_eq!(cache.root(size as u64), root(&all[..size]), "root {size}");
+            for i in 0..size {
+                assert_eq!(
+                    cache.inclusion_proof(i as u64, size as u64),
+                    inclusion_proof(&all[..size], i),
+                    "path {i} of {size}"
+                );
+            }
+            for m in 1..=size {
+                assert_eq!(
+                    cache.consistency_proof(m as u64, size as u64),
+                    consistency_proof(&all[..size], m),
+                    "proof {m}..{size}"
+                );
+            }
+        }
+        // Older sizes stay answerable after growth.
+        assert_eq!(cache.root(5), root(&all[..5]));
+        assert_eq!(cache.inclusion_proof(3, 9), inclusion_proof(&all[..9], 3));
     }
 
     #[test]
