@@ -3,6 +3,8 @@
 //! acknowledged only once durable) and latency percentiles.
 //!
 //!   cargo run --release --example ts_load -- URL CLIENTS TOTAL
+//!   cargo run --release --example ts_load -- local:DIR CLIENTS TOTAL   (the in-process log: each
+//!   client thread appends and takes a receipt, one durable commit per registration)
 
 use modelseal::core::crypto::{Algorithm, PrivateKey};
 use modelseal::core::signed_statement::{StatementSpec, sign_statement};
@@ -32,6 +34,41 @@ fn main() {
             })
             .collect(),
     );
+    if let Some(dir) = url.strip_prefix("local:") {
+        let log = Arc::new(
+            modelseal::transparency::TransparencyLog::open(std::path::Path::new(dir)).expect("log"),
+        );
+        let start = Instant::now();
+        let threads: Vec<_> = (0..clients)
+            .map(|c| {
+                let (log, statements) = (log.clone(), statements.clone());
+                std::thread::spawn(move || {
+                    let mut lat = Vec::new();
+                    for i in (c..statements.len()).step_by(clients) {
+                        let t = Instant::now();
+                        let index = log
+                            .append(std::slice::from_ref(&statements[i]))
+                            .expect("append")[0];
+                        log.receipt(index, 0).expect("receipt");
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let mut latencies: Vec<f64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("client"))
+            .collect();
+        report(
+            "local",
+            clients,
+            total,
+            start.elapsed().as_secs_f64(),
+            &mut latencies,
+        );
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,11 +103,20 @@ fn main() {
         }
         all
     });
-    let secs = start.elapsed().as_secs_f64();
+    report(
+        "SCRAPI",
+        clients,
+        total,
+        start.elapsed().as_secs_f64(),
+        &mut latencies,
+    );
+}
+
+fn report(kind: &str, clients: usize, total: usize, secs: f64, latencies: &mut [f64]) {
     latencies.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize];
     println!(
-        "{clients:>3} clients: {total} registrations in {secs:.2} s = {:.0}/s durable; latency p50 {:.1} ms, p99 {:.1} ms",
+        "{kind:>6} {clients:>3} clients: {total} registrations in {secs:.2} s = {:.0}/s durable; latency p50 {:.1} ms, p99 {:.1} ms",
         total as f64 / secs,
         pct(0.5),
         pct(0.99)

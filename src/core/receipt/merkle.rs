@@ -291,7 +291,7 @@ impl MerkleCache {
         self.levels[0].push(leaf);
         let mut k = 0;
         // A level gains a node whenever its lower level completes a pair.
-        while self.levels[k].len() % 2 == 0 {
+        while self.levels[k].len().is_multiple_of(2) {
             let n = self.levels[k].len();
             let parent = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
             if self.levels.len() == k + 1 {
