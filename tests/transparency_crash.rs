@@ -24,6 +24,7 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
         &RegistrationPolicy {
             issuer_keys: vec![issuer.public_key().to_spki_pem()],
             accept_any_issuer: false,
+            issuer_roots: Vec::new(),
         },
     )
     .unwrap();

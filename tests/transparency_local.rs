@@ -189,3 +189,57 @@ fn publish_with_an_embedded_log_meets_a_policy_that_requires_a_receipt() {
         .stdout(contains("profile RFC 9162 (1)"))
         .stdout(contains("✔ policy met"));
 }
+
+#[test]
+fn a_log_with_an_issuer_root_accepts_the_real_microsoft_statement_and_refuses_it_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let statement = common::vector("scitt-for-phi/signed-statement.scitt");
+    let s = modelseal::core::cose::Sign1::parse(&std::fs::read(&statement).unwrap()).unwrap();
+    let root = dir.path().join("root.der");
+    std::fs::write(&root, &s.x5chain().unwrap()[2]).unwrap();
+    let ts = dir.path().join("ts");
+    modelseal()
+        .args(["ts", "init", "--issuer-root"])
+        .arg(&root)
+        .arg("--dir")
+        .arg(&ts)
+        .assert()
+        .success();
+    let out = dir.path().join("out.scitt");
+    // x5chain to the root at the statement's iat (its leaf has expired since), did:x509 resolved.
+    modelseal()
+        .arg("register")
+        .arg(&statement)
+        .args(["--ts", &format!("local:{}", ts.display()), "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    modelseal()
+        .arg("verify")
+        .arg(&out)
+        .arg("--cert")
+        .arg(&root)
+        .arg("--ts-key")
+        .arg(ts.join("service.pub"))
+        .assert()
+        .success()
+        .stdout(contains("profile RFC 9162 (1)"));
+    // A log trusting another root refuses it, naming the chain.
+    let (_, other_pub) = keygen(dir.path(), "ES256");
+    let other = dir.path().join("other-ts");
+    modelseal()
+        .args(["ts", "init", "--issuer-key"])
+        .arg(&other_pub)
+        .arg("--dir")
+        .arg(&other)
+        .assert()
+        .success();
+    modelseal()
+        .arg("register")
+        .arg(&statement)
+        .args(["--ts", &format!("local:{}", other.display()), "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("issuer not trusted"));
+}

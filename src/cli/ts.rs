@@ -78,6 +78,10 @@ struct InitArgs {
     /// Public key of an issuer whose statements the log accepts. Repeatable.
     #[arg(long, value_name = "FILE")]
     issuer_key: Vec<PathBuf>,
+    /// A root certificate (PEM or DER): statements whose x5chain leads to it are accepted
+    /// (a did:x509 issuer must resolve against the chain). Repeatable.
+    #[arg(long, value_name = "CERT")]
+    issuer_root: Vec<PathBuf>,
     /// Accept statements from any issuer: for a private dev log only.
     #[arg(long)]
     accept_any_issuer: bool,
@@ -91,11 +95,15 @@ pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
         TsCommand::Init(a) => a,
         TsCommand::Serve(a) => return serve(a, out),
     };
-    if a.issuer_key.is_empty() && !a.accept_any_issuer {
+    if a.issuer_key.is_empty() && a.issuer_root.is_empty() && !a.accept_any_issuer {
         bail!(
-            "say whose statements the log accepts: --issuer-key FILE, or --accept-any-issuer for a private dev log"
+            "say whose statements the log accepts: --issuer-key FILE, --issuer-root CERT, or --accept-any-issuer for a private dev log"
         );
     }
+    let issuer_roots: Vec<String> = trust::certificates(&a.issuer_root)?
+        .iter()
+        .map(|der| modelseal::core::crypto::pem_encode("CERTIFICATE", der))
+        .collect();
     let mut issuer_keys = Vec::new();
     for k in &a.issuer_key {
         let keys = trust::public_keys(std::slice::from_ref(k))?;
@@ -114,6 +122,7 @@ pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
     };
     let policy = RegistrationPolicy {
         issuer_keys,
+        issuer_roots,
         accept_any_issuer: a.accept_any_issuer,
     };
     TransparencyLog::init_with_key(&a.dir, &policy, key_pem.as_deref().map(String::as_str))?;

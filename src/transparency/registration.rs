@@ -12,6 +12,10 @@ pub struct RegistrationPolicy {
     /// SPKI PEM keys of trusted issuers.
     #[serde(default)]
     pub issuer_keys: Vec<String>,
+    /// PEM root certificates: statements whose x5chain leads to one (at the statement's iat)
+    /// are accepted, and a `did:x509` issuer must resolve against that chain.
+    #[serde(default)]
+    pub issuer_roots: Vec<String>,
     /// Accept statements from any issuer (signature checked only where the statement carries
     /// its own x5chain). For private dev logs.
     #[serde(default)]
@@ -32,6 +36,8 @@ pub enum Refusal {
     Signature(String),
     #[error("issuer not trusted by this log: no registered issuer key verifies the statement")]
     UnknownIssuer,
+    #[error("x5chain: {0}")]
+    Chain(String),
 }
 
 impl RegistrationPolicy {
@@ -59,6 +65,31 @@ impl RegistrationPolicy {
             if s.verify_signature(&k.key, None).is_ok() {
                 return Ok(s);
             }
+        }
+        if !chain.is_empty() && !self.issuer_roots.is_empty() {
+            let roots: Vec<Vec<u8>> = self
+                .issuer_roots
+                .iter()
+                .filter_map(|pem| crate::core::crypto::pem_decode_all(pem).ok())
+                .flatten()
+                .filter(|(label, _)| label == "CERTIFICATE")
+                .map(|(_, der)| der)
+                .collect();
+            let at = claims.iat.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0)
+            });
+            let verified = crate::core::x509::verify_chain(&chain, &roots, at)
+                .map_err(|e| Refusal::Chain(e.to_string()))?;
+            s.verify_signature(&verified.leaf_key, None)
+                .map_err(|e| Refusal::Signature(e.to_string()))?;
+            if let Some(did) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
+                crate::core::x509::resolve_did_x509(did, &chain)
+                    .map_err(|e| Refusal::Chain(e.to_string()))?;
+            }
+            return Ok(s);
         }
         if self.accept_any_issuer {
             // Self-asserted chains are at least checked for consistency with the signature.
