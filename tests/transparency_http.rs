@@ -400,3 +400,47 @@ fn the_client_speaks_the_legacy_ccf_operations_flow_and_oversize_bodies_get_prob
     let problem: ciborium::Value = ciborium::from_reader(body.as_slice()).unwrap();
     assert!(format!("{problem:?}").contains("at most"), "{problem:?}");
 }
+
+#[test]
+fn serve_makes_the_log_on_first_start_from_its_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "ES256");
+    let ts = dir.path().join("fresh-ts");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
+        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--issuer-key"])
+        .arg(&public)
+        .arg("--dir")
+        .arg(&ts)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let server = Server {
+        child,
+        url: line.trim().to_string(),
+    };
+    assert!(ts.join("service.pub").is_file());
+    let statement = dir.path().join("s.cose");
+    modelseal()
+        .arg("sign")
+        .arg("examples/tiny-model/config.json")
+        .arg("--key")
+        .arg(&key)
+        .args(["--issuer", "i", "--subject", "s", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    modelseal()
+        .arg("register")
+        .arg(&statement)
+        .args(["--ts", &server.url, "--ts-key"])
+        .arg(ts.join("service.pub"))
+        .arg("-o")
+        .arg(dir.path().join("s.scitt"))
+        .assert()
+        .success();
+}

@@ -35,14 +35,26 @@ enum TsCommand {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// The log directory (made with `ts init`).
-    #[arg(long)]
-    dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8410")]
     listen: String,
+    /// The log directory; made on first start (as `ts init`) from the flags below, which also
+    /// replace the registration policy of an existing log when given.
+    #[command(flatten)]
+    init: InitArgs,
 }
 
 fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
+    let configure = !a.init.issuer_key.is_empty()
+        || !a.init.issuer_root.is_empty()
+        || a.init.accept_any_issuer
+        || a.init.key.is_some();
+    if configure || TransparencyLog::open(&a.init.dir).is_err() {
+        init(&a.init, out)?;
+    }
+    let a = Serve {
+        dir: a.init.dir,
+        listen: a.listen,
+    };
     let log = std::sync::Arc::new(TransparencyLog::open(&a.dir)?);
     if log.policy().accept_any_issuer {
         eprintln!(
@@ -90,11 +102,20 @@ struct InitArgs {
     key: Option<PathBuf>,
 }
 
+/// Where `serve` runs once the log exists.
+struct Serve {
+    dir: PathBuf,
+    listen: String,
+}
+
 pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
-    let a = match args.command {
-        TsCommand::Init(a) => a,
-        TsCommand::Serve(a) => return serve(a, out),
-    };
+    match args.command {
+        TsCommand::Init(a) => init(&a, out),
+        TsCommand::Serve(a) => serve(a, out),
+    }
+}
+
+fn init(a: &InitArgs, out: &Output) -> Result<Outcome> {
     if a.issuer_key.is_empty() && a.issuer_root.is_empty() && !a.accept_any_issuer {
         bail!(
             "say whose statements the log accepts: --issuer-key FILE, --issuer-root CERT, or --accept-any-issuer for a private dev log"
