@@ -50,6 +50,50 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The PAE model-signing before 1.0 (v0.2) signed by mistake, which 1.1.1 still accepts when the
+/// proper PAE fails: `"DSSEV1 28 application/vnd.in-toto+json <len> <repr(payload)>"`, where
+/// `repr` is Python's `bytes` repr (`b'...'`, escapes included).
+pub fn pae_compat(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "DSSEV1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(python_bytes_repr(payload).as_bytes());
+    out
+}
+
+/// CPython's `repr(bytes)` (Objects/bytesobject.c): single quotes unless the bytes hold `'` and
+/// no `"`; `\\`, the quote, `\t \n \r` escaped; other bytes outside 0x20..0x7e as `\xhh`.
+fn python_bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(bytes.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &c in bytes {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            _ if c == quote => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(c as char),
+            _ => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
 /// The key hint model-signing writes and checks: hex SHA-256 of the key's SPKI PEM text, as
 /// Python's `cryptography` encodes it (64-column base64, LF, trailing newline — ours is the same).
 pub fn key_hint(key: &PublicKey) -> String {
@@ -110,7 +154,7 @@ pub fn write_bundle(statement_json: &[u8], key: &PrivateKey) -> Result<Vec<u8>, 
             }],
         },
     };
-    Ok(serde_json::to_vec(&bundle).expect("a bundle serialises"))
+    serde_json::to_vec(&bundle).map_err(|e| SigstoreError::Malformed(format!("serialising: {e}")))
 }
 
 #[derive(Clone, Debug)]
@@ -146,9 +190,11 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, SigstoreError> {
     let material = json
         .get("verificationMaterial")
         .ok_or_else(|| bad("no verificationMaterial"))?;
+    // The peer treats an empty hint like a missing one (an older bundle): no key check.
     let key_hint = material
         .pointer("/publicKey/hint")
         .and_then(Value::as_str)
+        .filter(|h| !h.is_empty())
         .map(str::to_string);
     let has_certificate =
         material.get("certificate").is_some() || material.get("x509CertificateChain").is_some();
@@ -175,20 +221,21 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, SigstoreError> {
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no dsseEnvelope.signatures"))?
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let sig = s
                 .get("sig")
                 .and_then(Value::as_str)
-                .ok_or_else(|| bad("a signature has no sig"))?;
+                .ok_or_else(|| bad(&format!("no dsseEnvelope.signatures[{i}].sig")))?;
             Ok(DsseSignature {
                 keyid: s
                     .get("keyid")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
-                sig: B64
-                    .decode(sig)
-                    .map_err(|e| SigstoreError::Malformed(format!("signature: {e}")))?,
+                sig: B64.decode(sig).map_err(|e| {
+                    SigstoreError::Malformed(format!("dsseEnvelope.signatures[{i}].sig: {e}"))
+                })?,
             })
         })
         .collect::<Result<Vec<_>, SigstoreError>>()?;
@@ -226,9 +273,20 @@ pub fn verify_bundle(bundle: &Bundle, key: &PublicKey) -> Result<Vec<u8>, Sigsto
             });
         }
     }
-    let signature = &bundle.signatures[0];
-    key.verify_der_ecdsa(&pae(&bundle.payload_type, &bundle.payload), &signature.sig)
-        .map_err(SigstoreError::BadSignature)?;
+    // Like the peer: only the first signature counts; if it fails over the proper PAE, the
+    // pre-1.0 PAE is tried before giving up.
+    let signature = bundle
+        .signatures
+        .first()
+        .ok_or_else(|| SigstoreError::Malformed("dsseEnvelope has no signatures".into()))?;
+    let proper = key.verify_der_ecdsa(&pae(&bundle.payload_type, &bundle.payload), &signature.sig);
+    if let Err(err) = proper {
+        key.verify_der_ecdsa(
+            &pae_compat(&bundle.payload_type, &bundle.payload),
+            &signature.sig,
+        )
+        .map_err(|_| SigstoreError::BadSignature(err))?;
+    }
     Ok(bundle.payload.clone())
 }
 
@@ -303,23 +361,115 @@ mod tests {
 
     #[test]
     fn our_bundle_has_the_peers_exact_layout_except_the_signature() {
-        let case = "01-files-key";
-        let key =
-            PrivateKey::from_pem(std::str::from_utf8(&vector(case, "private_key.pem")).unwrap())
-                .unwrap();
-        let ours = write_bundle(&vector(case, "statement.json"), &key).unwrap();
         let blank = |b: &[u8]| {
             let s = String::from_utf8(b.to_vec()).unwrap();
             let start = s.find("\"sig\":\"").unwrap() + 7;
             let end = start + s[start..].find('"').unwrap();
             format!("{}{}", &s[..start], &s[end..])
         };
-        assert_eq!(blank(&ours), blank(&vector(case, "model.sig")));
-        let read = read_bundle(&ours).unwrap();
+        for case in CASES {
+            let key = PrivateKey::from_pem(
+                std::str::from_utf8(&vector(case, "private_key.pem")).unwrap(),
+            )
+            .unwrap();
+            let peer = vector(case, bundle_path(case));
+            let ours = write_bundle(&vector(case, "statement.json"), &key).unwrap();
+            assert_eq!(blank(&ours), blank(&peer), "{case}");
+            let (ours, peer) = (read_bundle(&ours).unwrap(), read_bundle(&peer).unwrap());
+            assert_eq!(ours.key_hint, peer.key_hint, "{case}");
+            // The hint is over the PEM text; the vectors' file is what openssl wrote.
+            assert_eq!(
+                ours.key_hint.as_deref(),
+                Some(hex::encode(Sha256::digest(vector(case, "public_key.pem"))).as_str())
+            );
+            assert_eq!(
+                verify_bundle(&ours, &public(case)).unwrap(),
+                vector(case, "statement.json")
+            );
+        }
+    }
+
+    #[test]
+    fn pae_is_the_dsse_v1_encoding() {
         assert_eq!(
-            verify_bundle(&read, &public(case)).unwrap(),
-            vector(case, "statement.json")
+            pae(IN_TOTO_PAYLOAD_TYPE, b"{}"),
+            b"DSSEv1 28 application/vnd.in-toto+json 2 {}"
         );
+        assert_eq!(pae("t", b""), b"DSSEv1 1 t 0 ");
+    }
+
+    #[test]
+    fn pre_1_0_signatures_over_the_buggy_pae_still_verify_like_the_peer() {
+        // Expected bytes checked against model_signing 1.1.1 `pae_compat` and CPython 3.11 `repr`.
+        assert_eq!(
+            pae_compat(IN_TOTO_PAYLOAD_TYPE, b"{\n  \"a\": 1\t\\'\x00\xff}"),
+            b"DSSEV1 28 application/vnd.in-toto+json 16 b'{\\n  \"a\": 1\\t\\\\\\'\\x00\\xff}'"
+        );
+        assert_eq!(python_bytes_repr(b"it's"), "b\"it's\"");
+        assert_eq!(python_bytes_repr(b"'\""), "b'\\'\"'");
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let payload = b"{\n  \"_type\": \"x\"\n}".to_vec();
+        let bundle = Bundle {
+            payload_type: IN_TOTO_PAYLOAD_TYPE.into(),
+            signatures: vec![DsseSignature {
+                keyid: String::new(),
+                sig: key
+                    .sign_der(&pae_compat(IN_TOTO_PAYLOAD_TYPE, &payload))
+                    .unwrap(),
+            }],
+            payload,
+            key_hint: None,
+            has_certificate: false,
+            tlog_entries: 0,
+        };
+        assert_eq!(
+            verify_bundle(&bundle, &key.public_key()).unwrap(),
+            bundle.payload
+        );
+        let mut bad = bundle.clone();
+        bad.payload[0] ^= 1;
+        assert!(matches!(
+            verify_bundle(&bad, &key.public_key()),
+            Err(SigstoreError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_or_empty_hint_skips_the_key_check_like_the_peer() {
+        let good = String::from_utf8(vector("01-files-key", "model.sig")).unwrap();
+        let hint = read_bundle(good.as_bytes()).unwrap().key_hint.unwrap();
+        for text in [
+            good.replace(&hint, ""),
+            good.replace(&format!("\"hint\":\"{hint}\""), ""),
+        ] {
+            let bundle = read_bundle(text.as_bytes()).unwrap();
+            assert_eq!(bundle.key_hint, None);
+            assert_eq!(
+                verify_bundle(&bundle, &public("01-files-key")).unwrap(),
+                vector("01-files-key", "statement.json")
+            );
+        }
+    }
+
+    #[test]
+    fn certificate_bundles_are_read_but_not_verified() {
+        let good = String::from_utf8(vector("01-files-key", "model.sig")).unwrap();
+        let hint = read_bundle(good.as_bytes()).unwrap().key_hint.unwrap();
+        let text = good.replace(
+            &format!("\"publicKey\":{{\"hint\":\"{hint}\"}}"),
+            "\"certificate\":{\"rawBytes\":\"MAA=\"}",
+        );
+        let bundle = read_bundle(text.as_bytes()).unwrap();
+        assert!(bundle.has_certificate);
+        let err = verify_bundle(&bundle, &public("01-files-key")).unwrap_err();
+        assert!(matches!(err, SigstoreError::CertificateBundle));
+        assert!(err.to_string().contains("model_signing verify sigstore"));
+        let empty = Bundle {
+            signatures: vec![],
+            has_certificate: false,
+            ..bundle
+        };
+        assert!(verify_bundle(&empty, &public("01-files-key")).is_err());
     }
 
     #[test]
@@ -366,6 +516,16 @@ mod tests {
                 ),
                 "no signatures",
             ),
+            (
+                good.replace("\"sig\":\"", "\"sig\":\"%"),
+                "dsseEnvelope.signatures[0].sig",
+            ),
+            (good.replace("\"sig\":", "\"sog\":"), "signatures[0].sig"),
+            (good.replace("payloadType", "payloadTyp"), "payloadType"),
+            (good.replace("\"mediaType\"", "\"mediatype\""), "mediaType"),
+            ("[]".to_string(), "mediaType"),
+            ("{\"mediaType\": 3}".to_string(), "mediaType"),
+            (good[..good.len() / 2].to_string(), "JSON"),
         ];
         for (text, expected) in cases {
             let err = read_bundle(text.as_bytes()).unwrap_err().to_string();

@@ -1,17 +1,19 @@
 //! CCF profile (vds 2; draft-ietf-scitt-receipts-ccf-profile), as Azure's transparency service
 //! writes it. Proof = {1: leaf, 2: path}; leaf = [internal tx hash, internal evidence, data hash];
 //! path = [[left?, sibling]...]. The data hash is SHA-256 of the statement as logged (unprotected
-//! header emptied) — what binds the receipt to this statement.
+//! header emptied) — what binds the receipt to this statement. Unlike RFC 9162, neither the leaf
+//! nor the interior nodes carry a domain-separation prefix (the profile draft, §2.3 of scitt.md).
 
-use super::{Profile, ProvenRoot, ReceiptError, hash32, malformed, unwrap_proof};
+use super::{Profile, ProofForm, ProvenRoot, ReceiptError, hash32, malformed, unwrap_proof};
 use crate::core::cose::{Sign1, value_as_i64};
 use ciborium::Value;
 use sha2::{Digest, Sha256};
 
 const P: Profile = Profile::Ccf;
+const MAX_EVIDENCE_LEN: usize = 1024;
 
 pub(crate) fn proven_root(proof: &Value, statement: &Sign1) -> Result<ProvenRoot, ReceiptError> {
-    let Value::Map(entries) = unwrap_proof(P, proof)? else {
+    let Value::Map(entries) = unwrap_proof(P, proof, ProofForm::Wrapped)? else {
         return Err(malformed(P, "proof is not a map"));
     };
     let get = |k: i64| {
@@ -33,6 +35,16 @@ pub(crate) fn proven_root(proof: &Value, statement: &Sign1) -> Result<ProvenRoot
     let Value::Text(evidence) = evidence else {
         return Err(malformed(P, "internal evidence is not text"));
     };
+    // The profile's CDDL: internal-evidence = tstr .size (1..1024). CCF's is "ce:<txid>:<hex>".
+    if !(1..=MAX_EVIDENCE_LEN).contains(&evidence.len()) {
+        return Err(malformed(
+            P,
+            format!(
+                "internal evidence is {} bytes (1 to {MAX_EVIDENCE_LEN})",
+                evidence.len()
+            ),
+        ));
+    }
     let data_hash = hash32(P, data_hash, "data hash")?;
     let expected: [u8; 32] = Sha256::digest(statement.statement_without_unprotected()).into();
     if data_hash != expected {

@@ -18,6 +18,9 @@ use std::fmt;
 pub const MAX_PROOFS: usize = 16;
 /// No Merkle path is longer than the tree is deep; 64 levels covers 2^64 leaves.
 pub const MAX_PATH_LEN: usize = 64;
+/// Real receipts are under 1 KiB (the Azure CCF one is 725 bytes, DataTrails' 622); even 16
+/// proofs of 64 hashes stay under 40 KiB. A receipt larger than this is refused before decoding.
+pub const MAX_RECEIPT_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Profile {
@@ -63,14 +66,28 @@ impl fmt::Display for Profile {
 pub enum ReceiptError {
     #[error("not a receipt: {0}")]
     Cose(#[from] CoseError),
+    #[error("{size} bytes is more than the {MAX_RECEIPT_BYTES}-byte limit for a receipt")]
+    TooLarge { size: usize },
+    #[error(
+        "a receipt must be a tagged COSE_Sign1 (tag 18, COSE Receipts draft); this one is untagged"
+    )]
+    Untagged,
     #[error("no vds (395) in the protected header: not a COSE receipt")]
     NoVds,
+    #[error("vds (395) is {0}, not an integer")]
+    BadVds(String),
     #[error("unknown verifiable data structure vds={0} (1 RFC 9162, 2 CCF, 3 MMR are known)")]
     UnknownVds(i64),
+    #[error(
+        "the protected header marks {0} critical, which this verifier does not process (RFC 9052 §3.1)"
+    )]
+    UnknownCritical(String),
     #[error("the receipt's payload is attached; a receipt signs a Merkle root it leaves out")]
     AttachedPayload,
     #[error("no inclusion proof (396 / -1) in the unprotected header")]
     NoInclusionProof,
+    #[error("no consistency proof (396 / -2) in the unprotected header")]
+    NoConsistencyProof,
     #[error("{0} inclusion proofs; at most {MAX_PROOFS} are accepted")]
     TooManyProofs(usize),
     #[error("{profile} inclusion proof is malformed: {reason}")]
@@ -119,46 +136,27 @@ pub struct Receipt {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VerifiedReceipt {
     pub profile: Profile,
+    /// The root the signature verified over: RFC 9162 tree head, CCF root, or the MMR peak.
     pub root: Vec<u8>,
+    /// RFC 9162 only; CCF and MMR proofs do not state it.
     pub tree_size: Option<u64>,
+    /// RFC 9162: the 0-based leaf index; MMR: the leaf's node index (not its leaf ordinal).
     pub leaf_index: Option<u64>,
+    /// CWT claims of the receipt, reported once its signature has verified.
     pub issuer: Option<String>,
     pub subject: Option<String>,
     pub issued_at: Option<i64>,
 }
 
 impl Receipt {
+    /// Reads a receipt: a tagged COSE_Sign1 with vds (395) in its protected header, a detached
+    /// payload and at most [`MAX_PROOFS`] inclusion proofs (396 / -1). Proof contents are only
+    /// read by [`Receipt::verify`], which needs the statement.
     pub fn parse(bytes: &[u8]) -> Result<Receipt, ReceiptError> {
-        let sign1 = Sign1::parse(bytes)?;
-        let vds = sign1
-            .protected_param(label::VDS)
-            .ok_or(ReceiptError::NoVds)?;
-        let profile = Profile::from_vds(cose::value_as_i64(vds).ok_or(ReceiptError::NoVds)?)?;
-        if sign1.payload().is_some() {
-            return Err(ReceiptError::AttachedPayload);
-        }
-        sign1.algorithm()?;
+        let (sign1, profile) = read_envelope(bytes)?;
         let claims = sign1.claims()?;
-        let proofs = match sign1.unprotected_param(label::VDP) {
-            Some(Value::Map(vdp)) => match vdp
-                .iter()
-                .find(|(k, _)| cose::value_as_i64(k) == Some(label::VDP_INCLUSION))
-            {
-                Some((_, Value::Array(items))) => items.clone(),
-                Some(_) => {
-                    return Err(malformed(profile, "inclusion proofs (-1) are not an array"));
-                }
-                None => return Err(ReceiptError::NoInclusionProof),
-            },
-            Some(_) => return Err(malformed(profile, "vdp (396) is not a map")),
-            None => return Err(ReceiptError::NoInclusionProof),
-        };
-        if proofs.is_empty() {
-            return Err(ReceiptError::NoInclusionProof);
-        }
-        if proofs.len() > MAX_PROOFS {
-            return Err(ReceiptError::TooManyProofs(proofs.len()));
-        }
+        let proofs = vdp_proofs(&sign1, profile, label::VDP_INCLUSION)?
+            .ok_or(ReceiptError::NoInclusionProof)?;
         Ok(Receipt {
             sign1,
             profile,
@@ -236,16 +234,127 @@ impl Receipt {
     }
 }
 
-/// A proof element is a byte string holding CBOR (the drafts' `bstr .cbor`); DataTrails writes
-/// the MMR proof as a plain map. Either way, give back the decoded item.
-pub(crate) fn unwrap_proof(profile: Profile, proof: &Value) -> Result<Value, ReceiptError> {
+/// The checks every receipt passes before its proofs are read: bounded size, a tagged COSE_Sign1,
+/// a known vds in the protected header, a detached payload, a known alg, no unknown crit.
+pub(crate) fn read_envelope(bytes: &[u8]) -> Result<(Sign1, Profile), ReceiptError> {
+    if bytes.len() > MAX_RECEIPT_BYTES {
+        return Err(ReceiptError::TooLarge { size: bytes.len() });
+    }
+    let sign1 = Sign1::parse(bytes)?;
+    if !sign1.is_tagged() {
+        return Err(ReceiptError::Untagged);
+    }
+    // vds only counts from the protected header: in the unprotected one anybody could switch
+    // the profile, and with it how the proof is read.
+    let vds = sign1
+        .protected_param(label::VDS)
+        .ok_or(ReceiptError::NoVds)?;
+    let vds = cose::value_as_i64(vds).ok_or_else(|| ReceiptError::BadVds(format!("{vds:?}")))?;
+    let profile = Profile::from_vds(vds)?;
+    // A payload in the message would be signed as given, binding nothing to the statement.
+    if sign1.payload().is_some() {
+        return Err(ReceiptError::AttachedPayload);
+    }
+    sign1.algorithm()?;
+    check_critical(&sign1, profile)?;
+    Ok((sign1, profile))
+}
+
+/// The proofs under `kind` (-1 inclusion, -2 consistency) of the vdp map (396), or `None` when
+/// there are none. At most [`MAX_PROOFS`]; their contents are left to the profile.
+pub(crate) fn vdp_proofs(
+    sign1: &Sign1,
+    profile: Profile,
+    kind: i64,
+) -> Result<Option<Vec<Value>>, ReceiptError> {
+    let vdp = match sign1.unprotected_param(label::VDP) {
+        Some(Value::Map(vdp)) => vdp,
+        Some(_) => return Err(malformed(profile, "vdp (396) is not a map")),
+        None => return Ok(None),
+    };
+    let proofs = match vdp
+        .iter()
+        .find(|(k, _)| cose::value_as_i64(k) == Some(kind))
+    {
+        Some((_, Value::Array(items))) => items,
+        Some(_) => {
+            return Err(malformed(
+                profile,
+                format!("proofs ({kind}) are not an array"),
+            ));
+        }
+        None => return Ok(None),
+    };
+    if proofs.len() > MAX_PROOFS {
+        return Err(ReceiptError::TooManyProofs(proofs.len()));
+    }
+    Ok(if proofs.is_empty() {
+        None
+    } else {
+        Some(proofs.clone())
+    })
+}
+
+/// RFC 9052 §3.1: a header parameter marked critical that the verifier does not process makes
+/// the message invalid. We process alg, crit, kid, CWT claims and vds; CCF's text-keyed
+/// "ccf.v1" map is read by CCF's own verifiers (scitt-cose understands it for vds 2 as well).
+fn check_critical(sign1: &Sign1, profile: Profile) -> Result<(), ReceiptError> {
+    use coset::RegisteredLabelWithPrivate as L;
+    for c in &sign1.protected().crit {
+        let understood = match c {
+            L::Assigned(a) => [1, 2, 4, label::CWT_CLAIMS, label::VDS].contains(&(*a as i64)),
+            // coset keeps only labels below -65536 here (others it does not know, such as 395
+            // itself, make it refuse the header outright), and we process none of those.
+            L::PrivateUse(_) => false,
+            L::Text(t) => profile == Profile::Ccf && t == "ccf.v1",
+        };
+        if !understood {
+            let name = match c {
+                L::Assigned(a) => (*a as i64).to_string(),
+                L::PrivateUse(i) => i.to_string(),
+                L::Text(t) => format!("\"{t}\""),
+            };
+            return Err(ReceiptError::UnknownCritical(name));
+        }
+    }
+    Ok(())
+}
+
+/// How a profile's inclusion proof is carried in the -1 array.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProofForm {
+    /// `bstr .cbor proof` only: what the RFC 9162 and CCF profiles define and every producer writes.
+    Wrapped,
+    /// Also the proof item itself, unwrapped: DataTrails' MMR receipts carry a plain map.
+    WrappedOrBare,
+}
+
+/// The decoded inclusion proof. A wrapped one must hold exactly one CBOR item (no trailing
+/// bytes, as scitt-cose's strict decoder also requires) and nest no deeper than COSE input may.
+pub(crate) fn unwrap_proof(
+    profile: Profile,
+    proof: &Value,
+    form: ProofForm,
+) -> Result<Value, ReceiptError> {
     match proof {
         Value::Bytes(b) => {
             cose::check_depth(b).map_err(|e| malformed(profile, e.to_string()))?;
-            ciborium::from_reader(b.as_slice())
-                .map_err(|e| malformed(profile, format!("not CBOR: {e}")))
+            let mut reader = b.as_slice();
+            let value: Value = ciborium::from_reader(&mut reader)
+                .map_err(|e| malformed(profile, format!("proof is not CBOR: {e}")))?;
+            if !reader.is_empty() {
+                return Err(malformed(
+                    profile,
+                    format!("{} bytes after the proof's CBOR item", reader.len()),
+                ));
+            }
+            Ok(value)
         }
-        other => Ok(other.clone()),
+        other if form == ProofForm::WrappedOrBare => Ok(other.clone()),
+        _ => Err(malformed(
+            profile,
+            "an inclusion proof is not a byte string (bstr .cbor)",
+        )),
     }
 }
 

@@ -1,46 +1,157 @@
 //! RFC 9162 profile (vds 1): proofs are `bstr .cbor [tree_size, leaf_index, [path...]]`, and we
-//! issue receipts in this form for the embedded transparency service.
+//! issue receipts in this form for the embedded transparency service. Consistency proofs (vdp
+//! -2) are `bstr .cbor [tree_size_1, tree_size_2, [path...]]` and sign the newer root.
 //!
-//! The leaf entry is not standardised for SCITT; ours is the statement as logged: the tagged
-//! COSE_Sign1 with its unprotected header emptied (the architecture draft says the log keeps
-//! statements that way), so the same statement gets the same leaf with or without receipts.
+//! The leaf entry is not standardised for SCITT (scitt.md §1.5); ours is the statement as
+//! logged: the tagged COSE_Sign1 with its unprotected header emptied (the architecture draft's
+//! Registration step empties it before the statement enters the log), so the same statement gets
+//! the same leaf with or without receipts stapled, and it is the same bytes the CCF profile's
+//! data hash covers. The leaf hash is SHA-256(0x00 ‖ entry) (RFC 9162 §2.1.1).
 
 use super::merkle::{self, Hash};
-use super::{Profile, ProvenRoot, ReceiptError, hash_list, malformed, uint, unwrap_proof};
-use crate::core::cose::{self, CwtClaims, ProtectedParams, Sign1, label};
-use crate::core::crypto::PrivateKey;
+use super::{
+    Profile, ProofForm, ProvenRoot, ReceiptError, hash_list, malformed, read_envelope, uint,
+    unwrap_proof, vdp_proofs,
+};
+use crate::core::cose::{self, CoseError, CwtClaims, ProtectedParams, Sign1, label};
+use crate::core::crypto::{PrivateKey, PublicKey};
 use ciborium::Value;
 
 const P: Profile = Profile::Rfc9162;
+
+/// The largest tree a proof may claim: scitt-cose's bound (2^62), far past any real log, and it
+/// keeps the depth arithmetic away from u64 overflow.
+pub const MAX_TREE_SIZE: u64 = 1 << 62;
 
 /// The bytes of a statement that become its RFC 9162 leaf entry.
 pub fn leaf_entry(statement: &Sign1) -> Vec<u8> {
     statement.statement_without_unprotected()
 }
 
-pub(crate) fn proven_root(proof: &Value, statement: &Sign1) -> Result<ProvenRoot, ReceiptError> {
-    let Value::Array(items) = unwrap_proof(P, proof)? else {
-        return Err(malformed(P, "proof is not [tree_size, leaf_index, path]"));
+/// An inclusion proof as the profile carries it: `[tree_size, leaf_index, [path...]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    pub tree_size: u64,
+    pub leaf_index: u64,
+    /// Siblings from the leaf up (RFC 9162 §2.1.3.1).
+    pub path: Vec<Hash>,
+}
+
+impl InclusionProof {
+    /// The `bstr .cbor` content: deterministic CBOR (minimal lengths, definite arrays).
+    pub fn to_cbor(&self) -> Vec<u8> {
+        encode_triple(self.tree_size, self.leaf_index, &self.path)
+    }
+
+    /// Reads one element of the -1 array. Shape and bounds are checked here; whether the path
+    /// fits the tree is checked when the root is recomputed.
+    pub fn from_value(proof: &Value) -> Result<Self, ReceiptError> {
+        let (tree_size, leaf_index, path) = decode_triple(
+            proof,
+            ["tree_size", "leaf_index", "inclusion path"],
+            "inclusion proof is not [tree_size, leaf_index, [path]]",
+        )?;
+        if tree_size > MAX_TREE_SIZE {
+            return Err(malformed(
+                P,
+                format!("tree_size {tree_size} is beyond 2^62"),
+            ));
+        }
+        Ok(InclusionProof {
+            tree_size,
+            leaf_index,
+            path,
+        })
+    }
+}
+
+/// A consistency proof as the profile carries it: `[tree_size_1, tree_size_2, [path...]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsistencyProof {
+    pub old_size: u64,
+    pub new_size: u64,
+    /// PROOF(old_size, D[new_size]) (RFC 9162 §2.1.4.1).
+    pub path: Vec<Hash>,
+}
+
+impl ConsistencyProof {
+    pub fn to_cbor(&self) -> Vec<u8> {
+        encode_triple(self.old_size, self.new_size, &self.path)
+    }
+
+    /// Reads one element of the -2 array.
+    pub fn from_value(proof: &Value) -> Result<Self, ReceiptError> {
+        let (old_size, new_size, path) = decode_triple(
+            proof,
+            ["tree_size_1", "tree_size_2", "consistency path"],
+            "consistency proof is not [tree_size_1, tree_size_2, [path]]",
+        )?;
+        if new_size > MAX_TREE_SIZE {
+            return Err(malformed(
+                P,
+                format!("tree_size_2 {new_size} is beyond 2^62"),
+            ));
+        }
+        Ok(ConsistencyProof {
+            old_size,
+            new_size,
+            path,
+        })
+    }
+
+    /// The new tree's root, once the proof has led back to `old_root` (RFC 9162 §2.1.4.2).
+    pub fn new_root(&self, old_root: &Hash) -> Result<Hash, ReceiptError> {
+        merkle::root_from_consistency_proof(self.old_size, self.new_size, old_root, &self.path)
+            .map_err(|source| ReceiptError::Merkle { profile: P, source })
+    }
+}
+
+fn encode_triple(a: u64, b: u64, path: &[Hash]) -> Vec<u8> {
+    let path = Value::Array(path.iter().map(|h| Value::Bytes(h.to_vec())).collect());
+    let mut bytes = Vec::new();
+    // ciborium writes definite lengths and the shortest integer heads, which is what RFC 8949
+    // §4.2.1 deterministic encoding asks and what scitt-cose's strict decoder checks.
+    ciborium::into_writer(
+        &Value::Array(vec![Value::from(a), Value::from(b), path]),
+        &mut bytes,
+    )
+    .expect("encoding CBOR to memory cannot fail");
+    bytes
+}
+
+fn decode_triple(
+    proof: &Value,
+    names: [&str; 3],
+    shape: &str,
+) -> Result<(u64, u64, Vec<Hash>), ReceiptError> {
+    let Value::Array(items) = unwrap_proof(P, proof, ProofForm::Wrapped)? else {
+        return Err(malformed(P, shape));
     };
-    let [size, index, path] = items.as_slice() else {
+    let [a, b, path] = items.as_slice() else {
         return Err(malformed(
             P,
-            format!("proof has {} items, not 3", items.len()),
+            format!("{shape}: it has {} items", items.len()),
         ));
     };
-    let size = uint(P, size, "tree_size")?;
-    let index = uint(P, index, "leaf_index")?;
-    if size > 1 << 62 {
-        return Err(malformed(P, "tree_size beyond 2^62"));
-    }
-    let path = hash_list(P, path, "inclusion path")?;
+    Ok((
+        uint(P, a, names[0])?,
+        uint(P, b, names[1])?,
+        hash_list(P, path, names[2])?,
+    ))
+}
+
+pub(crate) fn proven_root(proof: &Value, statement: &Sign1) -> Result<ProvenRoot, ReceiptError> {
+    let proof = InclusionProof::from_value(proof)?;
     let leaf = merkle::leaf_hash(&leaf_entry(statement));
-    let root = merkle::root_from_inclusion_proof(&leaf, index, size, &path)
-        .map_err(|source| ReceiptError::Merkle { profile: P, source })?;
+    // Checks leaf_index < tree_size and that the path is exactly as long as the leaf is deep
+    // before hashing, so a padded or truncated path is refused rather than hashed.
+    let root =
+        merkle::root_from_inclusion_proof(&leaf, proof.leaf_index, proof.tree_size, &proof.path)
+            .map_err(|source| ReceiptError::Merkle { profile: P, source })?;
     Ok(ProvenRoot {
         root: root.to_vec(),
-        tree_size: Some(size),
-        leaf_index: Some(index),
+        tree_size: Some(proof.tree_size),
+        leaf_index: Some(proof.leaf_index),
     })
 }
 
@@ -52,19 +163,10 @@ pub struct ReceiptClaims {
     pub issued_at: Option<i64>,
 }
 
-fn proof_bstr(items: Vec<Value>) -> Value {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(&Value::Array(items), &mut bytes)
-        .expect("encoding to memory cannot fail");
-    Value::Bytes(bytes)
-}
-
-fn path_value(path: &[Hash]) -> Value {
-    Value::Array(path.iter().map(|h| Value::Bytes(h.to_vec())).collect())
-}
-
-/// A vds-1 receipt: protected {alg, kid, CWT claims, vds 1}, unprotected {396: {-1: [proof]}},
-/// detached payload = the root. Encoded deterministically (scitt-cose checks strictly).
+/// A vds-1 receipt: protected {1: alg, 4: kid, 15: {1: iss, 2: sub?, 6: iat?}, 395: 1},
+/// unprotected {396: {-1: [bstr .cbor [tree_size, leaf_index, [path]]]}}, payload nil with the
+/// root signed as the detached payload. Deterministic CBOR and raw r‖s ECDSA signatures
+/// (scitt-cose rejects anything else).
 pub fn issue_inclusion_receipt(
     key: &PrivateKey,
     kid: &[u8],
@@ -74,20 +176,23 @@ pub fn issue_inclusion_receipt(
     path: &[Hash],
     root: &Hash,
 ) -> Vec<u8> {
-    let proof = proof_bstr(vec![
-        Value::from(tree_size),
-        Value::from(leaf_index),
-        path_value(path),
-    ]);
-    let vdp = Value::Map(vec![(
-        Value::from(label::VDP_INCLUSION),
-        Value::Array(vec![proof]),
-    )]);
-    sign_receipt(key, kid, claims, vec![(label::VDP, vdp)], root)
+    let proof = InclusionProof {
+        tree_size,
+        leaf_index,
+        path: path.to_vec(),
+    };
+    sign_receipt(
+        key,
+        kid,
+        claims,
+        label::VDP_INCLUSION,
+        proof.to_cbor(),
+        root,
+    )
 }
 
 /// A vds-1 consistency receipt: proves the tree of `old_size` is a prefix of the tree of
-/// `new_size`, whose root it signs.
+/// `new_size`, whose root it signs (detached).
 pub fn issue_consistency_receipt(
     key: &PrivateKey,
     kid: &[u8],
@@ -97,23 +202,27 @@ pub fn issue_consistency_receipt(
     proof: &[Hash],
     new_root: &Hash,
 ) -> Vec<u8> {
-    let proof = proof_bstr(vec![
-        Value::from(old_size),
-        Value::from(new_size),
-        path_value(proof),
-    ]);
-    let vdp = Value::Map(vec![(
-        Value::from(label::VDP_CONSISTENCY),
-        Value::Array(vec![proof]),
-    )]);
-    sign_receipt(key, kid, claims, vec![(label::VDP, vdp)], new_root)
+    let proof = ConsistencyProof {
+        old_size,
+        new_size,
+        path: proof.to_vec(),
+    };
+    sign_receipt(
+        key,
+        kid,
+        claims,
+        label::VDP_CONSISTENCY,
+        proof.to_cbor(),
+        new_root,
+    )
 }
 
 fn sign_receipt(
     key: &PrivateKey,
     kid: &[u8],
     claims: &ReceiptClaims,
-    unprotected: Vec<(i64, Value)>,
+    kind: i64,
+    proof: Vec<u8>,
     root: &Hash,
 ) -> Vec<u8> {
     let params = ProtectedParams {
@@ -127,7 +236,11 @@ fn sign_receipt(
         extra: vec![(label::VDS, Value::from(P.vds()))],
         ..ProtectedParams::default()
     };
-    cose::sign1(key, &params, unprotected, root, true)
+    let vdp = Value::Map(vec![(
+        Value::from(kind),
+        Value::Array(vec![Value::Bytes(proof)]),
+    )]);
+    cose::sign1(key, &params, vec![(label::VDP, vdp)], root, true)
 }
 
 /// Reads a consistency proof `bstr .cbor [old_size, new_size, [path]]` and checks it between
@@ -137,18 +250,70 @@ pub fn verify_consistency_proof(
     old_root: &Hash,
     new_root: &Hash,
 ) -> Result<(u64, u64), ReceiptError> {
-    let Value::Array(items) = unwrap_proof(P, proof)? else {
+    let proof = ConsistencyProof::from_value(proof)?;
+    merkle::verify_consistency(
+        proof.old_size,
+        proof.new_size,
+        old_root,
+        new_root,
+        &proof.path,
+    )
+    .map_err(|source| ReceiptError::Merkle { profile: P, source })?;
+    Ok((proof.old_size, proof.new_size))
+}
+
+/// What a verified consistency receipt establishes: the tree the verifier already trusted
+/// (`old_size`, with the root it passed in) is a prefix of the signed tree (`new_size`,
+/// `new_root`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedConsistency {
+    pub old_size: u64,
+    pub new_size: u64,
+    pub new_root: Hash,
+    pub issuer: Option<String>,
+    pub issued_at: Option<i64>,
+}
+
+/// Checks a vds-1 consistency receipt against a root the caller already holds: the new root is
+/// recomputed from `old_root` and the proof (it is detached), then the signature is checked over
+/// it with `key`. As for inclusion, every proof must be well-formed and one that verifies is
+/// enough. Moving from the empty tree proves nothing, so an `old_size` of 0 is refused.
+pub fn verify_consistency_receipt(
+    receipt: &[u8],
+    old_root: &Hash,
+    key: &PublicKey,
+) -> Result<VerifiedConsistency, ReceiptError> {
+    let (sign1, profile) = read_envelope(receipt)?;
+    if profile != P {
         return Err(malformed(
-            P,
-            "consistency proof is not [size1, size2, path]",
+            profile,
+            "consistency receipts are read for RFC 9162 (vds 1) only",
         ));
-    };
-    let [old, new, path] = items.as_slice() else {
-        return Err(malformed(P, "consistency proof does not have 3 items"));
-    };
-    let (old, new) = (uint(P, old, "tree_size_1")?, uint(P, new, "tree_size_2")?);
-    let path = hash_list(P, path, "consistency path")?;
-    merkle::verify_consistency(old, new, old_root, new_root, &path)
-        .map_err(|source| ReceiptError::Merkle { profile: P, source })?;
-    Ok((old, new))
+    }
+    let proofs = vdp_proofs(&sign1, P, label::VDP_CONSISTENCY)?
+        .ok_or(ReceiptError::NoConsistencyProof)?
+        .iter()
+        .map(ConsistencyProof::from_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    let claims = sign1.claims()?;
+    let mut last = CoseError::DetachedPayload;
+    for proof in proofs {
+        let new_root = proof.new_root(old_root)?;
+        match sign1.verify_signature(key, Some(&new_root)) {
+            Ok(()) => {
+                return Ok(VerifiedConsistency {
+                    old_size: proof.old_size,
+                    new_size: proof.new_size,
+                    new_root,
+                    issuer: claims.iss,
+                    issued_at: claims.iat,
+                });
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(ReceiptError::Signature {
+        profile: P,
+        source: last,
+    })
 }
