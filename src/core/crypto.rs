@@ -609,7 +609,13 @@ impl PrivateKey {
             PrivateKey::P521(k) => p521::SecretKey::from_bytes(&k.to_bytes())
                 .expect("a signing key is a valid scalar")
                 .to_pkcs8_pem(LineEnding::LF),
-            PrivateKey::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
+            // PKCS#8 v1 (RFC 8410 without the optional public key): OpenSSL and Python
+            // `cryptography` refuse the v2 form ed25519-dalek writes by default.
+            PrivateKey::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_pem(LineEnding::LF),
         };
         pem.expect("encoding a valid private key cannot fail")
     }
@@ -901,6 +907,34 @@ mod tests {
             assert_eq!(again.public_key(), public);
             assert_eq!(PublicKey::from_pem(&public.to_spki_pem()).unwrap(), public);
         }
+    }
+
+    #[test]
+    fn generated_ed25519_keys_are_pkcs8_v1_that_openssl_reads() {
+        let key = PrivateKey::generate(Algorithm::EdDSA).unwrap();
+        let pem = key.to_pkcs8_pem();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        std::fs::write(&path, pem.as_bytes()).unwrap();
+        if let Ok(out) = std::process::Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&path)
+            .output()
+        {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                PublicKey::from_pem(&String::from_utf8(out.stdout).unwrap()).unwrap(),
+                key.public_key()
+            );
+        }
+        assert_eq!(
+            PrivateKey::from_pem(&pem).unwrap().public_key(),
+            key.public_key()
+        );
     }
 
     #[test]
