@@ -7,7 +7,7 @@
 //! job file, since Python start-up dominates otherwise.
 
 use modelseal::core::cose::{CwtClaims, ProtectedParams, Sign1, sign1};
-use modelseal::core::crypto::{Algorithm, PrivateKey, pem_decode_all, pem_encode};
+use modelseal::core::crypto::{Algorithm, PrivateKey, pem_decode_all};
 use modelseal::core::receipt::merkle::{self, Hash};
 use modelseal::core::receipt::rfc9162::{self, ReceiptClaims};
 use modelseal::core::receipt::{Profile, Receipt};
@@ -61,27 +61,15 @@ fn statements(n: usize) -> Vec<Sign1> {
         .collect()
 }
 
-/// The key as PKCS#8 the peer can load. Our Ed25519 keys are written as OneAsymmetricKey v2
-/// (RFC 5958, with the `[1]` public key, as ed25519-dalek encodes them), which Python's
-/// `cryptography` (and OpenSSL 3's `pkey`) refuse ("extra data"); the v1 form of RFC 8410 §7 is
-/// the same seed without the public key.
+/// The key as PKCS#8 PEM, as `modelseal key generate` writes it: for Ed25519 the RFC 8410 v1
+/// form, which Python's `cryptography` loads (it refuses ed25519-dalek's default v2).
 fn pkcs8_v1_pem(key: &PrivateKey) -> String {
-    let pem = key.to_pkcs8_pem();
-    if key.algorithm() != Algorithm::EdDSA {
-        return pem.to_string();
+    let pem = key.to_pkcs8_pem().to_string();
+    if key.algorithm() == Algorithm::EdDSA {
+        let (_, der) = pem_decode_all(&pem).unwrap().remove(0);
+        assert_eq!(der.len(), 48, "Ed25519 PKCS#8 v1 is 48 bytes");
     }
-    let (_, der) = pem_decode_all(&pem).unwrap().remove(0);
-    // 30 51 02 01 01 30 05 06 03 2b 65 70 04 22 04 20 <seed> 81 21 00 <public key>
-    assert_eq!(
-        &der[..16],
-        &hex::decode("3051020101300506032b657004220420").unwrap()[..]
-    );
-    let v1 = [
-        hex::decode("302e020100300506032b657004220420").unwrap(),
-        der[16..48].to_vec(),
-    ]
-    .concat();
-    pem_encode("PRIVATE KEY", &v1)
+    pem
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
