@@ -379,6 +379,15 @@ fn check_signature(
                     )),
                     Err(e) => verdict.push(Check::fail("signature", e.to_string())),
                 }
+                if let Some(iss) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
+                    match x509::resolve_did_x509(iss, &verified) {
+                        Ok(()) => verdict.push(Check::pass(
+                            "issuer",
+                            format!("{iss} resolves against the validated chain"),
+                        )),
+                        Err(e) => verdict.push(Check::fail("issuer", e.to_string())),
+                    }
+                }
             }
             Err(e) => verdict.push(Check::fail(
                 "certificate chain",
@@ -387,15 +396,6 @@ fn check_signature(
                     x509::format_unix_time(at)
                 ),
             )),
-        }
-        if let Some(iss) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
-            match x509::resolve_did_x509(iss, &chain) {
-                Ok(()) => verdict.push(Check::pass(
-                    "issuer",
-                    format!("{iss} resolves against the x5chain"),
-                )),
-                Err(e) => verdict.push(Check::fail("issuer", e.to_string())),
-            }
         }
         return;
     }

@@ -86,7 +86,7 @@ impl RegistrationPolicy {
             s.verify_signature(&verified.leaf_key, None)
                 .map_err(|e| Refusal::Signature(e.to_string()))?;
             if let Some(did) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
-                crate::core::x509::resolve_did_x509(did, &chain)
+                crate::core::x509::resolve_did_x509(did, &verified)
                     .map_err(|e| Refusal::Chain(e.to_string()))?;
             }
             return Ok(s);
