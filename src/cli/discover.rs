@@ -157,7 +157,7 @@ fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
             &target,
             &subject,
             &scope,
-            super::trust::now(),
+            modelseal::core::clock::now(),
         )
         .await?;
         out.tree_verdict(&verdict);

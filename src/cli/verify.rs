@@ -75,7 +75,7 @@ pub fn run(args: VerifyArgs, out: &Output) -> Result<Outcome> {
         payload: payload.as_deref(),
         model: args.model.as_deref(),
         statement: statement.as_deref(),
-        now: trust::now(),
+        now: modelseal::core::clock::now(),
     })
     .with_context(|| format!("{}: cannot verify", args.file.display()))?;
     out.verify_report(&report, &args.file.display().to_string());

@@ -20,7 +20,7 @@
 use crate::core::crypto::{MAX_KEY_FILE_BYTES, NamedKey, pem_decode_all, read_public_keys};
 use crate::core::input::read_bounded;
 use crate::core::verdict::{Check, Verdict};
-use crate::core::verify::{Report, TrustInputs, VerifyRequest, verify};
+use crate::core::verify::{ReceiptReport, Report, TrustInputs, VerifyRequest, verify};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -240,6 +240,22 @@ impl TrustPolicy {
                     profile,
                 });
             }
+            for (i, a) in services.iter().enumerate() {
+                for b in &services[i + 1..] {
+                    if a.name == b.name {
+                        return Err(at(format!(
+                            "two transparency services are named '{}'",
+                            a.name
+                        )));
+                    }
+                    if a.keys.iter().any(|k| b.keys.iter().any(|l| l.key == k.key)) {
+                        return Err(at(format!(
+                            "transparency services '{}' and '{}' share a key: receipts are counted by the service whose key verified them, so each service needs its own",
+                            a.name, b.name
+                        )));
+                    }
+                }
+            }
             if spec.min_receipts > services.len() && !services.is_empty() {
                 return Err(at(format!(
                     "min_receipts {} but only {} transparency services",
@@ -381,25 +397,59 @@ impl ScopePolicy {
         }
     }
 
+    /// The policy service whose key verified a receipt. A receipt counts for a service only by
+    /// that key, never by the `iss` or profile it claims; a receipt of another profile than the
+    /// one the policy names for the service counts for none.
+    fn service_of(&self, receipt: &ReceiptReport) -> Option<&TrustedService> {
+        let by = receipt.verified_by.as_deref()?;
+        let service = self.services.iter().find(|s| {
+            s.keys
+                .iter()
+                .any(|k| hex::encode(k.key.spki_sha256()) == by)
+        })?;
+        match (&service.profile, &receipt.profile) {
+            (Some(want), Some(got)) if want != got => None,
+            _ => Some(service),
+        }
+    }
+
     fn check_receipts(&self, report: &Report, verdict: &mut Verdict) {
-        let distinct: BTreeSet<(String, String)> = report
-            .receipts
-            .iter()
-            .filter(|r| r.verified)
-            .map(|r| {
-                (
-                    r.profile.clone().unwrap_or_default(),
-                    r.issuer.clone().unwrap_or_default(),
-                )
-            })
-            .collect();
+        // (service name, profile) for every receipt a policy service's key verified; distinct
+        // services are counted by name (keys are unique across services: checked on load).
+        let mut distinct: BTreeSet<(String, String)> = BTreeSet::new();
+        for r in report.receipts.iter().filter(|r| r.verified) {
+            match self.service_of(r) {
+                Some(service) => {
+                    distinct.insert((
+                        service.name.clone(),
+                        r.profile.clone().unwrap_or_default(),
+                    ));
+                }
+                None => verdict.push(Check::skipped(
+                    format!("receipt {}", r.index),
+                    format!(
+                        "verified, but its profile {} is not the one the policy names for the service whose key verified it: not counted",
+                        r.profile.as_deref().unwrap_or("?")
+                    ),
+                )),
+            }
+        }
+        let services: BTreeSet<&str> = distinct.iter().map(|(name, _)| name.as_str()).collect();
+        let named = |set: &BTreeSet<&str>| {
+            if set.is_empty() {
+                "none".to_string()
+            } else {
+                set.iter().copied().collect::<Vec<_>>().join(", ")
+            }
+        };
         if self.min_receipts > 0 {
-            if distinct.len() >= self.min_receipts {
+            if services.len() >= self.min_receipts {
                 verdict.push(Check::pass(
                     "policy receipts",
                     format!(
-                        "{} verified receipt(s) from distinct services; {} required",
-                        distinct.len(),
+                        "receipts verified by the keys of {} distinct policy service(s) ({}); {} required",
+                        services.len(),
+                        named(&services),
                         self.min_receipts
                     ),
                 ));
@@ -407,15 +457,16 @@ impl ScopePolicy {
                 verdict.push(Check::fail(
                     "policy receipts",
                     format!(
-                        "{} verified receipt(s) from distinct services; the policy requires {}",
-                        distinct.len(),
+                        "receipts verified by the keys of {} distinct policy service(s) ({}); the policy requires {}",
+                        services.len(),
+                        named(&services),
                         self.min_receipts
                     ),
                 ));
             }
         }
         for profile in &self.required_profiles {
-            if distinct.iter().any(|(p, _)| p == profile) {
+            if distinct.iter().any(|(_, p)| p == profile) {
                 verdict.push(Check::pass(
                     "policy receipt profile",
                     format!("a {profile} receipt is present"),
