@@ -87,10 +87,8 @@ pub async fn verify_model_async(
 ) -> Result<ModelVerdict, ModelCheckError> {
     let path = locate(check.policy.as_deref()).map_err(ModelCheckError::NoPolicy)?;
     let policy = TrustPolicy::load(&path)?;
-    let repository = repository_of(&check.manifest_ref, check.oci_layout);
-    let scope = policy
-        .for_repository(&repository)
-        .ok_or(ModelCheckError::NoScope(repository))?;
+    let (selection, reference) = policy.select_reference(&check.manifest_ref, check.oci_layout)?;
+    let scope = selection.policy;
     let (target, selector) = open(
         &check.manifest_ref,
         check.oci_layout,
@@ -101,7 +99,7 @@ pub async fn verify_model_async(
     let subject = target
         .resolve(&selector.ok_or(ModelCheckError::NoSelector)?)
         .await?;
-    let statements = verify_referrers(&target, &subject, scope, now).await?;
+    let statements = verify_referrers(&target, &subject, scope, now, &reference).await?;
     if !statements.verified {
         return Ok(ModelVerdict {
             verified: false,

@@ -402,7 +402,7 @@ fn publish_then_verify_end_to_end_on_the_real_registry() {
             "policy",
             "init",
             "--scope",
-            &format!("{registry}/published/"),
+            &format!("{registry}/published/*"),
             "--issuer-key",
         ])
         .arg(&public)

@@ -43,7 +43,7 @@ pub struct PullArgs {
 }
 
 pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
-    let scope = if args.verify {
+    let scoped = if args.verify {
         Some(super::discover::scope_for(
             args.policy.as_deref(),
             &args.reference,
@@ -57,7 +57,31 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
         let d = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let Some(scope) = scope else {
+        let verdict = match &scoped {
+            Some((scope, artifact)) => Some(
+                modelseal::oci::verify::verify_referrers(
+                    &target,
+                    &d,
+                    scope,
+                    modelseal::core::clock::now(),
+                    artifact,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        if let Some(v) = verdict.as_ref().filter(|v| !v.verified) {
+            out.tree_verdict(v);
+            if v.enforced {
+                return Ok(Outcome::VerificationFailed);
+            }
+        }
+        // Audit or skip levels that failed pull as plain `pull` does, after the warning.
+        let Some((scope, verdict)) = scoped
+            .map(|(s, _)| s)
+            .zip(verdict)
+            .filter(|(_, v)| v.verified)
+        else {
             let progress = out.transfer_progress("pulling");
             let files = pull(
                 &target,
@@ -71,13 +95,6 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
             report(out, &args.reference, &d.digest, &files);
             return Ok(Outcome::Success);
         };
-        let verdict =
-            modelseal::oci::verify::verify_referrers(&target, &d, &scope, super::trust::now())
-                .await?;
-        if !verdict.verified {
-            out.tree_verdict(&verdict);
-            return Ok(Outcome::VerificationFailed);
-        }
         // Everything lands in a staging dir beside DIR first, and moves in only once checked.
         std::fs::create_dir_all(&args.output_dir)
             .with_context(|| format!("creating {}", args.output_dir.display()))?;

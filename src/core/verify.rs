@@ -18,6 +18,10 @@ pub struct TrustInputs {
     pub issuer_keys: Vec<NamedKey>,
     /// Root certificates (DER) an x5chain may lead to (`--cert`).
     pub issuer_roots: Vec<Vec<u8>>,
+    /// `did:x509` identities trusted by themselves: the CA each pins (found in the x5chain by
+    /// fingerprint) is the anchor, the statement's `iss` must be the DID, and its policies must
+    /// hold for the leaf.
+    pub issuer_dids: Vec<String>,
     /// Transparency-service keys (`--ts-key`, trust store). An MMR receipt's own `cnf` key counts
     /// only when it is one of these.
     pub service_keys: Vec<NamedKey>,
@@ -101,6 +105,32 @@ pub enum VerifyError {
     Usage(String),
     #[error(transparent)]
     Manifest(#[from] crate::core::manifest::ManifestError),
+}
+
+impl Report {
+    /// Requires a claim (`"iss"` or `"sub"`) to match `pattern` (`*` matches any run of
+    /// characters), adding the check to the verdict: a one-off pin without a policy file.
+    pub fn require_claim(&mut self, claim: &str, pattern: &str) {
+        let found = match claim {
+            "iss" => self.issuer.as_deref(),
+            _ => self.subject.as_deref(),
+        };
+        let check = match found {
+            Some(v) if crate::core::policy::glob(pattern, v) => {
+                Check::pass(claim, format!("{v} matches {pattern}"))
+            }
+            Some(v) => Check::fail(claim, format!("statement {claim} {v} ≠ required {pattern}")),
+            None => Check::fail(
+                claim,
+                format!(
+                    "the {} carries no {claim}; required {pattern}",
+                    self.kind.name()
+                ),
+            ),
+        };
+        self.verdict.push(check);
+        self.verified = self.verdict.is_verified();
+    }
 }
 
 /// Detects what `req.bytes` is and verifies it. `Err` means it could not be examined at all
@@ -484,8 +514,29 @@ fn check_signature(
         }
     };
     let (at, at_source) = (time.at, time.source());
-    if !chain.is_empty() && !req.trust.issuer_roots.is_empty() {
-        match x509::verify_chain(&chain, &req.trust.issuer_roots, at) {
+    let mut anchors = req.trust.issuer_roots.clone();
+    if !chain.is_empty() && !req.trust.issuer_dids.is_empty() {
+        let iss = claims.iss.as_deref().unwrap_or_default();
+        if !req.trust.issuer_dids.iter().any(|d| d == iss) {
+            verdict.push(Check::fail(
+                "issuer",
+                format!(
+                    "the statement's iss {iss} is not the trusted did:x509 ({})",
+                    req.trust.issuer_dids.join(", ")
+                ),
+            ));
+            return;
+        }
+        match x509::did_x509_pinned_ca(iss, &chain) {
+            Ok(ca) => anchors.push(ca),
+            Err(e) => {
+                verdict.push(Check::fail("certificate chain", e.to_string()));
+                return;
+            }
+        }
+    }
+    if !chain.is_empty() && !anchors.is_empty() {
+        match x509::verify_chain(&chain, &anchors, at) {
             Ok(verified) => {
                 let leaf = x509::summarize(&chain[0])
                     .map(|s| s.subject)

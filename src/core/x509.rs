@@ -439,24 +439,14 @@ pub fn verify_chain(
     })
 }
 
-/// Resolves a `did:x509` issuer against a validated chain: the fingerprint must be that of a CA
-/// certificate on the validated path (any but the leaf, the trusted anchor included), and each
-/// policy must hold for the leaf.
-pub fn resolve_did_x509(did: &str, verified: &VerifiedChain) -> Result<(), X509Error> {
-    resolve_did_x509_unchecked(did, &verified.path)
-}
-
-/// The did:x509 rules over certificates nobody validated: only for tests of the rules themselves.
-fn resolve_did_x509_unchecked(did: &str, chain: &[Vec<u8>]) -> Result<(), X509Error> {
+/// The CA certificate of `chain` (any but the leaf) whose fingerprint a `did:x509` pins. A
+/// policy that trusts the DID alone validates the chain up to this certificate.
+pub fn did_x509_pinned_ca(did: &str, chain: &[Vec<u8>]) -> Result<Vec<u8>, X509Error> {
     let malformed = |reason: &str| X509Error::DidMalformed {
         did: did.into(),
         reason: reason.into(),
     };
-    if chain.is_empty() {
-        return Err(X509Error::EmptyChain);
-    }
-    let mut parts = did.split("::");
-    let head = parts.next().unwrap_or_default();
+    let head = did.split("::").next().unwrap_or_default();
     let head: Vec<&str> = head.split(':').collect();
     let ["did", "x509", "0", alg, fingerprint] = head.as_slice() else {
         return Err(malformed(
@@ -478,15 +468,62 @@ fn resolve_did_x509_unchecked(did: &str, chain: &[Vec<u8>]) -> Result<(), X509Er
             "fingerprint algorithm must be sha256, sha384 or sha512",
         ));
     }
-    if !chain[1..]
+    chain
         .iter()
-        .any(|der| digest(der).as_deref() == Some(wanted.as_slice()))
-    {
-        return Err(X509Error::DidFingerprint {
+        .skip(1)
+        .find(|der| digest(der).as_deref() == Some(wanted.as_slice()))
+        .cloned()
+        .ok_or_else(|| X509Error::DidFingerprint {
             alg: alg.to_string(),
             fingerprint: fingerprint.to_string(),
-        });
+        })
+}
+
+/// Checks that `did` is a well-formed `did:x509` (for policies, before any chain is seen).
+pub fn check_did_x509_syntax(did: &str) -> Result<(), X509Error> {
+    match did_x509_pinned_ca(did, &[]) {
+        Err(X509Error::DidFingerprint { .. }) => {}
+        Err(e) => return Err(e),
+        Ok(_) => unreachable!("an empty chain has no CA"),
     }
+    let malformed = |reason: &str| X509Error::DidMalformed {
+        did: did.into(),
+        reason: reason.into(),
+    };
+    let mut policies = 0;
+    for policy in did.split("::").skip(1) {
+        policies += 1;
+        let (name, value) = policy
+            .split_once(':')
+            .ok_or_else(|| malformed("a policy has no value"))?;
+        if !matches!(name, "eku" | "subject" | "san" | "fulcio-issuer") || value.is_empty() {
+            return Err(malformed(&format!("unknown or empty policy '{name}'")));
+        }
+    }
+    if policies == 0 {
+        return Err(malformed("no policy (did:x509 needs at least one)"));
+    }
+    Ok(())
+}
+
+/// Resolves a `did:x509` issuer against a validated chain: the fingerprint must be that of a CA
+/// certificate on the validated path (any but the leaf, the trusted anchor included), and each
+/// policy must hold for the leaf.
+pub fn resolve_did_x509(did: &str, verified: &VerifiedChain) -> Result<(), X509Error> {
+    resolve_did_x509_unchecked(did, &verified.path)
+}
+
+/// The did:x509 rules over certificates nobody validated: only for tests of the rules themselves.
+fn resolve_did_x509_unchecked(did: &str, chain: &[Vec<u8>]) -> Result<(), X509Error> {
+    let malformed = |reason: &str| X509Error::DidMalformed {
+        did: did.into(),
+        reason: reason.into(),
+    };
+    if chain.is_empty() {
+        return Err(X509Error::EmptyChain);
+    }
+    did_x509_pinned_ca(did, chain)?;
+    let parts = did.split("::").skip(1);
     let leaf = Parsed::new(0, &chain[0])?;
     let mut policies = 0;
     for policy in parts {
