@@ -78,18 +78,29 @@ fn scopes_cover_whole_segments_and_fail_closed_naming_the_nearest() {
     show("LOCALHOST:5000/models/llama:v1")
         .success()
         .stdout(contains("policy 'llama'"))
-        .stdout(contains("matched: localhost:5000/models/llama (exact repository)"))
-        .stdout(contains("lost:    localhost:5000/models/* of policy 'models'"));
+        .stdout(contains(
+            "matched: localhost:5000/models/llama (exact repository)",
+        ))
+        .stdout(contains(
+            "lost:    localhost:5000/models/* of policy 'models'",
+        ));
     show("localhost:5000/models/team/phi:v1")
         .success()
         .stdout(contains("policy 'models'"));
     // Verification fails closed before any network: no registry listens on port 5000 here.
     modelseal()
-        .args(["discover", "--verify", "localhost:5000/models-evil/x:v1", "--policy"])
+        .args([
+            "discover",
+            "--verify",
+            "localhost:5000/models-evil/x:v1",
+            "--policy",
+        ])
         .arg(&policy)
         .assert()
         .code(2)
-        .stderr(contains("no policy scope covers localhost:5000/models-evil/x"));
+        .stderr(contains(
+            "no policy scope covers localhost:5000/models-evil/x",
+        ));
 }
 
 #[test]
@@ -123,14 +134,33 @@ fn a_statement_for_one_tag_or_repository_does_not_pass_as_another() {
     let (key, public) = keygen(d, "ES256");
     let llama = d.join("llama");
     let toy = d.join("toy");
-    publish(d, &key, &format!("{}:v1", llama.display()), "llama:v1", true);
+    publish(
+        d,
+        &key,
+        &format!("{}:v1", llama.display()),
+        "llama:v1",
+        true,
+    );
     publish(d, &key, &format!("{}:v1", toy.display()), "toy:v1", true);
     for (from, to) in [
-        (format!("{}:v1", llama.display()), format!("{}:v2", llama.display())),
-        (format!("{}:v1", toy.display()), format!("{}:latest", llama.display())),
+        (
+            format!("{}:v1", llama.display()),
+            format!("{}:v2", llama.display()),
+        ),
+        (
+            format!("{}:v1", toy.display()),
+            format!("{}:latest", llama.display()),
+        ),
     ] {
         modelseal()
-            .args(["copy", "-r", "--from-oci-layout", "--to-oci-layout", &from, &to])
+            .args([
+                "copy",
+                "-r",
+                "--from-oci-layout",
+                "--to-oci-layout",
+                &from,
+                &to,
+            ])
             .assert()
             .success();
     }
@@ -203,9 +233,9 @@ fn the_re_tag_is_refused_on_the_real_registry() {
         cmd.assert()
     };
     pull("v1", &d.join("v1")).success();
-    pull("v2", &d.join("v2"))
-        .code(1)
-        .stdout(contains("statement sub policy-v2/llama:v1 ≠ required policy-v2/llama:v2"));
+    pull("v2", &d.join("v2")).code(1).stdout(contains(
+        "statement sub policy-v2/llama:v1 ≠ required policy-v2/llama:v2",
+    ));
     assert!(!d.join("v2").join("config.json").exists());
 }
 
@@ -215,11 +245,19 @@ fn audit_reports_without_blocking_and_skip_is_refused_on_everything() {
     let d = dir.path();
     let (key, public) = keygen(d, "ES256");
     let llama = d.join("llama");
-    publish(d, &key, &format!("{}:v1", llama.display()), "other:v1", true);
+    publish(
+        d,
+        &key,
+        &format!("{}:v1", llama.display()),
+        "other:v1",
+        true,
+    );
     let policy = bound_policy(d, &public, "\"*\"", "audit");
     discover_verify(&format!("{}:v1", llama.display()), &policy)
         .success()
-        .stdout(contains("⚠ policy NOT met (level audit: reported, not enforced)"))
+        .stdout(contains(
+            "⚠ policy NOT met (level audit: reported, not enforced)",
+        ))
         .stdout(contains("statement sub other:v1 ≠ required llama:v1"));
     let out = modelseal()
         .args(["discover", "--oci-layout", "--verify", "--output", "json"])
@@ -238,13 +276,24 @@ fn audit_reports_without_blocking_and_skip_is_refused_on_everything() {
         .code(2)
         .stderr(contains("skip"));
     modelseal()
-        .args(["policy", "init", "--scope", "*", "--level", "skip", "--issuer-key"])
+        .args([
+            "policy",
+            "init",
+            "--scope",
+            "*",
+            "--level",
+            "skip",
+            "--issuer-key",
+        ])
         .arg(&public)
         .arg("-o")
         .arg(d.join("skip.toml"))
         .assert()
         .code(2);
-    assert!(!d.join("skip.toml").exists(), "a policy that cannot load was written");
+    assert!(
+        !d.join("skip.toml").exists(),
+        "a policy that cannot load was written"
+    );
 }
 
 #[test]
@@ -300,8 +349,12 @@ fn policy_lint_names_each_finding_with_its_line() {
         .arg(&policy)
         .assert()
         .code(1)
-        .stdout(contains("policy.toml:9: policy 'b': scope ghcr.io/org/* is unreachable"))
-        .stdout(contains("policy.toml:10: policy 'b': issuer 1 has no identity"));
+        .stdout(contains(
+            "policy.toml:9: policy 'b': scope ghcr.io/org/* is unreachable",
+        ))
+        .stdout(contains(
+            "policy.toml:10: policy 'b': issuer 1 has no identity",
+        ));
     let clean = write(
         dir.path(),
         "clean.toml",

@@ -5,6 +5,7 @@ mod attach;
 mod copy;
 mod discover;
 mod hash;
+mod hmac;
 mod key;
 mod login;
 mod manifest;
@@ -48,6 +49,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Hash(hash::HashArgs),
+    Hmac(hmac::HmacArgs),
     /// Make signing keys.
     Key(key::KeyArgs),
     Sign(sign::SignArgs),
@@ -84,6 +86,7 @@ pub fn main() -> ExitCode {
     let out = Output::new(cli.output, cli.quiet);
     let result = match cli.command {
         Command::Hash(args) => hash::run(args, &out),
+        Command::Hmac(args) => hmac::run(args, &out),
         Command::Key(args) => key::run(args, &out),
         Command::Sign(args) => sign::run(args, &out),
         Command::Verify(args) => verify::run(args, &out),

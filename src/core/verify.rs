@@ -772,9 +772,18 @@ fn check_model_files(
     };
     let report = check_model(&manifest, dir, &NoProgress)?;
     if report.is_match() {
+        let ignored = &manifest.serialization.ignore_paths;
         verdict.push(Check::pass(
             "model files",
-            format!("{} files match the signed manifest", report.matched),
+            if ignored.is_empty() {
+                format!("{} files match the signed manifest", report.matched)
+            } else {
+                format!(
+                    "{} files match the signed manifest; not covered by it (its ignore_paths): {}",
+                    report.matched,
+                    ignored.join(", ")
+                )
+            },
         ));
     } else {
         verdict.push(Check::fail("model files", describe_differences(&report)));
