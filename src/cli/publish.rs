@@ -60,6 +60,14 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
     out.info("== 1/4 hashing the model");
     let manifest = super::hash::default_manifest(&args.model, None, out)?;
     let manifest_bytes = manifest.to_json();
+    // Refused before anything is signed or pushed: two layers with one title (a model that holds
+    // its own model-manifest.json), or titles `pull` would refuse.
+    let files = if args.files {
+        model_files(&args.model, &manifest)?
+    } else {
+        Vec::new()
+    };
+    check_titles(&files)?;
     out.info("== 2/4 signing its manifest (SCITT signed statement)");
     let spec = StatementSpec {
         issuer: args.issuer.clone(),
@@ -84,9 +92,7 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
         title: MANIFEST_TITLE.into(),
         media_type: media::IN_TOTO_LAYER.into(),
     }];
-    if args.files {
-        layers.extend(model_files(&args.model, &manifest)?);
-    }
+    layers.extend(files);
     let created = modelseal::core::x509::format_unix_time(trust::now());
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, true).await?;
@@ -169,4 +175,25 @@ fn model_files(
             media_type: "application/octet-stream".into(),
         })
         .collect())
+}
+
+/// The layer titles as `pull` will check them: none may be the manifest's own title, none may
+/// appear twice, none be a directory of another.
+fn check_titles(files: &[LayerFile]) -> Result<()> {
+    let mut titles = vec![MANIFEST_TITLE];
+    titles.extend(files.iter().map(|f| f.title.as_str()));
+    if let Err(e) = modelseal::oci::stage::title_paths(&titles, false) {
+        if files
+            .iter()
+            .any(|f| Path::new(&f.title).components().eq(Path::new(MANIFEST_TITLE).components()))
+        {
+            bail!(
+                "the model has its own {MANIFEST_TITLE}, which would be published as a second layer \
+                 titled {MANIFEST_TITLE} beside the signed manifest (pull keeps only one of them): \
+                 rename or remove it from the model"
+            );
+        }
+        bail!("{e}: nothing was published");
+    }
+    Ok(())
 }

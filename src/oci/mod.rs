@@ -11,8 +11,10 @@ pub mod open;
 pub mod ops;
 pub mod reference;
 pub mod registry;
+pub mod stage;
 pub mod target;
 pub mod verify;
+pub mod verified_pull;
 
 pub use error::OciError;
 pub use target::Target;
