@@ -1,6 +1,8 @@
 //! Shared by the integration tests: the binary, the shared vectors, and statement comparison.
 #![allow(dead_code)]
 
+pub mod publish;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
