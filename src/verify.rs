@@ -180,9 +180,11 @@ pub fn manifest_copies(
                 continue; // hashing names it as an error
             };
             rel.push(name);
-            let ignored = ignore
-                .iter()
-                .any(|ig| !ig.is_empty() && rel.len() >= ig.len() && ig.iter().zip(rel.iter()).all(|(a, b)| a == b));
+            let ignored = ignore.iter().any(|ig| {
+                !ig.is_empty()
+                    && rel.len() >= ig.len()
+                    && ig.iter().zip(rel.iter()).all(|(a, b)| a == b)
+            });
             let path = entry.path();
             let kind = entry.file_type().map_err(|e| ManifestError::io(&path, e))?;
             if !ignored {
@@ -200,10 +202,17 @@ pub fn manifest_copies(
     }
     let ignore: Vec<Vec<&str>> = ignore
         .iter()
-        .map(|p| p.split('/').filter(|c| !c.is_empty() && *c != ".").collect())
+        .map(|p| {
+            p.split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect()
+        })
         .collect();
     let mut found = Vec::new();
-    if std::fs::metadata(dir).map_err(|e| ManifestError::io(dir, e))?.is_dir() {
+    if std::fs::metadata(dir)
+        .map_err(|e| ManifestError::io(dir, e))?
+        .is_dir()
+    {
         visit(dir, &mut Vec::new(), manifest, &ignore, &mut found)?;
     }
     found.sort();

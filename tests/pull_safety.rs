@@ -39,7 +39,11 @@ fn signed_tiny(dir: &Path) -> (String, PathBuf, PathBuf) {
     let (_, statement) = hash_and_sign(&model, &key);
     let reference = format!("{}:v1", dir.join("layout").display());
     let mut layers = vec!["manifest.json:application/vnd.in-toto+json".to_string()];
-    layers.extend(MODEL_FILES.iter().map(|f| format!("{f}:application/octet-stream")));
+    layers.extend(
+        MODEL_FILES
+            .iter()
+            .map(|f| format!("{f}:application/octet-stream")),
+    );
     let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
     push_layers(&model, &layout_args(&reference), &layers);
     attach(&layout_args(&reference), &statement);
@@ -88,12 +92,7 @@ fn planted_output(dir: &Path) -> (PathBuf, PathBuf) {
     (out, outside)
 }
 
-fn assert_symlink_attack_refused(
-    target: &[&str],
-    policy: &Path,
-    out: &Path,
-    outside: &Path,
-) {
+fn assert_symlink_attack_refused(target: &[&str], policy: &Path, out: &Path, outside: &Path) {
     let before = snapshot(out);
     let pull = |force: bool| {
         let mut c = modelseal();
@@ -158,7 +157,11 @@ fn publish_refuses_a_model_that_holds_its_own_model_manifest_json() {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = dev_trust(dir.path());
     let model = tiny(dir.path());
-    std::fs::write(model.join("model-manifest.json"), b"{\"an\": \"old manifest\"}").unwrap();
+    std::fs::write(
+        model.join("model-manifest.json"),
+        b"{\"an\": \"old manifest\"}",
+    )
+    .unwrap();
     let reference = format!("{}:v1", dir.path().join("layout").display());
     modelseal()
         .arg("publish")
@@ -206,7 +209,11 @@ fn pull_verify_refuses_the_duplicate_manifest_title_before_writing_anything() {
     let dir = tempfile::tempdir().unwrap();
     let (key, policy) = dev_trust(dir.path());
     let model = tiny(dir.path());
-    std::fs::write(model.join("model-manifest.json"), b"{\"an\": \"old manifest\"}").unwrap();
+    std::fs::write(
+        model.join("model-manifest.json"),
+        b"{\"an\": \"old manifest\"}",
+    )
+    .unwrap();
     let (_, statement) = hash_and_sign(&model, &key);
     let layout = dir.path().join("layout");
     let reference = format!("{}:v1", layout.display());
@@ -225,7 +232,9 @@ fn pull_verify_refuses_the_duplicate_manifest_title_before_writing_anything() {
     pull_verify(&reference, &policy, &out)
         .assert()
         .code(2)
-        .stderr(contains("layer title 'model-manifest.json' is given to two layers"));
+        .stderr(contains(
+            "layer title 'model-manifest.json' is given to two layers",
+        ));
     assert!(!out.exists(), "something reached the output directory");
 }
 
@@ -254,7 +263,10 @@ fn plain_pull_refuses_to_overwrite_a_file_unless_forced() {
         std::fs::read(out.join("config.json")).unwrap(),
         std::fs::read(model.join("config.json")).unwrap()
     );
-    assert!(out.join("notes.txt").exists(), "plain pull keeps other files");
+    assert!(
+        out.join("notes.txt").exists(),
+        "plain pull keeps other files"
+    );
 }
 
 #[test]
@@ -354,7 +366,11 @@ fn pull_verify_compares_layer_digests_with_the_signed_manifest_before_downloadin
     let layout = dir.path().join("layout");
     let reference = format!("{}:v1", layout.display());
     let mut layers = vec!["manifest.json:application/vnd.in-toto+json".to_string()];
-    layers.extend(MODEL_FILES.iter().map(|f| format!("{f}:application/octet-stream")));
+    layers.extend(
+        MODEL_FILES
+            .iter()
+            .map(|f| format!("{f}:application/octet-stream")),
+    );
     let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
     push_layers(&model, &layout_args(&reference), &layers);
     attach(&layout_args(&reference), &statement);
@@ -392,7 +408,11 @@ fn a_sharded_manifest_is_checked_by_hashing_the_staged_files() {
         .success();
     let reference = format!("{}:v1", dir.path().join("layout").display());
     let mut layers = vec!["manifest.json:application/vnd.in-toto+json".to_string()];
-    layers.extend(MODEL_FILES.iter().map(|f| format!("{f}:application/octet-stream")));
+    layers.extend(
+        MODEL_FILES
+            .iter()
+            .map(|f| format!("{f}:application/octet-stream")),
+    );
     let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
     push_layers(&model, &layout_args(&reference), &layers);
     attach(&layout_args(&reference), &statement);

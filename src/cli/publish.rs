@@ -183,10 +183,11 @@ fn check_titles(files: &[LayerFile]) -> Result<()> {
     let mut titles = vec![MANIFEST_TITLE];
     titles.extend(files.iter().map(|f| f.title.as_str()));
     if let Err(e) = modelseal::oci::stage::title_paths(&titles, false) {
-        if files
-            .iter()
-            .any(|f| Path::new(&f.title).components().eq(Path::new(MANIFEST_TITLE).components()))
-        {
+        if files.iter().any(|f| {
+            Path::new(&f.title)
+                .components()
+                .eq(Path::new(MANIFEST_TITLE).components())
+        }) {
             bail!(
                 "the model has its own {MANIFEST_TITLE}, which would be published as a second layer \
                  titled {MANIFEST_TITLE} beside the signed manifest (pull keeps only one of them): \

@@ -13,8 +13,8 @@ pub mod reference;
 pub mod registry;
 pub mod stage;
 pub mod target;
-pub mod verify;
 pub mod verified_pull;
+pub mod verify;
 
 pub use error::OciError;
 pub use target::Target;

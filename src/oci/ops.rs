@@ -297,7 +297,9 @@ mod tests {
     #[test]
     fn titles_that_leave_the_output_directory_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let ok = |t: &str| stage::check_destination(dir.path(), &stage::title_path(t, false)?, false, false);
+        let ok = |t: &str| {
+            stage::check_destination(dir.path(), &stage::title_path(t, false)?, false, false)
+        };
         assert!(ok("model/weights.bin").is_ok());
         for bad in ["../x", "/etc/passwd", "a/../../x", ""] {
             assert!(stage::title_path(bad, false).is_err(), "{bad}");

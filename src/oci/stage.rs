@@ -168,7 +168,12 @@ impl Stage {
     /// Moves every staged file (`(staged, relative destination)`) into place, all or nothing.
     /// An existing file is refused unless `force`, and then kept aside until [`Moved::keep`].
     /// Dropping the returned [`Moved`] without keeping it undoes everything.
-    pub fn commit(self, files: &[(PathBuf, PathBuf)], allow_traversal: bool, force: bool) -> Result<Moved> {
+    pub fn commit(
+        self,
+        files: &[(PathBuf, PathBuf)],
+        allow_traversal: bool,
+        force: bool,
+    ) -> Result<Moved> {
         let mut moved = Moved {
             stage: Some(self),
             journal: Vec::new(),
@@ -197,7 +202,10 @@ impl Drop for Stage {
 enum Step {
     MadeDir(PathBuf),
     /// An existing file (or link) moved aside before being overwritten.
-    SetAside { original: PathBuf, aside: PathBuf },
+    SetAside {
+        original: PathBuf,
+        aside: PathBuf,
+    },
     Moved(PathBuf),
 }
 
@@ -246,9 +254,7 @@ impl Moved {
         let root = stage.root.clone();
         let aside = stage.dir().join(format!("aside-{i}"));
         let (parent, name) = split(rel)?;
-        let traverses = rel
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)));
+        let traverses = rel.components().any(|c| !matches!(c, Component::Normal(_)));
         let parent = if allow_traversal && traverses {
             let dir = root.join(parent);
             let mut missing = Vec::new();
@@ -271,7 +277,9 @@ impl Moved {
         if !landed.insert(dest.clone()) {
             return Err(PullError::Destination {
                 path: dest,
-                reason: "two layers land on this same file (through a symlink in the output directory)".into(),
+                reason:
+                    "two layers land on this same file (through a symlink in the output directory)"
+                        .into(),
             });
         }
         match std::fs::symlink_metadata(&dest) {
@@ -386,9 +394,7 @@ pub fn check_destination(out: &Path, rel: &Path, allow_traversal: bool, force: b
     let Ok(root) = std::fs::canonicalize(out) else {
         return Ok(()); // not there yet: nothing in the way
     };
-    let traverses = rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)));
+    let traverses = rel.components().any(|c| !matches!(c, Component::Normal(_)));
     let dest = if allow_traversal && traverses {
         root.join(rel)
     } else {

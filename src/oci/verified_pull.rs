@@ -134,8 +134,7 @@ pub async fn pull_verified<T: Target>(
             .map(|&i| Resource {
                 name: names[i].clone(),
                 algorithm: HashAlgorithm::Sha256.name().into(),
-                digest: hex::decode(plan[i].0.sha256_hex().unwrap_or_default())
-                    .unwrap_or_default(),
+                digest: hex::decode(plan[i].0.sha256_hex().unwrap_or_default()).unwrap_or_default(),
             })
             .collect();
         let report = compare(&signed, &as_manifest(&signed, resources));

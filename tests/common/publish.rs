@@ -79,7 +79,11 @@ pub fn retitle_layer(layout: &Path, tag: &str, from: &str, to: &str) {
         .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
         .expect("tag in index.json");
     let old = entry["digest"].as_str().unwrap().to_string();
-    let blob = |d: &str| layout.join("blobs/sha256").join(d.trim_start_matches("sha256:"));
+    let blob = |d: &str| {
+        layout
+            .join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:"))
+    };
     let mut manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(blob(&old)).unwrap()).unwrap();
     let layer = manifest["layers"]
