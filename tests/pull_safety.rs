@@ -478,3 +478,74 @@ fn verify_model_streams_past_same_size_files_and_finds_manifest_copies_anywhere(
         .code(1)
         .stdout(contains("modified: pad.bin"));
 }
+
+// ---- the library call behind `pull --verify` ----
+
+#[test]
+fn pull_verified_is_a_library_call_with_the_same_rules() {
+    use modelseal::core::policy::TrustPolicy;
+    use modelseal::oci::Target;
+    use modelseal::oci::open::open;
+    use modelseal::oci::registry::Connection;
+    use modelseal::oci::stage::PullError;
+    use modelseal::oci::target::Quiet;
+    use modelseal::oci::verified_pull::{ONLY_MANIFEST, VerifiedPullOptions, pull_verified};
+
+    let dir = tempfile::tempdir().unwrap();
+    let reference = format!("{}:v1", dir.path().join("layout").display());
+    let policy_path = symlink_attack(dir.path(), &layout_args(&reference));
+    let (out, outside) = planted_output(dir.path());
+    let policy = TrustPolicy::load(&policy_path).unwrap();
+    let scope = policy.for_repository("anything").unwrap().clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (target, selector) = open(&reference, true, &Connection::default(), false)
+            .await
+            .unwrap();
+        let subject = target.resolve(&selector.unwrap()).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let forced = VerifiedPullOptions {
+            force: true,
+            require_files: false,
+        };
+        let refused = pull_verified(&target, &subject, &scope, now, &out, forced, &Quiet).await;
+        assert!(
+            matches!(refused, Err(PullError::Destination { .. })),
+            "{:?}",
+            refused.map(|p| p.written)
+        );
+        assert!(snapshot(&outside).is_empty());
+        let clean = dir.path().join("clean");
+        let pulled = pull_verified(
+            &target,
+            &subject,
+            &scope,
+            now,
+            &clean,
+            VerifiedPullOptions::default(),
+            &Quiet,
+        )
+        .await
+        .unwrap();
+        assert!(pulled.verified, "{:?}", pulled.reasons);
+        assert_eq!(pulled.warnings, [ONLY_MANIFEST]);
+        assert_eq!(pulled.written.len(), 2);
+        let strict = VerifiedPullOptions {
+            force: false,
+            require_files: true,
+        };
+        let other = dir.path().join("strict");
+        let pulled = pull_verified(&target, &subject, &scope, now, &other, strict, &Quiet)
+            .await
+            .unwrap();
+        assert!(!pulled.verified);
+        assert_eq!(pulled.reasons, [ONLY_MANIFEST]);
+        assert!(!other.exists());
+    });
+}
