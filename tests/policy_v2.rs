@@ -370,3 +370,43 @@ fn policy_lint_names_each_finding_with_its_line() {
         .success()
         .stdout(contains("no findings"));
 }
+
+#[test]
+fn publish_signs_its_destination_and_bind_subject_holds_it_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, public) = keygen(d, "ES256");
+    let tiny = d.join("tiny");
+    modelseal()
+        .args(["publish", "examples/tiny-model", "--oci-layout", "--key"])
+        .arg(&key)
+        .args(["--issuer", "dev"])
+        .arg(format!("{}:v1", tiny.display()))
+        .assert()
+        .success();
+    let policy = d.join("bound.toml");
+    modelseal()
+        .args(["policy", "init", "--bind-subject", "--issuer-key"])
+        .arg(&public)
+        .arg("-o")
+        .arg(&policy)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&policy)
+            .unwrap()
+            .contains("sub = \"{repository}:{tag}\"")
+    );
+    discover_verify(&format!("{}:v1", tiny.display()), &policy)
+        .success()
+        .stdout(contains("tiny:v1, as the policy requires"));
+    modelseal()
+        .args(["copy", "-r", "--from-oci-layout", "--to-oci-layout"])
+        .arg(format!("{}:v1", tiny.display()))
+        .arg(format!("{}:v2", tiny.display()))
+        .assert()
+        .success();
+    discover_verify(&format!("{}:v2", tiny.display()), &policy)
+        .code(1)
+        .stdout(contains("statement sub tiny:v1 ≠ required tiny:v2"));
+}

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod phi;
+pub mod publish;
 
 use assert_cmd::Command;
 use serde_json::Value;

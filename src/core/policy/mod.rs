@@ -183,7 +183,7 @@ impl TrustPolicy {
             }
         }
         // Stable: on a tie (refused on load for equal scopes) the first declared wins.
-        matches.sort_by(|a, b| b.0.specificity.cmp(&a.0.specificity));
+        matches.sort_by_key(|m| std::cmp::Reverse(m.0.specificity));
         let mut matches = matches.into_iter();
         let Some((winner, policy)) = matches.next() else {
             return Err(PolicyError::NoScope {
