@@ -949,7 +949,8 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             "::frobnicate:1",
             "::eku",
         ] {
-            let err = resolve_did_x509_unchecked(&format!("{base}{malformed}"), &chain).unwrap_err();
+            let err =
+                resolve_did_x509_unchecked(&format!("{base}{malformed}"), &chain).unwrap_err();
             assert!(
                 matches!(err, X509Error::DidMalformed { .. }),
                 "{malformed}: {err}"
@@ -1093,10 +1094,22 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             "did:x509:0:sha256:{}::eku:1.3.6.1.5.5.7.3.3",
             b64(&Sha256::digest(&f.inter2))
         );
-        let smuggled = [f.leaf.clone(), f.inter.clone(), f.root.clone(), f.inter2.clone()];
+        let smuggled = [
+            f.leaf.clone(),
+            f.inter.clone(),
+            f.root.clone(),
+            f.inter2.clone(),
+        ];
         let err = verify_chain(&smuggled, std::slice::from_ref(&f.root), f.at).unwrap_err();
         assert!(
-            matches!(err, X509Error::BeyondAnchor { index: 2, extra: 1, .. }),
+            matches!(
+                err,
+                X509Error::BeyondAnchor {
+                    index: 2,
+                    extra: 1,
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("past its trusted anchor"), "{err}");
