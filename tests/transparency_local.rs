@@ -73,7 +73,7 @@ fn registered_statements_get_receipts_that_verify_and_survive_a_restart() {
     // Reopened, the log has all five entries and issues receipts for old ones against the new tree.
     let log = TransparencyLog::open(&ts).unwrap();
     assert_eq!(log.size(), 5);
-    let receipt = log.receipt(0, 0).unwrap();
+    let receipt = log.receipt(0).unwrap();
     let statement =
         modelseal::core::cose::Sign1::parse(&std::fs::read(&transparent[0]).unwrap()).unwrap();
     let verified = modelseal::core::receipt::Receipt::parse(&receipt)

@@ -72,3 +72,5 @@ pub fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
         .success();
     (name.with_extension("key"), name.with_extension("pub"))
 }
+pub mod pki;
+pub mod ts_server;
