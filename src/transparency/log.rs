@@ -42,12 +42,19 @@ pub enum LogError {
     Store(String),
     #[error("{0}: not a transparency log (run `modelseal ts init --dir {0}`)")]
     NotALog(String),
+    /// Not a `#[source]`: the message already carries the refusal, once.
     #[error("refused: {0}")]
-    Refused(#[from] Refusal),
+    Refused(Refusal),
     #[error("no entry {0}")]
     NoEntry(u64),
     #[error("{0}")]
     Key(String),
+}
+
+impl From<Refusal> for LogError {
+    fn from(r: Refusal) -> Self {
+        LogError::Refused(r)
+    }
 }
 
 fn store<E: std::fmt::Display>(e: E) -> LogError {

@@ -73,4 +73,5 @@ pub fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
     (name.with_extension("key"), name.with_extension("pub"))
 }
 pub mod pki;
+pub mod raw_cose;
 pub mod ts_server;
