@@ -179,6 +179,15 @@ fn an_issuer_flag_must_directly_follow_its_issuer_key() {
                 "must come right after the --issuer-key FILE it binds",
             ));
     }
+    modelseal()
+        .args(["ts", "init", "--dir"])
+        .arg(dir.path().join("ts"))
+        .arg("--issuer-key")
+        .arg(&public)
+        .args(["--issuer", ""])
+        .assert()
+        .code(2)
+        .stderr(contains("--issuer needs a non-empty iss"));
     assert!(!dir.path().join("ts").exists());
     // `--issuer-key=FILE --issuer=ISS` pairs too.
     modelseal()

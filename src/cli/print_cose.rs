@@ -215,6 +215,13 @@ fn claims(v: &Value) -> Json {
             }
             _ => cbor(val),
         };
+        // A claim twice (refused by every reader) is shown twice, not collapsed.
+        let mut name = name;
+        let mut n = 1;
+        while obj.contains_key(&name) {
+            n += 1;
+            name = format!("{name} (again, #{n})");
+        }
         obj.insert(name, shown);
     }
     Json::Object(obj)

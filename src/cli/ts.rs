@@ -141,6 +141,12 @@ impl clap::FromArgMatches for IssuerKeyArgs {
                     ),
                 ));
             };
+            if iss.is_empty() {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    "--issuer needs a non-empty iss",
+                ));
+            }
             keys[k].1 = Some(iss);
         }
         Ok(IssuerKeyArgs { keys })

@@ -264,3 +264,103 @@ fn validity_problem(chain: &[Vec<u8>], now: i64) -> Option<String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::crypto::{Algorithm, PrivateKey};
+    use crate::core::signed_statement::{StatementSpec, sign_statement};
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn statement(key: &PrivateKey, iss: &str, iat: Option<i64>) -> Vec<u8> {
+        sign_statement(
+            key,
+            b"{}",
+            &StatementSpec {
+                issuer: iss.into(),
+                subject: "s".into(),
+                issued_at: iat,
+                ..Default::default()
+            },
+        )
+    }
+
+    fn bound(key: &PrivateKey, iss: Option<&str>, name: &str) -> IssuerKey {
+        IssuerKey {
+            key: key.public_key(),
+            iss: iss.map(str::to_string),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn a_bound_key_signs_only_its_iss_and_an_unbound_key_any() {
+        let a = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let b = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let keys = [bound(&a, Some("A"), "a.pub"), bound(&b, None, "b.pub")];
+        let policy = RegistrationPolicy::default();
+        policy
+            .admit_at(&statement(&a, "A", None), &keys, NOW)
+            .unwrap();
+        let err = policy
+            .admit_at(&statement(&a, "B", None), &keys, NOW)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "key a.pub is registered for iss \"A\"; the statement claims iss \"B\""
+        );
+        policy
+            .admit_at(&statement(&b, "B", None), &keys, NOW)
+            .unwrap();
+        policy
+            .admit_at(&statement(&b, "A", None), &keys, NOW)
+            .unwrap();
+        // The same key registered for two iss: either.
+        let twice = [bound(&a, Some("A"), "a.pub"), bound(&a, Some("C"), "a.pub")];
+        policy
+            .admit_at(&statement(&a, "C", None), &twice, NOW)
+            .unwrap();
+        // Not registered at all: unknown issuer, as before.
+        let c = PrivateKey::generate(Algorithm::ES256).unwrap();
+        assert!(matches!(
+            policy.admit_at(&statement(&c, "A", None), &keys, NOW),
+            Err(Refusal::UnknownIssuer)
+        ));
+    }
+
+    #[test]
+    fn an_iat_beyond_the_skew_is_in_the_future() {
+        let a = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let keys = [bound(&a, None, "a.pub")];
+        let policy = RegistrationPolicy::default();
+        let at = |iat| policy.admit_at(&statement(&a, "A", Some(iat)), &keys, NOW);
+        at(NOW + MAX_CLOCK_SKEW_SECS).unwrap();
+        at(NOW - 10 * 365 * 86_400).unwrap(); // an old iat is the signer's claim; no chain to judge
+        let err = at(NOW + MAX_CLOCK_SKEW_SECS + 1).unwrap_err().to_string();
+        assert!(
+            err.starts_with("iat 1800000301 (2027-01-15T08:05:01Z) is in the future: 301 s after"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn registration_files_with_bare_pems_and_with_bound_entries_both_load() {
+        let old = r#"{"issuer_keys": ["PEM-A"], "issuer_roots": [], "accept_any_issuer": false}"#;
+        let p: RegistrationPolicy = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            p.issuer_keys,
+            vec![IssuerKeyEntry::from("PEM-A".to_string())]
+        );
+        let new = r#"{"issuer_keys": ["PEM-A", {"key": "PEM-B", "iss": "B", "name": "b.pub"}, {"key": "PEM-C"}]}"#;
+        let p: RegistrationPolicy = serde_json::from_str(new).unwrap();
+        assert_eq!(p.issuer_keys[1].iss.as_deref(), Some("B"));
+        assert_eq!(p.issuer_keys[1].name.as_deref(), Some("b.pub"));
+        assert_eq!(p.issuer_keys[2].iss, None);
+        // Written back: objects, without absent fields.
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["issuer_keys"][2], serde_json::json!({"key": "PEM-C"}));
+        let again: RegistrationPolicy = serde_json::from_value(json).unwrap();
+        assert_eq!(again.issuer_keys, p.issuer_keys);
+    }
+}
