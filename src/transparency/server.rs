@@ -56,7 +56,7 @@ fn now() -> i64 {
 }
 
 fn receipt_response(service: &Service, status: StatusCode, index: u64) -> Response {
-    match service.log.receipt(index, now()) {
+    match service.log.receipt(index) {
         Ok(r) => (
             status,
             [

@@ -75,3 +75,6 @@ pub fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
         .success();
     (name.with_extension("key"), name.with_extension("pub"))
 }
+pub mod pki;
+pub mod raw_cose;
+pub mod ts_server;
