@@ -34,9 +34,13 @@ pub struct PublishArgs {
     /// The publisher's private key (PKCS#8 PEM).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
-    /// The statement's CWT iss: who publishes.
+    /// The statement's CWT iss: who publishes (with --x5chain, typically a did:x509).
     #[arg(long, value_name = "ISS")]
     issuer: String,
+    /// Certificates (PEM, leaf first, the leaf for --key) to put in the protected header as
+    /// x5chain, for verifiers that trust a root rather than a key.
+    #[arg(long, value_name = "CERTS")]
+    x5chain: Option<PathBuf>,
     /// The statement's CWT sub. Default: `{repository}:{tag}` of REFERENCE (for a layout, the
     /// directory's name), which a policy's `sub = "{repository}:{tag}"` binds to.
     #[arg(long, value_name = "SUB")]
@@ -61,6 +65,7 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
         bail!("{}: not a model directory", args.model.display());
     }
     let key = trust::private_key(&args.key)?;
+    let x5chain = trust::x5chain_for(args.x5chain.as_deref(), &key)?;
     let subject = match &args.subject {
         Some(s) => s.clone(),
         None => {
@@ -91,6 +96,7 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
         subject: subject.clone(),
         content_type: Some(IN_TOTO_CONTENT_TYPE.into()),
         issued_at: Some(trust::now()),
+        x5chain,
         ..StatementSpec::default()
     };
     let mut statement = sign_statement(&key, &manifest_bytes, &spec);

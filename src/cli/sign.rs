@@ -119,21 +119,9 @@ pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
                     .map(str::parse::<PayloadHashAlg>)
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
-                x5chain: match &args.x5chain {
-                    Some(p) => trust::certificates(std::slice::from_ref(p))?,
-                    None => Vec::new(),
-                },
+                x5chain: trust::x5chain_for(args.x5chain.as_deref(), &key)?,
                 kid: args.kid.as_ref().map(|k| k.as_bytes().to_vec()),
             };
-            if let Some(chain) = spec.x5chain.first() {
-                let leaf = modelseal::core::crypto::PublicKey::from_certificate_der(chain)?;
-                if leaf != key.public_key() {
-                    bail!(
-                        "the x5chain's first certificate is not for --key {}",
-                        args.key.display()
-                    );
-                }
-            }
             sign_statement(&key, &payload, &spec)
         }
     };

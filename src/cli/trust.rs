@@ -44,6 +44,24 @@ pub fn service_keys(files: &[PathBuf], stores: &[PathBuf]) -> Result<Vec<NamedKe
 }
 
 /// DER certificates from PEM (any number of CERTIFICATE blocks) or a single DER file.
+/// The x5chain to sign with: the certificates of `path` (PEM, leaf first), whose leaf must be
+/// the certificate of `key` (a chain for another key would make every verifier refuse later).
+pub fn x5chain_for(path: Option<&Path>, key: &PrivateKey) -> Result<Vec<Vec<u8>>> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let chain = certificates(&[path.to_path_buf()])?;
+    let leaf = modelseal::core::crypto::PublicKey::from_certificate_der(&chain[0])
+        .with_context(|| format!("{}: the first certificate", path.display()))?;
+    if leaf != key.public_key() {
+        bail!(
+            "{}: the x5chain's first certificate is not for the signing key",
+            path.display()
+        );
+    }
+    Ok(chain)
+}
+
 pub fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     let mut certs = Vec::new();
     for p in paths {

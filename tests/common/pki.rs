@@ -202,6 +202,21 @@ impl Pki {
     }
 }
 
+/// Writes `certs` (DER) to `path` as one PEM chain, in the order given: for chains no honest
+/// issuer would make.
+pub fn write_chain(path: &Path, certs: &[&[u8]]) {
+    std::fs::write(path, certs.iter().map(|d| pem(d)).collect::<String>()).unwrap();
+}
+
+/// The did:x509 of `ca` (its SHA-256 fingerprint) with an EKU policy.
+pub fn did_x509_eku(ca: &Ca, eku: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let fingerprint =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&ca.der));
+    format!("did:x509:0:sha256:{fingerprint}::eku:{eku}")
+}
+
 fn subject_of(der: &[u8]) -> Name {
     use x509_cert::der::Decode;
     x509_cert::Certificate::from_der(der)
