@@ -5,6 +5,7 @@
 //! (later) COSE, receipts and trust policy.
 
 pub mod core;
+pub mod net;
 pub mod oci;
 pub mod transparency;
 pub mod verify;

@@ -83,12 +83,10 @@ impl RegistryReference {
         })
     }
 
+    /// Exactly `localhost`, `127.0.0.1` or `[::1]` (any port): the only registries reached over
+    /// plain HTTP without `--plain-http`. See [`crate::net::is_loopback_authority`].
     pub fn is_localhost(&self) -> bool {
-        let host = self
-            .registry
-            .rsplit_once(':')
-            .map_or(self.registry.as_str(), |(h, _)| h);
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        crate::net::is_loopback_authority(&self.registry)
     }
 
     /// `host/repo@digest`, as oras discover prints a referrer's reference.
