@@ -73,12 +73,12 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
             log.size()
         ));
         println!("{base}");
-        let app = modelseal::transparency::server::router(log, base);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        let limits = modelseal::transparency::server::ServeLimits::default();
+        let app = modelseal::transparency::server::router_with(log, base, limits);
+        modelseal::transparency::server::serve(listener, app, limits, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok(Outcome::Success)
     })
 }
