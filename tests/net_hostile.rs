@@ -4,6 +4,8 @@
 //! (`scripts/registry.sh -- cargo test --test net_hostile`). Every run is the CLI, end to end.
 
 mod common;
+#[path = "common/front.rs"]
+mod front;
 #[path = "common/hostile.rs"]
 mod hostile;
 
@@ -633,4 +635,141 @@ fn ts_serve_bears_stalled_clients_and_still_registers() {
     let _ = last.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
     drop(stalled);
+}
+
+/// Case 5, the other half: a blob transfer that keeps moving is never cut, even when it takes
+/// longer than a small request's overall deadline (6 x --timeout): only silence counts.
+#[test]
+fn a_slow_blob_that_keeps_moving_is_not_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights: Vec<u8> = (0..2_000_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(dir.path().join("w.bin"), &weights).unwrap();
+    let reference = format!("{}/slow/blob:v1", registry());
+    let mut cmd = modelseal();
+    cmd.current_dir(dir.path())
+        .args(["push", &reference, "w.bin:application/octet-stream"])
+        .assert()
+        .success();
+    let digest = sha256(&weights);
+    let bytes = Arc::new(weights.clone());
+    let intercept = Arc::new(
+        move |method: &axum::http::Method,
+              path: &str,
+              _q: Option<&str>,
+              _h: &axum::http::HeaderMap| {
+            if *method != axum::http::Method::GET || !path.ends_with(&format!("/blobs/{digest}")) {
+                return None;
+            }
+            // 10 pieces, 0.8 s apart: 8 s in all, never silent for 1 s.
+            let bytes = bytes.clone();
+            let piece = bytes.len().div_ceil(10);
+            let stream = futures_util::stream::unfold(0usize, move |i| {
+                let bytes = bytes.clone();
+                async move {
+                    if i * piece >= bytes.len() {
+                        return None;
+                    }
+                    if i > 0 {
+                        tokio::time::sleep(Duration::from_millis(800)).await;
+                    }
+                    let end = ((i + 1) * piece).min(bytes.len());
+                    Some((
+                        Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(&bytes[i * piece..end])),
+                        i + 1,
+                    ))
+                }
+            });
+            Some(
+                Response::builder()
+                    .header("content-length", bytes.len().to_string())
+                    .header("content-type", "application/octet-stream")
+                    .header("docker-content-digest", digest.as_str())
+                    .body(Body::from_stream(stream))
+                    .unwrap(),
+            )
+        },
+    );
+    let slow = front::start(
+        registry(),
+        intercept,
+        Arc::new(|_: &axum::http::Method, _: &str, _: &[u8], _| Vec::new()),
+    );
+    let out = dir.path().join("out");
+    let r = run(
+        &[
+            "pull",
+            &format!("{slow}/slow/blob:v1"),
+            "-o",
+            out.to_str().unwrap(),
+            "--timeout",
+            "1",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.text);
+    assert!(r.took > Duration::from_secs(6), "the blob was not slow: {:?}", r.took);
+    assert_eq!(std::fs::read(out.join("w.bin")).unwrap(), weights);
+}
+
+/// Case 10 in verification: a valid statement attached to another artifact B (same model
+/// manifest, another OCI manifest) and listed in A's tag-schema index does not verify A: its
+/// subject is B. (Without the check, it would meet the policy for A.)
+#[test]
+fn verification_ignores_a_statement_whose_subject_is_another_manifest() {
+    const DID: &str = "did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::eku:1.3.6.1.4.1.311.76.59.1.1";
+    let dir = tempfile::tempdir().unwrap();
+    let phi = |f: &str| common::vector(&format!("scitt-for-phi/{f}"));
+    let s = modelseal::core::cose::Sign1::parse(&std::fs::read(phi("signed-statement.scitt")).unwrap())
+        .unwrap();
+    std::fs::write(dir.path().join("root.der"), &s.x5chain().unwrap()[2]).unwrap();
+    let mut policy = format!(
+        "version = 1\n[[policy]]\nname = \"phi\"\nscopes = [\"*\"]\nmin_receipts = 2\n[[policy.issuers]]\nroot = \"root.der\"\niss = \"{DID}\"\n"
+    );
+    for k in ["ccf-service-key.pem", "mmr-service-key.pem"] {
+        std::fs::copy(phi(k), dir.path().join(k)).unwrap();
+        policy.push_str(&format!("[[policy.transparency_services]]\nname = \"{k}\"\nkey = \"{k}\"\n"));
+    }
+    let policy_path = dir.path().join("policy.toml");
+    std::fs::write(&policy_path, policy).unwrap();
+    std::fs::copy(phi("model-manifest.json"), dir.path().join("model-manifest.json")).unwrap();
+    std::fs::copy(phi("2ts-statement.scitt"), dir.path().join("s.scitt")).unwrap();
+    let reg = registry();
+    let (a_ref, b_ref) = (format!("{reg}/verify/phi:a"), format!("{reg}/verify/phi:b"));
+    let in_dir = |args: &[&str]| {
+        let out = modelseal().current_dir(dir.path()).args(args).output().unwrap();
+        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)), out.stdout)
+    };
+    for (r, t) in [(&a_ref, "2025-01-01T00:00:00Z"), (&b_ref, "2025-01-02T00:00:00Z")] {
+        let created = format!("org.opencontainers.image.created={t}");
+        assert_eq!(in_dir(&["push", r, "model-manifest.json", "-a", &created]).0, Some(0));
+    }
+    assert_eq!(in_dir(&["attach", &b_ref, "s.scitt"]).0, Some(0));
+    let verify = |r: &str| in_dir(&["discover", "--verify", r, "--policy", policy_path.to_str().unwrap()]);
+    let (code, text, _) = verify(&b_ref);
+    assert_eq!(code, Some(0), "the statement should meet the policy for B: {text}");
+    let b_digest = sha256(&in_dir(&["manifest", "fetch", &b_ref]).2);
+    let a_digest = sha256(&in_dir(&["manifest", "fetch", &a_ref]).2);
+    let curl = |args: &[&str]| {
+        let out = std::process::Command::new("curl").arg("-sf").args(args).output().unwrap();
+        assert!(out.status.success(), "curl {args:?}");
+        out.stdout
+    };
+    let b_index = curl(&[
+        "-H",
+        "Accept: application/vnd.oci.image.index.v1+json",
+        &format!("http://{reg}/v2/verify/phi/manifests/sha256-{}", &b_digest[7..]),
+    ]);
+    curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/vnd.oci.image.index.v1+json",
+        "--data-binary",
+        std::str::from_utf8(&b_index).unwrap(),
+        &format!("http://{reg}/v2/verify/phi/manifests/sha256-{}", &a_digest[7..]),
+    ]);
+    let (code, text, _) = verify(&a_ref);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&format!("its subject is {b_digest}")), "{text}");
 }

@@ -27,7 +27,7 @@ pub struct RegistryReference {
 impl RegistryReference {
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |reason: &str| OciError::BadReference {
-            reference: s.into(),
+            reference: redact_reference(s),
             reason: reason.into(),
         };
         let (rest, digest) = match s.split_once('@') {
@@ -106,6 +106,17 @@ impl std::fmt::Display for RegistryReference {
     }
 }
 
+/// A reference as typed, for messages: `user:secret@host/repo` (userinfo, which references do
+/// not have, typed by mistake) becomes `***@host/repo`; URLs lose their userinfo too.
+fn redact_reference(s: &str) -> String {
+    match s.split_once('@') {
+        Some((before, after)) if !before.contains('/') && !s.contains("://") => {
+            format!("***@{after}")
+        }
+        _ => crate::net::redact_text(s),
+    }
+}
+
 /// `DIR`, `DIR:tag` or `DIR@sha256:...` for an OCI layout.
 pub fn parse_layout_reference(s: &str) -> Result<(std::path::PathBuf, Option<Selector>)> {
     if let Some((dir, digest)) = s.split_once('@') {
@@ -163,5 +174,7 @@ mod tests {
             Some(Selector::Tag("v1".into()))
         );
         assert_eq!(parse_layout_reference("out/layout").unwrap().1, None);
+        let e = RegistryReference::parse("user:s3cret@ghcr.io/org/m:v1").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 }
