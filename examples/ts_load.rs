@@ -49,7 +49,7 @@ fn main() {
                         let index = log
                             .append(std::slice::from_ref(&statements[i]))
                             .expect("append")[0];
-                        log.receipt(index, 0).expect("receipt");
+                        log.receipt(index).expect("receipt");
                         lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                     lat

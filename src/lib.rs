@@ -4,6 +4,7 @@
 //! loads a model. `core` is synchronous and never touches the network: hashing, statements,
 //! (later) COSE, receipts and trust policy.
 
+pub mod compat;
 pub mod core;
 pub mod net;
 pub mod oci;

@@ -234,7 +234,13 @@ mod tests {
 
     #[test]
     fn loopback_is_an_exact_host() {
-        for yes in ["localhost", "localhost:5000", "127.0.0.1:5000", "[::1]:5000", "[::1]"] {
+        for yes in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "[::1]",
+        ] {
             assert!(is_loopback_authority(yes), "{yes}");
         }
         for no in [

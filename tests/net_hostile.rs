@@ -32,7 +32,14 @@ fn run(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    for k in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"] {
+    for k in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
         if !env.iter().any(|(e, _)| e == &k) {
             cmd.env_remove(k);
         }
@@ -85,10 +92,20 @@ fn a_token_realm_on_another_host_over_http_gets_no_credentials() {
     let reference = format!("{registry}/hostile/realm:v1");
     let env = [("DOCKER_CONFIG", docker_config.as_str())];
     for (args, stdin) in [
-        (vec!["login", registry.as_str(), "-u", "user", "--password-stdin"], SECRET),
+        (
+            vec!["login", registry.as_str(), "-u", "user", "--password-stdin"],
+            SECRET,
+        ),
         (vec!["pull", reference.as_str(), "-o", out.as_str()], ""),
         (
-            vec!["push", reference.as_str(), m.as_str(), "-u", "user", "--password-stdin"],
+            vec![
+                "push",
+                reference.as_str(),
+                m.as_str(),
+                "-u",
+                "user",
+                "--password-stdin",
+            ],
             SECRET,
         ),
     ] {
@@ -131,7 +148,15 @@ fn login_to_names_that_only_start_with_localhost_uses_https() {
         "localhostregistry.example.com",
     ] {
         let r = run(
-            &["login", name, "-u", "user", "--password-stdin", "--timeout", "3"],
+            &[
+                "login",
+                name,
+                "-u",
+                "user",
+                "--password-stdin",
+                "--timeout",
+                "3",
+            ],
             &format!("{SECRET}\n"),
             &env,
         );
@@ -187,17 +212,22 @@ fn logout_erases_the_helper_and_the_config_file() {
     );
     assert_eq!(r.code, Some(0), "{}", r.text);
     assert!(auths_has(&registry));
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     v["credsStore"] = "mstest".into();
     std::fs::write(&config, v.to_string()).unwrap();
     let r = run(&["logout", &registry], "", &env);
     assert_eq!(r.code, Some(0), "{}", r.text);
-    assert!(!auths_has(&registry), "logout left the secret in config.json");
+    assert!(
+        !auths_has(&registry),
+        "logout left the secret in config.json"
+    );
     assert!(!std::fs::read_to_string(&config).unwrap().contains("auth\""));
     assert_eq!(std::fs::read_to_string(&calls).unwrap().trim(), "erase");
     // With the helper set, login stores with it and leaves no auths entry that would be read
     // first (docker_credential reads auths before credsStore).
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     v["auths"] = serde_json::json!({ &registry: {"auth": "dXNlcjpvbGQ="} });
     std::fs::write(&config, v.to_string()).unwrap();
     let r = run(
@@ -286,7 +316,10 @@ fn redirect_loops_end_and_service_credentials_are_never_printed() {
     assert!(!r.text.contains(SECRET), "printed: {}", r.text);
     // A silent service: the timeout message names no secret either.
     let silent = hostile::silent();
-    let r = register(&format!("http://user:{SECRET}@{silent}"), &["--timeout", "1"]);
+    let r = register(
+        &format!("http://user:{SECRET}@{silent}"),
+        &["--timeout", "1"],
+    );
     assert_eq!(r.code, Some(2), "{}", r.text);
     assert!(!r.text.contains(SECRET), "printed: {}", r.text);
     // 302 "still pending" forever: the deadline (12 x --timeout) ends it.
@@ -326,7 +359,11 @@ fn a_server_that_never_answers_is_given_up_on() {
         args.extend(["--timeout", "1"]);
         let r = run(&args, "pw\n", &[]);
         assert_eq!(r.code, Some(2), "{args:?}: {}", r.text);
-        assert!(r.took < Duration::from_secs(8), "{args:?} took {:?}", r.took);
+        assert!(
+            r.took < Duration::from_secs(8),
+            "{args:?} took {:?}",
+            r.took
+        );
         assert!(r.text.contains("timed out"), "{args:?}: {}", r.text);
     }
     // register needs a COSE statement before it talks: sign one.
@@ -336,8 +373,16 @@ fn a_server_that_never_answers_is_given_up_on() {
     assert_eq!(
         run(
             &[
-                "sign", m.to_str().unwrap(), "--key", key.to_str().unwrap(), "--issuer", "i",
-                "--subject", "s", "-o", statement.to_str().unwrap(),
+                "sign",
+                m.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+                "--issuer",
+                "i",
+                "--subject",
+                "s",
+                "-o",
+                statement.to_str().unwrap(),
             ],
             "",
             &[]
@@ -347,16 +392,33 @@ fn a_server_that_never_answers_is_given_up_on() {
     );
     let o = dir.path().join("o").display().to_string();
     let r = run(
-        &["register", statement.to_str().unwrap(), "--ts", &url, "-o", &o, "--timeout", "1"],
+        &[
+            "register",
+            statement.to_str().unwrap(),
+            "--ts",
+            &url,
+            "-o",
+            &o,
+            "--timeout",
+            "1",
+        ],
         "",
         &[],
     );
     assert_eq!(r.code, Some(2), "{}", r.text);
-    assert!(r.took < Duration::from_secs(8), "register took {:?}", r.took);
+    assert!(
+        r.took < Duration::from_secs(8),
+        "register took {:?}",
+        r.took
+    );
     // The default gives up within 10 s.
     let r = run(&["pull", &reference, "-o", &out], "", &[]);
     assert_eq!(r.code, Some(2), "{}", r.text);
-    assert!(r.took < Duration::from_secs(14), "default pull took {:?}", r.took);
+    assert!(
+        r.took < Duration::from_secs(14),
+        "default pull took {:?}",
+        r.took
+    );
 }
 
 /// Cases 8 and 9: answers without end. A manifest (with and without Content-Length) is refused
@@ -393,8 +455,16 @@ fn endless_answers_are_refused_at_their_cap_while_reading() {
     std::fs::write(&m, b"{}").unwrap();
     let signed = run(
         &[
-            "sign", m.to_str().unwrap(), "--key", key.to_str().unwrap(), "--issuer", "i",
-            "--subject", "s", "-o", statement.to_str().unwrap(),
+            "sign",
+            m.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--issuer",
+            "i",
+            "--subject",
+            "s",
+            "-o",
+            statement.to_str().unwrap(),
         ],
         "",
         &[],
@@ -418,7 +488,11 @@ fn endless_answers_are_refused_at_their_cap_while_reading() {
             &[],
         );
         assert_eq!(r.code, Some(2), "{}", r.text);
-        assert!(r.text.contains("1048576-byte limit for a receipt"), "{}", r.text);
+        assert!(
+            r.text.contains("1048576-byte limit for a receipt"),
+            "{}",
+            r.text
+        );
     }
 }
 
@@ -450,12 +524,22 @@ fn a_referrer_cycle_and_foreign_referrers_are_skipped_and_reported() {
         let mut cmd = modelseal();
         cmd.current_dir(dir.path()).args(args);
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     in_dir(&["push", &a_ref, "m.json"]);
     in_dir(&["push", &b_ref, "b.json"]);
-    in_dir(&["attach", &a_ref, "sig.txt", "--artifact-type", "example/sig"]);
+    in_dir(&[
+        "attach",
+        &a_ref,
+        "sig.txt",
+        "--artifact-type",
+        "example/sig",
+    ]);
     let a = in_dir(&["manifest", "fetch", &a_ref]);
     let b = in_dir(&["manifest", "fetch", &b_ref]);
     let (a_digest, b_digest) = (sha256(&a), sha256(&b));
@@ -478,12 +562,15 @@ fn a_referrer_cycle_and_foreign_referrers_are_skipped_and_reported() {
     ]))
     .unwrap();
     for (digest, bytes) in [(&a_digest, &a), (&b_digest, &b)] {
-        index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": digest,
-            "size": bytes.len(),
-            "artifactType": "example/sig",
-        }));
+        index["manifests"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest,
+                "size": bytes.len(),
+                "artifactType": "example/sig",
+            }));
     }
     curl(&[
         "-X",
@@ -498,7 +585,13 @@ fn a_referrer_cycle_and_foreign_referrers_are_skipped_and_reported() {
     let layout = dir.path().join("layout").display().to_string();
     let start = Instant::now();
     let r = run(
-        &["copy", "-r", &a_ref, &format!("{layout}:v1"), "--to-oci-layout"],
+        &[
+            "copy",
+            "-r",
+            &a_ref,
+            &format!("{layout}:v1"),
+            "--to-oci-layout",
+        ],
         "",
         &[],
     );
@@ -506,11 +599,23 @@ fn a_referrer_cycle_and_foreign_referrers_are_skipped_and_reported() {
     assert!(start.elapsed() < Duration::from_secs(20));
     assert!(r.text.contains("(2 manifest(s))"), "{}", r.text);
     for d in [&a_digest, &b_digest] {
-        assert!(r.text.contains(&format!("skipped referrer {d}")), "{}", r.text);
+        assert!(
+            r.text.contains(&format!("skipped referrer {d}")),
+            "{}",
+            r.text
+        );
     }
-    let r = run(&["discover", &a_ref, "--depth", "50", "--format", "table"], "", &[]);
+    let r = run(
+        &["discover", &a_ref, "--depth", "50", "--format", "table"],
+        "",
+        &[],
+    );
     assert_eq!(r.code, Some(0), "{}", r.text);
-    assert!(r.text.contains(&format!("skipped referrer {b_digest}")), "{}", r.text);
+    assert!(
+        r.text.contains(&format!("skipped referrer {b_digest}")),
+        "{}",
+        r.text
+    );
     let rows = r.text.lines().filter(|l| l.contains("example/sig")).count();
     assert_eq!(rows, 1, "{}", r.text);
 }
@@ -555,7 +660,9 @@ fn ts_serve_bears_stalled_clients_and_still_registers() {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             let app = router_with(log, base2, limits);
-            serve(listener, app, limits, std::future::pending()).await.unwrap();
+            serve(listener, app, limits, std::future::pending())
+                .await
+                .unwrap();
         });
     });
     // 10 stalled 4 MiB uploads: 1 MiB sent, then silence.
@@ -574,7 +681,8 @@ fn ts_serve_bears_stalled_clients_and_still_registers() {
     }
     std::thread::sleep(Duration::from_millis(300));
     for s in &mut stalled {
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let mut buf = [0u8; 512];
         if let Ok(n) = s.read(&mut buf) {
             let head = String::from_utf8_lossy(&buf[..n]);
@@ -584,7 +692,10 @@ fn ts_serve_bears_stalled_clients_and_still_registers() {
             }
         }
     }
-    assert!(busy >= 8, "only {busy} of the stalled uploads over the cap got 503");
+    assert!(
+        busy >= 8,
+        "only {busy} of the stalled uploads over the cap got 503"
+    );
     // A normal registration, through the CLI, while two stalled uploads hold their permits.
     let (key, _) = common::keygen(dir.path(), "ES256");
     let m = dir.path().join("m.json");
@@ -592,8 +703,16 @@ fn ts_serve_bears_stalled_clients_and_still_registers() {
     std::fs::write(&m, b"{}").unwrap();
     let signed = run(
         &[
-            "sign", m.to_str().unwrap(), "--key", key.to_str().unwrap(), "--issuer", "i",
-            "--subject", "s", "-o", statement.to_str().unwrap(),
+            "sign",
+            m.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--issuer",
+            "i",
+            "--subject",
+            "s",
+            "-o",
+            statement.to_str().unwrap(),
         ],
         "",
         &[],
@@ -618,11 +737,17 @@ fn ts_serve_bears_stalled_clients_and_still_registers() {
     assert_eq!(r.code, Some(0), "{}", r.text);
     // A client that never sends its headers is cut at the header timeout.
     let mut quiet = std::net::TcpStream::connect(addr).unwrap();
-    quiet.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    quiet
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let start = Instant::now();
     let mut buf = [0u8; 64];
     let n = quiet.read(&mut buf).unwrap_or(0);
-    assert!(start.elapsed() < Duration::from_secs(4), "not cut: {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "not cut: {:?}",
+        start.elapsed()
+    );
     let _ = n;
     // Over the connection cap: 503 at once.
     let mut held = Vec::new();
@@ -662,7 +787,8 @@ fn a_slow_blob_that_keeps_moving_is_not_cut() {
             }
             // 10 pieces, 0.8 s apart: 8 s in all, never silent for 1 s.
             let bytes = bytes.clone();
-            let piece = bytes.len().div_ceil(10);
+            let len = bytes.len();
+            let piece = len.div_ceil(10);
             let stream = futures_util::stream::unfold(0usize, move |i| {
                 let bytes = bytes.clone();
                 async move {
@@ -674,14 +800,16 @@ fn a_slow_blob_that_keeps_moving_is_not_cut() {
                     }
                     let end = ((i + 1) * piece).min(bytes.len());
                     Some((
-                        Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(&bytes[i * piece..end])),
+                        Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(
+                            &bytes[i * piece..end],
+                        )),
                         i + 1,
                     ))
                 }
             });
             Some(
                 Response::builder()
-                    .header("content-length", bytes.len().to_string())
+                    .header("content-length", len.to_string())
                     .header("content-type", "application/octet-stream")
                     .header("docker-content-digest", digest.as_str())
                     .body(Body::from_stream(stream))
@@ -708,7 +836,11 @@ fn a_slow_blob_that_keeps_moving_is_not_cut() {
         &[],
     );
     assert_eq!(r.code, Some(0), "{}", r.text);
-    assert!(r.took > Duration::from_secs(6), "the blob was not slow: {:?}", r.took);
+    assert!(
+        r.took > Duration::from_secs(6),
+        "the blob was not slow: {:?}",
+        r.took
+    );
     assert_eq!(std::fs::read(out.join("w.bin")).unwrap(), weights);
 }
 
@@ -720,45 +852,89 @@ fn verification_ignores_a_statement_whose_subject_is_another_manifest() {
     const DID: &str = "did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::eku:1.3.6.1.4.1.311.76.59.1.1";
     let dir = tempfile::tempdir().unwrap();
     let phi = |f: &str| common::vector(&format!("scitt-for-phi/{f}"));
-    let s = modelseal::core::cose::Sign1::parse(&std::fs::read(phi("signed-statement.scitt")).unwrap())
-        .unwrap();
+    let s =
+        modelseal::core::cose::Sign1::parse(&std::fs::read(phi("signed-statement.scitt")).unwrap())
+            .unwrap();
     std::fs::write(dir.path().join("root.der"), &s.x5chain().unwrap()[2]).unwrap();
     let mut policy = format!(
         "version = 1\n[[policy]]\nname = \"phi\"\nscopes = [\"*\"]\nmin_receipts = 2\n[[policy.issuers]]\nroot = \"root.der\"\niss = \"{DID}\"\n"
     );
     for k in ["ccf-service-key.pem", "mmr-service-key.pem"] {
         std::fs::copy(phi(k), dir.path().join(k)).unwrap();
-        policy.push_str(&format!("[[policy.transparency_services]]\nname = \"{k}\"\nkey = \"{k}\"\n"));
+        policy.push_str(&format!(
+            "[[policy.transparency_services]]\nname = \"{k}\"\nkey = \"{k}\"\n"
+        ));
     }
     let policy_path = dir.path().join("policy.toml");
     std::fs::write(&policy_path, policy).unwrap();
-    std::fs::copy(phi("model-manifest.json"), dir.path().join("model-manifest.json")).unwrap();
+    std::fs::copy(
+        phi("model-manifest.json"),
+        dir.path().join("model-manifest.json"),
+    )
+    .unwrap();
     std::fs::copy(phi("2ts-statement.scitt"), dir.path().join("s.scitt")).unwrap();
     let reg = registry();
     let (a_ref, b_ref) = (format!("{reg}/verify/phi:a"), format!("{reg}/verify/phi:b"));
     let in_dir = |args: &[&str]| {
-        let out = modelseal().current_dir(dir.path()).args(args).output().unwrap();
-        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)), out.stdout)
+        let out = modelseal()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            out.stdout,
+        )
     };
-    for (r, t) in [(&a_ref, "2025-01-01T00:00:00Z"), (&b_ref, "2025-01-02T00:00:00Z")] {
+    for (r, t) in [
+        (&a_ref, "2025-01-01T00:00:00Z"),
+        (&b_ref, "2025-01-02T00:00:00Z"),
+    ] {
         let created = format!("org.opencontainers.image.created={t}");
-        assert_eq!(in_dir(&["push", r, "model-manifest.json", "-a", &created]).0, Some(0));
+        assert_eq!(
+            in_dir(&["push", r, "model-manifest.json", "-a", &created]).0,
+            Some(0)
+        );
     }
     assert_eq!(in_dir(&["attach", &b_ref, "s.scitt"]).0, Some(0));
-    let verify = |r: &str| in_dir(&["discover", "--verify", r, "--policy", policy_path.to_str().unwrap()]);
+    let verify = |r: &str| {
+        in_dir(&[
+            "discover",
+            "--verify",
+            r,
+            "--policy",
+            policy_path.to_str().unwrap(),
+        ])
+    };
     let (code, text, _) = verify(&b_ref);
-    assert_eq!(code, Some(0), "the statement should meet the policy for B: {text}");
+    assert_eq!(
+        code,
+        Some(0),
+        "the statement should meet the policy for B: {text}"
+    );
     let b_digest = sha256(&in_dir(&["manifest", "fetch", &b_ref]).2);
     let a_digest = sha256(&in_dir(&["manifest", "fetch", &a_ref]).2);
     let curl = |args: &[&str]| {
-        let out = std::process::Command::new("curl").arg("-sf").args(args).output().unwrap();
+        let out = std::process::Command::new("curl")
+            .arg("-sf")
+            .args(args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "curl {args:?}");
         out.stdout
     };
     let b_index = curl(&[
         "-H",
         "Accept: application/vnd.oci.image.index.v1+json",
-        &format!("http://{reg}/v2/verify/phi/manifests/sha256-{}", &b_digest[7..]),
+        &format!(
+            "http://{reg}/v2/verify/phi/manifests/sha256-{}",
+            &b_digest[7..]
+        ),
     ]);
     curl(&[
         "-X",
@@ -767,9 +943,15 @@ fn verification_ignores_a_statement_whose_subject_is_another_manifest() {
         "Content-Type: application/vnd.oci.image.index.v1+json",
         "--data-binary",
         std::str::from_utf8(&b_index).unwrap(),
-        &format!("http://{reg}/v2/verify/phi/manifests/sha256-{}", &a_digest[7..]),
+        &format!(
+            "http://{reg}/v2/verify/phi/manifests/sha256-{}",
+            &a_digest[7..]
+        ),
     ]);
     let (code, text, _) = verify(&a_ref);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains(&format!("its subject is {b_digest}")), "{text}");
+    assert!(
+        text.contains(&format!("its subject is {b_digest}")),
+        "{text}"
+    );
 }

@@ -49,8 +49,10 @@ fn the_real_two_receipt_statement_verifies_and_names_both_services() {
             "receipt 2: profile MMR (3), issuer https://github.com/robinbryce/veracity, subject fork-768-782.bin",
         ))
         .stdout(contains("PS384 by the x5chain leaf key"))
-        .stdout(contains("2025-06-19T22:05:39Z (the statement's iat)"))
-        .stdout(contains("resolves against the x5chain"))
+        .stdout(contains(
+            "valid at 2025-06-19T22:05:41Z (registration time proven by verified receipt 1)",
+        ))
+        .stdout(contains("resolves against the validated chain"))
         .stdout(contains("SHA-384 of the given payload matches"))
         .stdout(contains("✔ verified"));
 }
@@ -543,7 +545,7 @@ fn an_x5chain_statement_verifies_under_its_root_with_a_did_x509_issuer_at_its_ow
         .assert()
         .success()
         .stdout(contains("✔ certificate chain"))
-        .stdout(contains("resolves against the x5chain"))
+        .stdout(contains("resolves against the validated chain"))
         .stdout(contains("ES256 by the x5chain leaf key"));
 
     // Another root does not vouch for it.
@@ -566,14 +568,22 @@ fn an_x5chain_statement_verifies_under_its_root_with_a_did_x509_issuer_at_its_ow
         .code(1)
         .stdout(contains("✘ issuer"));
 
-    // A statement dated a year before the leaf existed is judged at that date, and fails.
+    // iat is a claim: a statement dated a year before its leaf existed is judged now (no
+    // receipt proves a time), when the leaf is valid.
     let early = dir.path().join("early.cose");
     sign(&did, now - 365 * 86_400, &early);
     verify(&early, &root)
         .assert()
+        .success()
+        .stdout(contains("no trusted time"));
+    // A statement dated tomorrow is refused, whatever its certificates say.
+    let late = dir.path().join("late.cose");
+    sign(&did, now + 86_400, &late);
+    verify(&late, &root)
+        .assert()
         .code(1)
-        .stdout(contains("is not valid at"))
-        .stdout(contains("the statement's iat"));
+        .stdout(contains("✘ issued at"))
+        .stdout(contains("is in the future"));
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
     TransparencyLog::init(
         &ts,
         &RegistrationPolicy {
-            issuer_keys: vec![issuer.public_key().to_spki_pem()],
+            issuer_keys: vec![issuer.public_key().to_spki_pem().into()],
             accept_any_issuer: false,
             issuer_roots: Vec::new(),
         },
@@ -117,7 +117,7 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
             statement.statement_without_unprotected(),
             "entry {index}"
         );
-        let receipt = log.receipt(index, 0).unwrap();
+        let receipt = log.receipt(index).unwrap();
         Receipt::parse(&receipt)
             .unwrap()
             .verify(&statement, &log.public_key())

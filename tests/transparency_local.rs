@@ -73,7 +73,7 @@ fn registered_statements_get_receipts_that_verify_and_survive_a_restart() {
     // Reopened, the log has all five entries and issues receipts for old ones against the new tree.
     let log = TransparencyLog::open(&ts).unwrap();
     assert_eq!(log.size(), 5);
-    let receipt = log.receipt(0, 0).unwrap();
+    let receipt = log.receipt(0).unwrap();
     let statement =
         modelseal::core::cose::Sign1::parse(&std::fs::read(&transparent[0]).unwrap()).unwrap();
     let verified = modelseal::core::receipt::Receipt::parse(&receipt)
@@ -194,7 +194,9 @@ fn publish_with_an_embedded_log_meets_a_policy_that_requires_a_receipt() {
 fn a_log_with_an_issuer_root_accepts_the_real_microsoft_statement_and_refuses_it_without() {
     let dir = tempfile::tempdir().unwrap();
     let statement = common::vector("scitt-for-phi/signed-statement.scitt");
-    let s = modelseal::core::cose::Sign1::parse(&std::fs::read(&statement).unwrap()).unwrap();
+    let bytes = std::fs::read(&statement).unwrap();
+    let s = modelseal::core::cose::Sign1::parse(&bytes).unwrap();
+    let iat = s.claims().unwrap().iat.unwrap();
     let root = dir.path().join("root.der");
     std::fs::write(&root, &s.x5chain().unwrap()[2]).unwrap();
     let ts = dir.path().join("ts");
@@ -206,14 +208,31 @@ fn a_log_with_an_issuer_root_accepts_the_real_microsoft_statement_and_refuses_it
         .assert()
         .success();
     let out = dir.path().join("out.scitt");
-    // x5chain to the root at the statement's iat (its leaf has expired since), did:x509 resolved.
+    // Today its leaf has expired: a service judges at its own clock, not at the statement's iat.
     modelseal()
         .arg("register")
         .arg(&statement)
         .args(["--ts", &format!("local:{}", ts.display()), "-o"])
         .arg(&out)
         .assert()
-        .success();
+        .code(2)
+        .stderr(contains("had expired at"))
+        .stderr(contains("judged at this service's clock"));
+    // Registered when it was made (the service's clock injected): x5chain to the root,
+    // did:x509 resolved; the receipt says when, and the transparent statement verifies.
+    let log = TransparencyLog::open(&ts).unwrap();
+    let index = log
+        .append_at(std::slice::from_ref(&bytes), iat + 2)
+        .unwrap()[0];
+    let receipt = log.receipt(index).unwrap();
+    assert_eq!(
+        modelseal::core::receipt::Receipt::parse(&receipt)
+            .unwrap()
+            .issued_at(),
+        Some(iat + 2)
+    );
+    std::fs::write(&out, s.with_receipts(&[receipt])).unwrap();
+    drop(log);
     modelseal()
         .arg("verify")
         .arg(&out)

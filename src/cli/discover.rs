@@ -122,31 +122,26 @@ fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
 }
 
 /// The trust policy's scope for `reference` (policy from --policy, $MODELSEAL_POLICY or the
-/// default file; none is an error: verification fails closed).
+/// default file; none, or no scope covering the reference, is an error: verification fails
+/// closed), and the reference as the policy's claim templates read it.
 pub(super) fn scope_for(
     policy: Option<&std::path::Path>,
     reference: &str,
     oci_layout: bool,
-) -> Result<modelseal::core::policy::ScopePolicy> {
-    use anyhow::Context;
+) -> Result<(
+    modelseal::core::policy::ScopePolicy,
+    modelseal::core::policy::ArtifactRef,
+)> {
     use modelseal::core::policy::{TrustPolicy, locate};
     let policy_path = locate(policy).map_err(anyhow::Error::msg)?;
     let policy = TrustPolicy::load(&policy_path)?;
-    let repository = repository_of(reference, oci_layout);
-    policy
-        .for_repository(&repository)
-        .cloned()
-        .with_context(|| {
-            format!(
-                "{}: no policy scope covers {repository}",
-                policy_path.display()
-            )
-        })
+    let (selection, artifact) = policy.select_reference(reference, oci_layout)?;
+    Ok((selection.policy.clone(), artifact))
 }
 
 /// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
 fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
-    let scope = scope_for(
+    let (scope, artifact) = scope_for(
         args.policy.as_deref(),
         &args.reference,
         args.target.oci_layout,
@@ -160,19 +155,15 @@ fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
             &target,
             &subject,
             &scope,
-            super::trust::now(),
+            modelseal::core::clock::now(),
+            &artifact,
         )
         .await?;
         out.tree_verdict(&verdict);
-        Ok(if verdict.verified {
+        Ok(if verdict.verified || !verdict.enforced {
             Outcome::Success
         } else {
             Outcome::VerificationFailed
         })
     })
-}
-
-/// The repository a reference names, as policy scopes spell it.
-pub(super) fn repository_of(reference: &str, oci_layout: bool) -> String {
-    modelseal::verify::repository_of(reference, oci_layout)
 }

@@ -5,6 +5,7 @@ mod attach;
 mod copy;
 mod discover;
 mod hash;
+mod hmac;
 mod key;
 mod login;
 mod manifest;
@@ -53,6 +54,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Hash(hash::HashArgs),
+    Hmac(hmac::HmacArgs),
     /// Make signing keys.
     Key(key::KeyArgs),
     Sign(sign::SignArgs),
@@ -79,7 +81,9 @@ enum Command {
 
 /// `--timeout`: seconds (fractions allowed), more than zero.
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
-    let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !(secs > 0.0 && secs <= 86_400.0) {
         return Err("the timeout is more than 0 and at most 86400 seconds".into());
     }
@@ -102,6 +106,7 @@ pub fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Hash(args) => hash::run(args, &out),
+        Command::Hmac(args) => hmac::run(args, &out),
         Command::Key(args) => key::run(args, &out),
         Command::Sign(args) => sign::run(args, &out),
         Command::Verify(args) => verify::run(args, &out),

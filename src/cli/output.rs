@@ -242,8 +242,14 @@ impl Output {
         }
         if v.verified {
             println!("✔ policy met");
-        } else {
+        } else if v.enforced {
             println!("✘ policy NOT met: {}", v.reasons.join("; "));
+        } else {
+            println!(
+                "⚠ policy NOT met (level {}: reported, not enforced): {}",
+                v.level.name(),
+                v.reasons.join("; ")
+            );
         }
     }
 }

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 const EXAMPLES: &str = "Examples:
   modelseal policy init -o policy.toml      a commented example to edit
-  modelseal policy init --scope localhost:5000/models/ --issuer-key dev.pub --issuer https://publisher.example \\
+  modelseal policy init --scope 'localhost:5000/models/*' --issuer-key dev.pub --bind-subject \\
       --ts-key ts/service.pub --min-receipts 1 -o ~/.config/modelseal/policy.toml
-  modelseal policy show localhost:5000/models/tiny:v1";
+  modelseal policy show localhost:5000/models/tiny:v1     which policy applies, and why
+  modelseal policy lint policy.toml                        findings with their line numbers";
 
 #[derive(clap::Args)]
 pub struct PolicyArgs {
@@ -26,33 +27,50 @@ enum PolicyCommand {
     /// Write a trust policy: a commented example, or a working one from the flags.
     #[command(after_help = EXAMPLES)]
     Init(InitArgs),
-    /// Print the policy that applies to a reference.
+    /// Explain which policy applies to a reference: the scope that matched, the ones that lost,
+    /// issuers, services, receipts required, level.
     Show(ShowArgs),
+    /// Check a policy file: unknown keys, unreachable scopes, issuers without an identity,
+    /// services never required, `skip` on `*` — each with its line. Exit 1 when anything is found.
+    Lint(LintArgs),
 }
 
 #[derive(clap::Args)]
 struct InitArgs {
-    /// Repository prefix the policy covers (`*` for all; a trailing `*` is added to a prefix).
+    /// A scope the policy covers, written as is: `host/repo` (exactly that repository),
+    /// `host/a/*` (every repository under a/), `*` (everything), `oci-layout:/abs/dir`.
+    /// Repeatable; default `*`.
     #[arg(long)]
     scope: Vec<String>,
     /// The statement issuer's public key (PEM, JWK, JWKS)...
     #[arg(long, value_name = "FILE", conflicts_with = "issuer_root")]
     issuer_key: Option<PathBuf>,
-    /// ...or the root certificate its x5chain must lead to.
+    /// ...or the root certificate its x5chain must lead to...
     #[arg(long, value_name = "CERT")]
     issuer_root: Option<PathBuf>,
-    /// The `iss` statements must claim.
+    /// The `iss` statements must claim (exact, `*` glob, or a template). A `did:x509:…` alone
+    /// (without --issuer-key/--issuer-root) trusts that identity: its fingerprint pins the CA.
     #[arg(long)]
     issuer: Option<String>,
-    /// The `sub` statements must claim.
-    #[arg(long)]
+    /// The `sub` statements must claim (exact, `*` glob, or a template with {registry},
+    /// {repository}, {tag}).
+    #[arg(long, conflicts_with = "bind_subject")]
     subject: Option<String>,
+    /// Bind statements to the reference they are verified under: `sub = "{repository}:{tag}"`
+    /// (what `publish` signs by default), so a re-tagged or renamed artifact does not pass.
+    #[arg(long)]
+    bind_subject: bool,
     /// A trusted transparency service's key. Repeatable.
     #[arg(long, value_name = "FILE")]
     ts_key: Vec<PathBuf>,
-    /// Receipts required from distinct services.
+    /// Receipts required, from that many different services.
     #[arg(long, default_value_t = 0)]
     min_receipts: usize,
+    /// strict (failures block), audit (failures reported, not enforced), or skip (no checks;
+    /// not allowed with the `*` scope).
+    #[arg(long, default_value = "strict", value_parser = ["strict", "audit", "skip"])]
+    level: String,
+    /// Where to write the policy (atomically).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     out: PathBuf,
     /// Replace an existing file.
@@ -62,45 +80,68 @@ struct InitArgs {
 
 #[derive(clap::Args)]
 struct ShowArgs {
+    /// The reference to explain: host/repo:tag (or DIR:tag with --oci-layout).
     reference: String,
-    #[arg(long)]
+    /// The policy file (default: $MODELSEAL_POLICY, else ~/.config/modelseal/policy.toml).
+    #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// REFERENCE is an OCI image layout directory.
     #[arg(long)]
     oci_layout: bool,
 }
 
-const EXAMPLE: &str = r#"# modelseal trust policy (version 1). `modelseal discover --verify` and `pull --verify` use it.
-# Paths are relative to this file. The most specific matching scope applies.
-version = 1
+#[derive(clap::Args)]
+struct LintArgs {
+    /// The policy file (default: $MODELSEAL_POLICY, else ~/.config/modelseal/policy.toml).
+    file: Option<PathBuf>,
+}
+
+const EXAMPLE: &str = r#"# modelseal trust policy (version 2). `modelseal discover --verify`, `pull --verify` and
+# `verify-model` use it. Paths are relative to this file. `modelseal policy lint` checks it.
+version = 2
 
 [[policy]]
 name = "my-models"
-# Repository prefixes (host/repository...); "*" matches every repository.
+# Scopes, by whole path segments: "host/a/b" is exactly that repository, "host/a/*" every
+# repository under a/ (any depth), "host/*" a whole registry, "*" everything,
+# "oci-layout:/abs/dir" an OCI layout. The most specific scope that covers a reference wins.
 scopes = ["registry.example.com/models/*"]
-# Receipts required from distinct transparency services (0: signature only).
+# strict (default): failures block. audit: reported, not enforced. skip: nothing verified.
+level = "strict"
+# Receipts required, each verified by the key of a different service below (0: signature only).
 min_receipts = 1
 # Receipt profiles that must be among them: "rfc9162", "ccf", "mmr".
 # required_profiles = ["ccf"]
 # Referrer artifact types that must be attached (default: a transparent statement).
 # required_artifact_types = ["scitt/transparent-statement"]
 
-# Whose statements are trusted: a public key, or a root certificate for x5chain statements.
+# Whose statements are trusted: a public key (PEM, JWK, or a JWKS for rotating keys)...
 [[policy.issuers]]
 key = "publisher.pub"
-# root = "publisher-root.pem"
-iss = "https://publisher.example"        # the CWT iss statements must claim (optional)
-# sub = "models/my-model"                # the CWT sub (optional)
+iss = "https://publisher.example"        # exact, or a glob: "https://*.publisher.example"
+sub = "{repository}:{tag}"               # bound to the reference verified: no re-tag passes
 
-# Which transparency services' receipts count.
+# ...or a root certificate for x5chain statements:
+# [[policy.issuers]]
+# root = "publisher-root.pem"
+# iss = "did:x509:0:sha256:...::eku:1.3.6.1.5.5.7.3.3"
+
+# ...or a did:x509 identity alone: its fingerprint pins the CA the x5chain is validated to.
+# [[policy.issuers]]
+# iss = "did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::eku:1.3.6.1.4.1.311.76.59.1.1"
+
+# Which transparency services' receipts count (each needs its own key).
 [[policy.transparency_services]]
 name = "local-log"
 key = "ts/service.pub"
+# profile = "rfc9162"
 "#;
 
 pub fn run(args: PolicyArgs, out: &Output) -> Result<Outcome> {
     match args.command {
         PolicyCommand::Init(a) => init(a, out),
         PolicyCommand::Show(a) => show(a, out),
+        PolicyCommand::Lint(a) => lint(a, out),
     }
 }
 
@@ -116,10 +157,14 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
     if a.out.exists() && !a.force {
         bail!("{} exists; use --force to replace it", a.out.display());
     }
-    let text = if a.issuer_key.is_none() && a.issuer_root.is_none() {
-        if !a.scope.is_empty() || !a.ts_key.is_empty() {
+    let did = a.issuer.as_deref().filter(|i| {
+        i.starts_with("did:x509:") && a.issuer_key.is_none() && a.issuer_root.is_none()
+    });
+    let working = a.issuer_key.is_some() || a.issuer_root.is_some() || did.is_some();
+    let text = if !working {
+        if !a.scope.is_empty() || !a.ts_key.is_empty() || a.issuer.is_some() {
             bail!(
-                "a working policy needs --issuer-key or --issuer-root (without flags, init writes an example)"
+                "a working policy needs --issuer-key, --issuer-root or a did:x509 --issuer (without flags, init writes an example)"
             );
         }
         EXAMPLE.to_string()
@@ -127,31 +172,25 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
         let scopes: Vec<String> = if a.scope.is_empty() {
             vec!["*".into()]
         } else {
-            a.scope
-                .iter()
-                .map(|s| {
-                    if s == "*" || s.ends_with('*') {
-                        s.clone()
-                    } else {
-                        format!("{s}*")
-                    }
-                })
-                .collect()
+            a.scope.clone()
         };
         let mut t = String::from(
-            "# Written by `modelseal policy init`.\nversion = 1\n\n[[policy]]\nname = \"default\"\n",
+            "# Written by `modelseal policy init`.\nversion = 2\n\n[[policy]]\nname = \"default\"\n",
         );
         writeln!(t, "scopes = {}", toml_list(&scopes))?;
+        writeln!(t, "level = {}", quoted(&a.level))?;
         writeln!(t, "min_receipts = {}\n\n[[policy.issuers]]", a.min_receipts)?;
         match (&a.issuer_key, &a.issuer_root) {
             (Some(k), _) => writeln!(t, "key = {}", quoted(&absolute(k)?))?,
             (_, Some(r)) => writeln!(t, "root = {}", quoted(&absolute(r)?))?,
-            _ => unreachable!("checked above"),
+            _ => {} // a did:x509 issuer: its iss is its identity
         }
         if let Some(iss) = &a.issuer {
             writeln!(t, "iss = {}", quoted(iss))?;
         }
-        if let Some(sub) = &a.subject {
+        if a.bind_subject {
+            writeln!(t, "sub = {}", quoted("{repository}:{tag}"))?;
+        } else if let Some(sub) = &a.subject {
             writeln!(t, "sub = {}", quoted(sub))?;
         }
         for (i, k) in a.ts_key.iter().enumerate() {
@@ -167,12 +206,22 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    // A working policy must load: check it before it replaces anything.
+    if working {
+        let probe = tempfile::Builder::new()
+            .suffix(".toml")
+            .tempfile_in(
+                a.out
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new(".")),
+            )
+            .context("checking the policy")?;
+        std::fs::write(probe.path(), &text)?;
+        TrustPolicy::load(probe.path())?;
+    }
     write_atomic(&a.out, text.as_bytes())
         .with_context(|| format!("writing {}", a.out.display()))?;
-    // A working policy must load: check it now rather than at the first verify.
-    if a.issuer_key.is_some() || a.issuer_root.is_some() {
-        TrustPolicy::load(&a.out)?;
-    }
     out.info(format!("wrote {}", a.out.display()));
     Ok(Outcome::Success)
 }
@@ -195,29 +244,117 @@ fn toml_list(items: &[String]) -> String {
 fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
     let path = locate(a.policy.as_deref()).map_err(anyhow::Error::msg)?;
     let policy = TrustPolicy::load(&path)?;
-    let repository = super::discover::repository_of(&a.reference, a.oci_layout);
-    let Some(scope) = policy.for_repository(&repository) else {
-        bail!("{}: no policy scope covers {repository}", path.display());
-    };
-    let issuers: Vec<serde_json::Value> = scope
+    let (selection, artifact) = policy.select_reference(&a.reference, a.oci_layout)?;
+    let p = selection.policy;
+    let issuers: Vec<serde_json::Value> = p
         .issuers
         .iter()
-        .map(|i| serde_json::json!({"source": i.source, "keys": i.keys.len(), "roots": i.roots.len(), "iss": i.iss, "sub": i.sub}))
+        .map(|i| {
+            let kind = if i.did.is_some() {
+                "did:x509"
+            } else if i.roots.is_empty() {
+                "key"
+            } else {
+                "root"
+            };
+            serde_json::json!({"identity": kind, "source": i.source, "keys": i.keys.len(),
+                "roots": i.roots.len(), "iss": i.iss, "sub": i.sub,
+                "sub_required_here": i.sub.as_ref().map(|s| s.expand(&artifact).unwrap_or_else(|e| e))})
+        })
         .collect();
-    let services: Vec<serde_json::Value> = scope
+    let services: Vec<serde_json::Value> = p
         .services
         .iter()
         .map(|s| serde_json::json!({"name": s.name, "keys": s.keys.len(), "profile": s.profile}))
         .collect();
     let shown = serde_json::json!({
-        "file": path, "repository": repository, "policy": scope.name, "scopes": scope.scopes,
-        "issuers": issuers, "transparency_services": services, "min_receipts": scope.min_receipts,
-        "required_profiles": scope.required_profiles, "required_artifact_types": scope.required_artifact_types,
+        "file": path, "reference": a.reference, "repository": artifact.name.to_string(),
+        "policy": p.name, "level": p.level, "matched": selection.winner, "lost": selection.losers,
+        "scopes": p.scopes, "issuers": issuers, "transparency_services": services,
+        "min_receipts": p.min_receipts, "required_profiles": p.required_profiles,
+        "required_artifact_types": p.required_artifact_types,
     });
     if out.is_json() {
         out.json(&shown);
-    } else {
-        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(Outcome::Success);
     }
+    println!(
+        "{} → policy '{}' (level {})",
+        artifact.name,
+        p.name,
+        p.level.name()
+    );
+    println!(
+        "  matched: {} ({})",
+        selection.winner.scope, selection.winner.specificity
+    );
+    for l in &selection.losers {
+        println!(
+            "  lost:    {} of policy '{}' ({}: less specific)",
+            l.scope, l.policy, l.specificity
+        );
+    }
+    for (n, i) in p.issuers.iter().enumerate() {
+        let pin = |label: &str, c: &Option<modelseal::core::policy::ClaimPattern>| match c {
+            Some(c) => match c.expand(&artifact) {
+                Ok(v) if v != c.as_str() => format!(", {label} {} (here: {v})", c.as_str()),
+                Ok(_) => format!(", {label} {}", c.as_str()),
+                Err(e) => format!(", {label} {}: {e}", c.as_str()),
+            },
+            None => String::new(),
+        };
+        println!(
+            "  issuer {}: {}{}{}",
+            n + 1,
+            i.source,
+            pin("iss", &i.iss),
+            pin("sub", &i.sub)
+        );
+    }
+    for s in &p.services {
+        println!(
+            "  service: {}{}",
+            s.name,
+            s.profile
+                .as_deref()
+                .map(|pr| format!(" ({pr})"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "  receipts required: {} (from different services){}",
+        p.min_receipts,
+        if p.required_profiles.is_empty() {
+            String::new()
+        } else {
+            format!(", profiles {}", p.required_profiles.join(", "))
+        }
+    );
+    println!(
+        "  referrers required: {}",
+        p.required_artifact_types.join(", ")
+    );
     Ok(Outcome::Success)
+}
+
+fn lint(a: LintArgs, out: &Output) -> Result<Outcome> {
+    let path = match a.file {
+        Some(f) => f,
+        None => locate(None).map_err(anyhow::Error::msg)?,
+    };
+    let findings = modelseal::core::policy::lint(&path);
+    if out.is_json() {
+        out.json(&serde_json::json!({"file": path, "findings": findings}));
+    } else if findings.is_empty() {
+        println!("{}: no findings", path.display());
+    } else {
+        for f in &findings {
+            println!("{}:{}: {}", path.display(), f.line, f.message);
+        }
+    }
+    Ok(if findings.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::VerificationFailed
+    })
 }

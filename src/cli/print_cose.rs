@@ -26,8 +26,13 @@ pub struct PrintCoseArgs {
 pub fn run(args: PrintCoseArgs, out: &Output) -> Result<Outcome> {
     let bytes = read_bounded(&args.file, MAX_COSE_BYTES as u64)
         .with_context(|| format!("{}: cannot read", args.file.display()))?;
-    let sign1 = Sign1::parse(&bytes).with_context(|| format!("{}", args.file.display()))?;
-    let dump = describe(&sign1, 0);
+    // Shown as it is, even when a verifier would refuse it; the refusal is shown too.
+    let sign1 =
+        Sign1::parse_for_display(&bytes).with_context(|| format!("{}", args.file.display()))?;
+    let mut dump = describe(&sign1, 0);
+    if let (Err(e), Json::Object(obj)) = (Sign1::parse(&bytes), &mut dump) {
+        obj.insert("refused".into(), json!(e.to_string()));
+    }
     if out.is_json() {
         out.json(&dump);
     } else {
@@ -54,6 +59,9 @@ fn describe(s: &Sign1, depth: usize) -> Json {
     obj.insert("tagged".into(), json!(s.is_tagged()));
     obj.insert("protected".into(), header(s.protected(), depth));
     obj.insert("unprotected".into(), header(s.unprotected(), depth));
+    if let Err(e) = s.x5chain() {
+        obj.insert("x5chain".into(), json!(format!("not trusted: {e}")));
+    }
     obj.insert("payload".into(), payload(s));
     obj.insert(
         "signature".into(),
@@ -207,6 +215,13 @@ fn claims(v: &Value) -> Json {
             }
             _ => cbor(val),
         };
+        // A claim twice (refused by every reader) is shown twice, not collapsed.
+        let mut name = name;
+        let mut n = 1;
+        while obj.contains_key(&name) {
+            n += 1;
+            name = format!("{name} (again, #{n})");
+        }
         obj.insert(name, shown);
     }
     Json::Object(obj)

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 const EXAMPLES: &str = "Examples:
   modelseal publish ./my-model localhost:5000/models/my-model:v1 --key publisher.key \\
-      --issuer https://publisher.example --subject models/my-model
-  modelseal publish ./my-model --oci-layout ./layout:v1 --key dev.key --issuer dev --subject my-model --files";
+      --issuer https://publisher.example               signs sub = models/my-model:v1
+  modelseal publish ./my-model --oci-layout ./layout:v1 --key dev.key --issuer dev --files";
 
 /// The title the model manifest layer gets (the seed's file name, without its `../`).
 const MANIFEST_TITLE: &str = "model-manifest.json";
@@ -31,12 +31,16 @@ pub struct PublishArgs {
     model: PathBuf,
     /// Where to publish: host/repo:tag (or DIR:tag with --oci-layout).
     reference: String,
+    /// The publisher's private key (PKCS#8 PEM).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    /// The statement's CWT iss: who publishes.
     #[arg(long, value_name = "ISS")]
     issuer: String,
+    /// The statement's CWT sub. Default: `{repository}:{tag}` of REFERENCE (for a layout, the
+    /// directory's name), which a policy's `sub = "{repository}:{tag}"` binds to.
     #[arg(long, value_name = "SUB")]
-    subject: String,
+    subject: Option<String>,
     /// Also push the model's files as layers (titled with their relative paths), so that
     /// `pull --verify` can fetch the whole model.
     #[arg(long)]
@@ -57,13 +61,34 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
         bail!("{}: not a model directory", args.model.display());
     }
     let key = trust::private_key(&args.key)?;
+    let subject = match &args.subject {
+        Some(s) => s.clone(),
+        None => {
+            let r = modelseal::core::policy::ArtifactRef::parse(
+                &args.reference,
+                args.target.oci_layout,
+            );
+            let Some(tag) = &r.tag else {
+                bail!("{}: give a tag (or --subject)", args.reference);
+            };
+            format!("{}:{tag}", r.repository())
+        }
+    };
     out.info("== 1/4 hashing the model");
     let manifest = super::hash::default_manifest(&args.model, None, out)?;
     let manifest_bytes = manifest.to_json();
+    // Refused before anything is signed or pushed: two layers with one title (a model that holds
+    // its own model-manifest.json), or titles `pull` would refuse.
+    let files = if args.files {
+        model_files(&args.model, &manifest)?
+    } else {
+        Vec::new()
+    };
+    check_titles(&files)?;
     out.info("== 2/4 signing its manifest (SCITT signed statement)");
     let spec = StatementSpec {
         issuer: args.issuer.clone(),
-        subject: args.subject.clone(),
+        subject: subject.clone(),
         content_type: Some(IN_TOTO_CONTENT_TYPE.into()),
         issued_at: Some(trust::now()),
         ..StatementSpec::default()
@@ -84,9 +109,7 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
         title: MANIFEST_TITLE.into(),
         media_type: media::IN_TOTO_LAYER.into(),
     }];
-    if args.files {
-        layers.extend(model_files(&args.model, &manifest)?);
-    }
+    layers.extend(files);
     let created = modelseal::core::x509::format_unix_time(trust::now());
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, true).await?;
@@ -169,4 +192,26 @@ fn model_files(
             media_type: "application/octet-stream".into(),
         })
         .collect())
+}
+
+/// The layer titles as `pull` will check them: none may be the manifest's own title, none may
+/// appear twice, none be a directory of another.
+fn check_titles(files: &[LayerFile]) -> Result<()> {
+    let mut titles = vec![MANIFEST_TITLE];
+    titles.extend(files.iter().map(|f| f.title.as_str()));
+    if let Err(e) = modelseal::oci::stage::title_paths(&titles, false) {
+        if files.iter().any(|f| {
+            Path::new(&f.title)
+                .components()
+                .eq(Path::new(MANIFEST_TITLE).components())
+        }) {
+            bail!(
+                "the model has its own {MANIFEST_TITLE}, which would be published as a second layer \
+                 titled {MANIFEST_TITLE} beside the signed manifest (pull keeps only one of them): \
+                 rename or remove it from the model"
+            );
+        }
+        bail!("{e}: nothing was published");
+    }
+    Ok(())
 }

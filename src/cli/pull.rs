@@ -6,12 +6,12 @@
 use super::Outcome;
 use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
-use anyhow::{Context, Result};
-use modelseal::core::manifest::{HashConfig, ModelManifest, NoProgress, compare, hash_model};
+use anyhow::Result;
 use modelseal::oci::Target;
-use modelseal::oci::ops::pull;
+use modelseal::oci::ops::{PullOptions, pull};
+use modelseal::oci::verified_pull::{VerifiedPullOptions, pull_verified};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const EXAMPLES: &str = "Examples:
   modelseal pull localhost:5000/models/tiny:v1 -o ./pulled
@@ -31,19 +31,27 @@ pub struct PullArgs {
     )]
     output_dir: PathBuf,
     /// Write layers whose title is absolute or climbs out with `..` (as oras's flag).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "verify")]
     allow_path_traversal: bool,
-    /// Verify against the trust policy before anything is written.
+    /// Verify against the trust policy before anything is written; DIR must be empty (or
+    /// --force).
     #[arg(long)]
     verify: bool,
     #[arg(long, value_name = "FILE", requires = "verify")]
     policy: Option<PathBuf>,
+    /// Overwrite existing files; with --verify, pull into a non-empty DIR, which is then
+    /// verified as a whole (an unrelated file fails it, and the pull is undone).
+    #[arg(long)]
+    force: bool,
+    /// With --verify: an artifact that carries only the signed manifest, no model files, fails.
+    #[arg(long, requires = "verify")]
+    require_files: bool,
     #[command(flatten)]
     target: TargetArgs,
 }
 
 pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
-    let scope = if args.verify {
+    let scoped = if args.verify {
         Some(super::discover::scope_for(
             args.policy.as_deref(),
             &args.reference,
@@ -57,107 +65,70 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
         let d = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let Some(scope) = scope else {
-            let progress = out.transfer_progress("pulling");
-            let files = pull(
-                &target,
-                &d,
-                &args.output_dir,
-                args.allow_path_traversal,
-                &progress,
-            )
-            .await?;
+        let progress = out.transfer_progress("pulling");
+        let Some((scope, artifact)) = scoped else {
+            let options = PullOptions {
+                allow_traversal: args.allow_path_traversal,
+                force: args.force,
+            };
+            let files = pull(&target, &d, &args.output_dir, options, &progress).await?;
             drop(progress);
             report(out, &args.reference, &d.digest, &files);
             return Ok(Outcome::Success);
         };
-        let verdict =
-            modelseal::oci::verify::verify_referrers(&target, &d, &scope, super::trust::now())
-                .await?;
-        if !verdict.verified {
-            out.tree_verdict(&verdict);
-            return Ok(Outcome::VerificationFailed);
-        }
-        // Everything lands in a staging dir beside DIR first, and moves in only once checked.
-        std::fs::create_dir_all(&args.output_dir)
-            .with_context(|| format!("creating {}", args.output_dir.display()))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".modelseal-verify-")
-            .tempdir_in(&args.output_dir)
-            .with_context(|| format!("staging in {}", args.output_dir.display()))?;
-        let progress = out.transfer_progress("pulling");
-        let staged = pull(
+        let options = VerifiedPullOptions {
+            force: args.force,
+            require_files: args.require_files,
+        };
+        let pulled = pull_verified(
             &target,
             &d,
-            staging.path(),
-            args.allow_path_traversal,
+            &scope,
+            &artifact,
+            modelseal::core::clock::now(),
+            &args.output_dir,
+            options,
             &progress,
         )
         .await?;
         drop(progress);
-        let signed = ModelManifest::from_json(&verdict.manifest).map_err(anyhow::Error::msg)?;
-        if let Some(reason) =
-            check_model_files(&staged, staging.path(), &signed, &verdict.manifest)?
-        {
-            println!("✘ {reason}; nothing was written");
-            return Ok(Outcome::VerificationFailed);
-        }
-        let mut files = Vec::new();
-        for f in staged {
-            let rel = f.strip_prefix(staging.path()).unwrap_or(&f).to_path_buf();
-            let dest = args.output_dir.join(&rel);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)?;
+        if !pulled.statements.verified {
+            out.tree_verdict(&pulled.statements);
+            if pulled.enforced {
+                return Ok(Outcome::VerificationFailed);
             }
-            std::fs::rename(&f, &dest)
-                .with_context(|| format!("moving {} into place", rel.display()))?;
-            files.push(dest);
+        }
+        for w in &pulled.warnings {
+            eprintln!("warning: {w}");
+        }
+        if !pulled.verified && !pulled.enforced {
+            for reason in &pulled.reasons {
+                eprintln!(
+                    "warning: {reason} (policy {} has level {}: not enforced)",
+                    scope.name,
+                    scope.level.name()
+                );
+            }
+            report(out, &args.reference, &d.digest, &pulled.written);
+            return Ok(Outcome::Success);
+        }
+        if !pulled.verified {
+            if out.is_json() {
+                out.json(&pulled);
+            } else {
+                for reason in &pulled.reasons {
+                    println!("✘ {reason}; nothing was written");
+                }
+            }
+            return Ok(Outcome::VerificationFailed);
         }
         out.info(format!(
             "✔ verified against policy {} before writing",
             scope.name
         ));
-        report(out, &args.reference, &d.digest, &files);
+        report(out, &args.reference, &d.digest, &pulled.written);
         Ok(Outcome::Success)
     })
-}
-
-/// When the artifact carries model files besides its manifest, they must be exactly the files
-/// the signed manifest lists.
-fn check_model_files(
-    staged: &[PathBuf],
-    root: &Path,
-    signed: &ModelManifest,
-    manifest_bytes: &[u8],
-) -> Result<Option<String>> {
-    let manifest_files: Vec<&PathBuf> = staged
-        .iter()
-        .filter(|f| {
-            std::fs::read(f)
-                .map(|b| b == manifest_bytes)
-                .unwrap_or(false)
-        })
-        .collect();
-    if staged.len() == manifest_files.len() {
-        return Ok(None); // only the manifest: nothing else to check
-    }
-    let ignore: Vec<String> = manifest_files
-        .iter()
-        .filter_map(|f| f.strip_prefix(root).ok())
-        .map(|p| p.display().to_string())
-        .collect();
-    let config = HashConfig {
-        ignore_paths: ignore,
-        ..HashConfig::from_manifest(signed)
-    };
-    let actual = hash_model(root, &config, &NoProgress)?;
-    let report = compare(signed, &actual);
-    Ok((!report.is_match()).then(|| {
-        format!(
-            "the pulled files do not match the signed manifest (modified: {:?}, missing: {:?}, extra: {:?})",
-            report.modified, report.missing, report.extra
-        )
-    }))
 }
 
 fn report(out: &Output, reference: &str, digest: &str, files: &[PathBuf]) {

@@ -69,17 +69,8 @@ pub fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
-/// "Now" for statements and certificate checks: `SOURCE_DATE_EPOCH` when set (reproducible
-/// builds), else the clock.
+/// The time new statements and artifacts record: `SOURCE_DATE_EPOCH` when set (reproducible
+/// builds), else the clock. Verification never uses it (see `core::clock`).
 pub fn now() -> i64 {
-    if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-    {
-        return epoch;
-    }
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    modelseal::core::clock::signing_time()
 }

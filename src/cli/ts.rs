@@ -11,11 +11,13 @@ use modelseal::core::crypto::NamedKey;
 use modelseal::core::input::read_bounded;
 use modelseal::core::receipt::Receipt;
 use modelseal::transparency::TransparencyLog;
-use modelseal::transparency::registration::RegistrationPolicy;
+use modelseal::transparency::registration::{IssuerKeyEntry, RegistrationPolicy};
 use std::path::{Path, PathBuf};
 
 const TS_EXAMPLES: &str = "Examples:
   modelseal ts init --dir ./ts --issuer-key publisher.pub     a log that accepts this publisher's statements
+  modelseal ts init --dir ./ts --issuer-key a.pub --issuer https://a.example \\
+      --issuer-key b.pub --issuer https://b.example           each key signs only its own iss
   modelseal ts init --dir ./dev-ts --accept-any-issuer        a private dev log (says so)";
 
 #[derive(clap::Args)]
@@ -44,7 +46,7 @@ struct ServeArgs {
 }
 
 fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
-    let configure = !a.init.issuer_key.is_empty()
+    let configure = !a.init.issuer_keys.keys.is_empty()
         || !a.init.issuer_root.is_empty()
         || a.init.accept_any_issuer
         || a.init.key.is_some();
@@ -87,9 +89,8 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
 struct InitArgs {
     #[arg(long)]
     dir: PathBuf,
-    /// Public key of an issuer whose statements the log accepts. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    issuer_key: Vec<PathBuf>,
+    #[command(flatten)]
+    issuer_keys: IssuerKeyArgs,
     /// A root certificate (PEM or DER): statements whose x5chain leads to it are accepted
     /// (a did:x509 issuer must resolve against the chain). Repeatable.
     #[arg(long, value_name = "CERT")]
@@ -100,6 +101,85 @@ struct InitArgs {
     /// Use this service key (PKCS#8 PEM) instead of generating one.
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+}
+
+/// `--issuer-key FILE [--issuer ISS]`, repeatable: an `--issuer` right after an `--issuer-key`
+/// binds that key to the one `iss` it may sign. Read from clap's indices, so the pairing is the
+/// order typed; an `--issuer` that does not directly follow an `--issuer-key` is refused.
+#[derive(Clone, Debug, Default)]
+struct IssuerKeyArgs {
+    keys: Vec<(PathBuf, Option<String>)>,
+}
+
+const ISSUER_KEY_ID: &str = "issuer_key";
+const ISSUER_ID: &str = "issuer";
+
+impl clap::FromArgMatches for IssuerKeyArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let files: Vec<(usize, PathBuf)> = match (
+            m.indices_of(ISSUER_KEY_ID),
+            m.get_many::<PathBuf>(ISSUER_KEY_ID),
+        ) {
+            (Some(i), Some(v)) => i.zip(v.cloned()).collect(),
+            _ => Vec::new(),
+        };
+        let issuers: Vec<(usize, String)> =
+            match (m.indices_of(ISSUER_ID), m.get_many::<String>(ISSUER_ID)) {
+                (Some(i), Some(v)) => i.zip(v.cloned()).collect(),
+                _ => Vec::new(),
+            };
+        let mut keys: Vec<(PathBuf, Option<String>)> =
+            files.iter().map(|(_, f)| (f.clone(), None)).collect();
+        for (at, iss) in issuers {
+            // `--issuer-key FILE --issuer ISS`: FILE's index + 2 is ISS's (clap counts each
+            // flag and each value, `--flag=value` included).
+            let Some(k) = files.iter().position(|(i, _)| *i + 2 == at) else {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "--issuer {iss} must come right after the --issuer-key FILE it binds (--issuer-key FILE --issuer ISS)"
+                    ),
+                ));
+            };
+            if iss.is_empty() {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    "--issuer needs a non-empty iss",
+                ));
+            }
+            keys[k].1 = Some(iss);
+        }
+        Ok(IssuerKeyArgs { keys })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for IssuerKeyArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.arg(
+            clap::Arg::new(ISSUER_KEY_ID)
+                .long("issuer-key")
+                .value_name("FILE")
+                .action(clap::ArgAction::Append)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Public key of an issuer whose statements the log accepts. Repeatable; follow it with --issuer ISS to bind it to that iss"),
+        )
+        .arg(
+            clap::Arg::new(ISSUER_ID)
+                .long("issuer")
+                .value_name("ISS")
+                .action(clap::ArgAction::Append)
+                .help("The only CWT iss the --issuer-key right before it may sign (without it, the key may sign any iss). Must directly follow its --issuer-key"),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 /// Where `serve` runs once the log exists.
@@ -116,7 +196,7 @@ pub fn run(args: TsArgs, out: &Output) -> Result<Outcome> {
 }
 
 fn init(a: &InitArgs, out: &Output) -> Result<Outcome> {
-    if a.issuer_key.is_empty() && a.issuer_root.is_empty() && !a.accept_any_issuer {
+    if a.issuer_keys.keys.is_empty() && a.issuer_root.is_empty() && !a.accept_any_issuer {
         bail!(
             "say whose statements the log accepts: --issuer-key FILE, --issuer-root CERT, or --accept-any-issuer for a private dev log"
         );
@@ -126,9 +206,13 @@ fn init(a: &InitArgs, out: &Output) -> Result<Outcome> {
         .map(|der| modelseal::core::crypto::pem_encode("CERTIFICATE", der))
         .collect();
     let mut issuer_keys = Vec::new();
-    for k in &a.issuer_key {
+    for (k, iss) in &a.issuer_keys.keys {
         let keys = trust::public_keys(std::slice::from_ref(k))?;
-        issuer_keys.extend(keys.iter().map(|n| n.key.to_spki_pem()));
+        issuer_keys.push(IssuerKeyEntry {
+            key: keys.iter().map(|n| n.key.to_spki_pem()).collect(),
+            iss: iss.clone(),
+            name: Some(k.display().to_string()),
+        });
     }
     if a.accept_any_issuer {
         eprintln!(
@@ -216,7 +300,7 @@ pub(super) fn register_with(
         let index = log
             .append(&[statement.to_vec()])
             .with_context(|| format!("registering with {service}"))?[0];
-        let receipt = log.receipt(index, trust::now())?;
+        let receipt = log.receipt(index)?;
         Receipt::parse(&receipt)?
             .verify(&parsed, &log.public_key())
             .with_context(|| format!("the receipt from {service} does not verify"))?;

@@ -18,7 +18,8 @@ const EXAMPLES: &str = "Examples:
       --payload model-manifest.json
       x5chain to a trusted root (at the statement's time), did:x509 issuer, every receipt, hash envelope
   modelseal verify receipt.cose --statement model.cose --ts-key service.pub
-  modelseal verify model.sig --key publisher.pub --model ./my-model     a model-signing Sigstore bundle";
+  modelseal verify model.sig --key publisher.pub --model ./my-model     a model-signing Sigstore bundle
+  modelseal verify model.cose --key publisher.pub --issuer 'https://*.example.com' --subject models/tiny:v1";
 
 /// Verify a signed or transparent statement, a receipt, or a Sigstore bundle.
 #[derive(clap::Args)]
@@ -47,6 +48,12 @@ pub struct VerifyArgs {
     /// The statement a receipt is for (when FILE is a lone receipt).
     #[arg(long, value_name = "FILE")]
     statement: Option<PathBuf>,
+    /// Require this CWT `iss` (`*` matches any run of characters).
+    #[arg(long, value_name = "ISS")]
+    issuer: Option<String>,
+    /// Require this CWT `sub` (`*` matches any run of characters).
+    #[arg(long, value_name = "SUB")]
+    subject: Option<String>,
 }
 
 pub fn run(args: VerifyArgs, out: &Output) -> Result<Outcome> {
@@ -67,17 +74,24 @@ pub fn run(args: VerifyArgs, out: &Output) -> Result<Outcome> {
     let trust_inputs = TrustInputs {
         issuer_keys: trust::public_keys(&args.key)?,
         issuer_roots: trust::certificates(&args.cert)?,
+        issuer_dids: Vec::new(),
         service_keys: trust::service_keys(&args.ts_key, &args.trust_store)?,
     };
-    let report = verify(&VerifyRequest {
+    let mut report = verify(&VerifyRequest {
         bytes: &bytes,
         trust: &trust_inputs,
         payload: payload.as_deref(),
         model: args.model.as_deref(),
         statement: statement.as_deref(),
-        now: trust::now(),
+        now: modelseal::core::clock::now(),
     })
     .with_context(|| format!("{}: cannot verify", args.file.display()))?;
+    if let Some(iss) = &args.issuer {
+        report.require_claim("iss", iss);
+    }
+    if let Some(sub) = &args.subject {
+        report.require_claim("sub", sub);
+    }
     out.verify_report(&report, &args.file.display().to_string());
     Ok(if report.verified {
         Outcome::Success

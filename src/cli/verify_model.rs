@@ -36,7 +36,8 @@ pub fn run(args: VerifyModelArgs, out: &Output) -> Result<Outcome> {
         oci_layout: args.oci_layout,
         policy: args.policy,
     };
-    let verdict = block_on(async { Ok(verify_model_async(&check, super::trust::now()).await?) })?;
+    let verdict =
+        block_on(async { Ok(verify_model_async(&check, modelseal::core::clock::now()).await?) })?;
     if out.is_json() {
         out.json(&verdict);
     } else {
@@ -45,7 +46,14 @@ pub fn run(args: VerifyModelArgs, out: &Output) -> Result<Outcome> {
             out.check_report(files, &args.reference, &args.model.display().to_string());
         }
     }
-    Ok(if verdict.verified {
+    if !verdict.verified && !verdict.enforced && !out.is_json() {
+        println!(
+            "⚠ NOT verified, not enforced (policy level {}): {}",
+            verdict.statements.level.name(),
+            verdict.reasons.join("; ")
+        );
+    }
+    Ok(if verdict.verified || !verdict.enforced {
         Outcome::Success
     } else {
         Outcome::VerificationFailed

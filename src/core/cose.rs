@@ -137,6 +137,41 @@ impl Sign1 {
         } else {
             coset::CoseSign1::from_slice(bytes)
         }
+        .map_err(|e| {
+            // coset refuses some bad headers itself (an empty crit, a label twice) with terse
+            // messages; say which rule the protected header breaks when we can tell.
+            match raw_protected(bytes).map(|raw| check_protected(&raw)) {
+                Some(Err(ours)) => ours,
+                _ => CoseError::Malformed(e.to_string()),
+            }
+        })?;
+        let s = Sign1 { inner, tagged };
+        if !s.unprotected().crit.is_empty() {
+            return Err(bad_header(
+                label::CRIT,
+                "crit is in the unprotected header; it must be protected (RFC 9052 §3.1)",
+            ));
+        }
+        check_protected(s.protected_bytes())?;
+        Ok(s)
+    }
+
+    /// Parses as [`parse`](Self::parse) does, but without the header rules (crit, duplicate
+    /// keys): for `print-cose`, which shows a message as it is, trusting nothing in it.
+    pub fn parse_for_display(bytes: &[u8]) -> Result<Self, CoseError> {
+        if bytes.len() > MAX_COSE_BYTES {
+            return Err(CoseError::TooLarge {
+                size: bytes.len(),
+                max: MAX_COSE_BYTES,
+            });
+        }
+        check_depth(bytes)?;
+        let tagged = bytes.first() == Some(&0xd2);
+        let inner = if tagged {
+            coset::CoseSign1::from_tagged_slice(bytes)
+        } else {
+            coset::CoseSign1::from_slice(bytes)
+        }
         .map_err(|e| CoseError::Malformed(e.to_string()))?;
         Ok(Sign1 { inner, tagged })
     }
@@ -216,11 +251,18 @@ impl Sign1 {
         }
     }
 
-    /// Certificates of `x5chain` (label 33), leaf first; protected wins over unprotected.
+    /// Certificates of `x5chain` (label 33) in the protected header, leaf first. An x5chain
+    /// only in the unprotected header is an error: it is not signed, a log empties that header,
+    /// and anyone can swap it, so it identifies no one. (One beside a protected x5chain is
+    /// ignored.) `print-cose` shows an unprotected x5chain as data through `unprotected_param`.
     pub fn x5chain(&self) -> Result<Vec<Vec<u8>>, CoseError> {
-        let value = self
-            .protected_param(label::X5CHAIN)
-            .or_else(|| self.unprotected_param(label::X5CHAIN));
+        let value = self.protected_param(label::X5CHAIN);
+        if value.is_none() && self.unprotected_param(label::X5CHAIN).is_some() {
+            return Err(bad_header(
+                label::X5CHAIN,
+                "x5chain is in the unprotected header; only a protected x5chain identifies the signer",
+            ));
+        }
         match value {
             None => Ok(Vec::new()),
             Some(Value::Bytes(b)) => Ok(vec![b.clone()]),
@@ -383,6 +425,179 @@ impl Sign1 {
     /// Re-encodes the message as parsed.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.encode_with_unprotected(self.unprotected().clone())
+    }
+}
+
+/// The rules a protected header must meet before anything in it is read (`crit` in the
+/// unprotected header is refused by [`Sign1::parse`]):
+///
+/// - no map in the protected header (CWT claims included, at any depth) has a key twice —
+///   decoders disagree on which one wins (RFC 8949 §5.6: such a map is not valid);
+/// - `crit` (RFC 9052 §3.1) is a non-empty array whose labels are
+///   all present in the protected header and, for a statement, all understood here. A
+///   receipt's (vds present) critical labels are judged by `core::receipt` for its profile.
+fn check_protected(raw: &[u8]) -> Result<(), CoseError> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let map: Value = ciborium::from_reader(raw)
+        .map_err(|e| CoseError::Malformed(format!("protected header: {e}")))?;
+    let Value::Map(entries) = &map else {
+        return Err(CoseError::Malformed("protected header is not a map".into()));
+    };
+    check_unique_keys(&map, &mut Vec::new())?;
+    let Some((_, crit)) = entries
+        .iter()
+        .find(|(k, _)| value_as_i64(k) == Some(label::CRIT))
+    else {
+        return Ok(());
+    };
+    let Value::Array(labels) = crit else {
+        return Err(bad_header(label::CRIT, "not an array"));
+    };
+    if labels.is_empty() {
+        return Err(bad_header(
+            label::CRIT,
+            "an empty array (RFC 9052 §3.1: it must list at least one label)",
+        ));
+    }
+    let is_receipt = entries
+        .iter()
+        .any(|(k, _)| value_as_i64(k) == Some(label::VDS));
+    for l in labels {
+        let shown = match l {
+            Value::Text(t) => format!("\"{t}\""),
+            other => match value_as_i64(other) {
+                Some(n) => match label::name(n) {
+                    Some(name) => format!("{n} ({name})"),
+                    None => n.to_string(),
+                },
+                None => {
+                    return Err(bad_header(
+                        label::CRIT,
+                        "a label is neither an integer nor text",
+                    ));
+                }
+            },
+        };
+        if !entries.iter().any(|(k, _)| k == l) {
+            return Err(bad_header(
+                label::CRIT,
+                format!("lists {shown}, which is not in the protected header"),
+            ));
+        }
+        let understood = value_as_i64(l).is_some_and(|n| UNDERSTOOD_STATEMENT_LABELS.contains(&n));
+        if !understood && !is_receipt {
+            return Err(bad_header(
+                label::CRIT,
+                format!(
+                    "marks {shown} critical, which modelseal does not process (RFC 9052 §3.1: reject)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The protected header's bytes of a (tagged or untagged) COSE_Sign1, decoded without coset.
+fn raw_protected(bytes: &[u8]) -> Option<Vec<u8>> {
+    let value: Value = ciborium::from_reader(bytes).ok()?;
+    let value = match value {
+        Value::Tag(SIGN1_TAG, inner) => *inner,
+        other => other,
+    };
+    match value {
+        Value::Array(mut items) if !items.is_empty() => match items.swap_remove(0) {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Labels a statement may mark critical: the ones modelseal processes (alg, crit, content type,
+/// kid, CWT claims, x5chain, x5t, the hash envelope's 258/259/260).
+pub const UNDERSTOOD_STATEMENT_LABELS: [i64; 10] = [
+    label::ALG,
+    label::CRIT,
+    label::CONTENT_TYPE,
+    label::KID,
+    label::CWT_CLAIMS,
+    label::X5CHAIN,
+    label::X5T,
+    label::PAYLOAD_HASH_ALG,
+    label::PAYLOAD_PREIMAGE_CONTENT_TYPE,
+    label::PAYLOAD_LOCATION,
+];
+
+/// A map key as the user reads it: `1 (iss)` inside CWT claims, `15 (CWT claims)` at the top of
+/// a header, `"svn"` for text.
+fn show_key(key: &Value, parent: Option<&Value>) -> String {
+    match key {
+        Value::Text(t) => format!("\"{t}\""),
+        other => match value_as_i64(other) {
+            Some(n) => {
+                let name = match parent.map(value_as_i64) {
+                    None => self::label::name(n),
+                    Some(Some(label::CWT_CLAIMS)) => claim::name(n),
+                    Some(_) => None,
+                };
+                match name {
+                    Some(name) => format!("{n} ({name})"),
+                    None => n.to_string(),
+                }
+            }
+            None => format!("{other:?}"),
+        },
+    }
+}
+
+/// Refuses a map (at any depth under `value`) with a key twice. `path` holds the map keys above
+/// `value`, for the message.
+fn check_unique_keys(value: &Value, path: &mut Vec<Value>) -> Result<(), CoseError> {
+    match value {
+        Value::Map(entries) => {
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            for (k, v) in entries {
+                let mut encoded = Vec::new();
+                ciborium::into_writer(k, &mut encoded)
+                    .map_err(|e| CoseError::Malformed(e.to_string()))?;
+                if !seen.insert(encoded) {
+                    let key = show_key(k, path.last());
+                    let Some(top) = path.first() else {
+                        return Err(CoseError::Malformed(format!(
+                            "the protected header has key {key} twice; duplicate map keys are refused"
+                        )));
+                    };
+                    let inside = if path.len() > 1 {
+                        let above: Vec<String> = path[1..]
+                            .iter()
+                            .enumerate()
+                            .map(|(i, k)| show_key(k, Some(&path[i])))
+                            .collect();
+                        format!(" (inside {})", above.join(" / "))
+                    } else {
+                        String::new()
+                    };
+                    let reason =
+                        format!("key {key} appears twice{inside}; duplicate map keys are refused");
+                    return Err(match value_as_i64(top) {
+                        Some(l) => bad_header(l, reason),
+                        None => CoseError::Malformed(format!(
+                            "protected header {}: {reason}",
+                            show_key(top, None)
+                        )),
+                    });
+                }
+                path.push(k.clone());
+                check_unique_keys(v, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(|v| check_unique_keys(v, path)),
+        Value::Tag(_, inner) => check_unique_keys(inner, path),
+        _ => Ok(()),
     }
 }
 
@@ -885,6 +1100,269 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A tagged COSE_Sign1 with the protected header encoded exactly as given (duplicates and
+    /// all), signed by `key`.
+    fn raw_statement(
+        key: &PrivateKey,
+        protected: Vec<(Value, Value)>,
+        unprotected: Vec<(Value, Value)>,
+    ) -> Vec<u8> {
+        let mut prot = Vec::new();
+        ciborium::into_writer(&Value::Map(protected), &mut prot).unwrap();
+        let payload = b"{}".to_vec();
+        let tbs = Value::Array(vec![
+            Value::Text("Signature1".into()),
+            Value::Bytes(prot.clone()),
+            Value::Bytes(vec![]),
+            Value::Bytes(payload.clone()),
+        ]);
+        let mut tbs_bytes = Vec::new();
+        ciborium::into_writer(&tbs, &mut tbs_bytes).unwrap();
+        let msg = Value::Tag(
+            SIGN1_TAG,
+            Box::new(Value::Array(vec![
+                Value::Bytes(prot),
+                Value::Map(unprotected),
+                Value::Bytes(payload),
+                Value::Bytes(key.sign(&tbs_bytes)),
+            ])),
+        );
+        let mut out = Vec::new();
+        ciborium::into_writer(&msg, &mut out).unwrap();
+        out
+    }
+
+    fn claims_map(entries: &[(i64, &str)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (Value::from(*k), Value::Text(v.to_string())))
+                .collect(),
+        )
+    }
+
+    fn base_header(extra: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
+        let mut h = vec![
+            (Value::from(label::ALG), Value::from(-7)),
+            (Value::from(label::KID), Value::Bytes(b"k".to_vec())),
+            (
+                Value::from(label::CWT_CLAIMS),
+                claims_map(&[(claim::ISS, "a"), (claim::SUB, "s")]),
+            ),
+        ];
+        h.extend(extra);
+        h
+    }
+
+    fn err_of(bytes: &[u8]) -> String {
+        Sign1::parse(bytes).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn crit_must_be_protected_non_empty_present_and_understood() {
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let crit = |labels: Vec<Value>| (Value::from(label::CRIT), Value::Array(labels));
+        // Understood and present: fine, and the signature verifies.
+        let ok = raw_statement(
+            &key,
+            base_header(vec![crit(vec![Value::from(label::CWT_CLAIMS)])]),
+            vec![],
+        );
+        let s = Sign1::parse(&ok).unwrap();
+        s.verify_signature(&key.public_key(), None).unwrap();
+        // typ (16) is a label coset knows, but modelseal does not process it.
+        let typ = raw_statement(
+            &key,
+            base_header(vec![
+                crit(vec![Value::from(label::TYP)]),
+                (Value::from(label::TYP), Value::Text("application/x".into())),
+            ]),
+            vec![],
+        );
+        let e = err_of(&typ);
+        assert!(
+            e.contains("16 (typ)") && e.contains("does not process"),
+            "{e}"
+        );
+        // A private label and a text label, present but not understood.
+        for (l, shown) in [
+            (Value::from(-70000), "-70000"),
+            (Value::Text("x-custom".into()), "\"x-custom\""),
+        ] {
+            let b = raw_statement(
+                &key,
+                base_header(vec![crit(vec![l.clone()]), (l, Value::from(1))]),
+                vec![],
+            );
+            let e = err_of(&b);
+            assert!(e.contains(shown) && e.contains("does not process"), "{e}");
+        }
+        // Listed but absent from the protected header.
+        let absent = raw_statement(
+            &key,
+            base_header(vec![crit(vec![Value::from(label::X5CHAIN)])]),
+            vec![],
+        );
+        let e = err_of(&absent);
+        assert!(
+            e.contains("33 (x5chain), which is not in the protected header"),
+            "{e}"
+        );
+        // Empty.
+        let empty = raw_statement(&key, base_header(vec![crit(vec![])]), vec![]);
+        assert!(err_of(&empty).contains("empty array"), "{}", err_of(&empty));
+        // In the unprotected header.
+        let unprot = raw_statement(
+            &key,
+            base_header(vec![]),
+            vec![crit(vec![Value::from(label::CWT_CLAIMS)])],
+        );
+        assert!(
+            err_of(&unprot).contains("crit is in the unprotected header"),
+            "{}",
+            err_of(&unprot)
+        );
+        // print-cose still reads what coset can (coset itself refuses an empty crit).
+        for b in [&typ, &absent] {
+            Sign1::parse_for_display(b).unwrap();
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_in_claims_or_the_protected_header_are_refused() {
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let two_iss = raw_statement(
+            &key,
+            vec![
+                (Value::from(label::ALG), Value::from(-7)),
+                (Value::from(label::KID), Value::Bytes(b"k".to_vec())),
+                (
+                    Value::from(label::CWT_CLAIMS),
+                    claims_map(&[
+                        (claim::ISS, "good"),
+                        (claim::SUB, "s"),
+                        (claim::ISS, "evil"),
+                    ]),
+                ),
+            ],
+            vec![],
+        );
+        let e = err_of(&two_iss);
+        assert!(
+            e.contains("header 15 (CWT claims)") && e.contains("key 1 (iss) appears twice"),
+            "{e}"
+        );
+        // Nested inside a claim (cnf).
+        let nested = raw_statement(
+            &key,
+            base_header(vec![])
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == Value::from(label::CWT_CLAIMS) {
+                        let mut c = match v {
+                            Value::Map(m) => m,
+                            _ => unreachable!(),
+                        };
+                        c.push((
+                            Value::from(claim::CNF),
+                            Value::Map(vec![
+                                (Value::from(1), Value::from(1)),
+                                (Value::from(1), Value::from(2)),
+                            ]),
+                        ));
+                        (k, Value::Map(c))
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect(),
+            vec![],
+        );
+        let e = err_of(&nested);
+        assert!(e.contains("appears twice (inside 8 (cnf))"), "{e}");
+        // A text-keyed claim twice.
+        let text = raw_statement(
+            &key,
+            base_header(vec![])
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == Value::from(label::CWT_CLAIMS) {
+                        let mut c = match v {
+                            Value::Map(m) => m,
+                            _ => unreachable!(),
+                        };
+                        c.push((Value::Text("svn".into()), Value::from(1)));
+                        c.push((Value::Text("svn".into()), Value::from(2)));
+                        (k, Value::Map(c))
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect(),
+            vec![],
+        );
+        assert!(
+            err_of(&text).contains("key \"svn\" appears twice"),
+            "{}",
+            err_of(&text)
+        );
+        // The same header label twice (coset refuses it too; either way it is an error).
+        let two_kids = raw_statement(
+            &key,
+            base_header(vec![(
+                Value::from(label::KID),
+                Value::Bytes(b"other".to_vec()),
+            )]),
+            vec![],
+        );
+        let e = err_of(&two_kids);
+        assert!(e.contains("key 4 (kid) twice"), "{e}");
+        let two_x5 = raw_statement(
+            &key,
+            base_header(vec![
+                (Value::from(label::X5CHAIN), Value::Bytes(vec![1])),
+                (Value::from(label::X5CHAIN), Value::Bytes(vec![2])),
+            ]),
+            vec![],
+        );
+        let e = err_of(&two_x5);
+        assert!(e.contains("key 33 (x5chain) twice"), "{e}");
+    }
+
+    #[test]
+    fn an_x5chain_only_in_the_unprotected_header_identifies_no_one() {
+        let key = PrivateKey::generate(Algorithm::ES256).unwrap();
+        let cert = vector("signed-statement.scitt");
+        let chain = Sign1::parse(&cert).unwrap().x5chain().unwrap();
+        let unprot = raw_statement(
+            &key,
+            base_header(vec![]),
+            vec![(Value::from(label::X5CHAIN), Value::Bytes(chain[0].clone()))],
+        );
+        let s = Sign1::parse(&unprot).unwrap();
+        let e = s.x5chain().unwrap_err().to_string();
+        assert!(
+            e.contains("x5chain is in the unprotected header; only a protected x5chain identifies the signer"),
+            "{e}"
+        );
+        // Still visible as data.
+        assert!(s.unprotected_param(label::X5CHAIN).is_some());
+        assert!(s.protected_param(label::X5CHAIN).is_none());
+        // A protected one is read; an unprotected one beside it is ignored.
+        let both = raw_statement(
+            &key,
+            base_header(vec![(
+                Value::from(label::X5CHAIN),
+                Value::Bytes(chain[0].clone()),
+            )]),
+            vec![(Value::from(label::X5CHAIN), Value::Bytes(chain[1].clone()))],
+        );
+        assert_eq!(
+            Sign1::parse(&both).unwrap().x5chain().unwrap(),
+            vec![chain[0].clone()]
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the CLI) calls into here.
 
 pub mod atomic_file;
+pub mod clock;
 pub mod cose;
 pub mod crypto;
 pub mod input;

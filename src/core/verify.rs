@@ -18,6 +18,10 @@ pub struct TrustInputs {
     pub issuer_keys: Vec<NamedKey>,
     /// Root certificates (DER) an x5chain may lead to (`--cert`).
     pub issuer_roots: Vec<Vec<u8>>,
+    /// `did:x509` identities trusted by themselves: the CA each pins (found in the x5chain by
+    /// fingerprint) is the anchor, the statement's `iss` must be the DID, and its policies must
+    /// hold for the leaf.
+    pub issuer_dids: Vec<String>,
     /// Transparency-service keys (`--ts-key`, trust store). An MMR receipt's own `cnf` key counts
     /// only when it is one of these.
     pub service_keys: Vec<NamedKey>,
@@ -33,8 +37,9 @@ pub struct VerifyRequest<'a> {
     pub model: Option<&'a Path>,
     /// The statement a lone receipt is for.
     pub statement: Option<&'a [u8]>,
-    /// "Now", in unix seconds: used for certificates only when neither the statement nor a
-    /// receipt says when it was made.
+    /// "Now", in unix seconds (the system clock: [`crate::core::clock::now`]). Certificates are
+    /// judged at the earliest registration time a verified receipt proves, else now; a
+    /// statement's own `iat` is only a claim, checked against that time.
     pub now: i64,
 }
 
@@ -68,6 +73,10 @@ pub struct ReceiptReport {
     pub subject: Option<String>,
     pub issued_at: Option<i64>,
     pub verified: bool,
+    /// SHA-256 of the SPKI of the trusted key that verified it: what policies count services by
+    /// (never the receipt's own `iss` or profile, which anyone running a log can choose).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
     pub detail: String,
 }
 
@@ -96,6 +105,32 @@ pub enum VerifyError {
     Usage(String),
     #[error(transparent)]
     Manifest(#[from] crate::core::manifest::ManifestError),
+}
+
+impl Report {
+    /// Requires a claim (`"iss"` or `"sub"`) to match `pattern` (`*` matches any run of
+    /// characters), adding the check to the verdict: a one-off pin without a policy file.
+    pub fn require_claim(&mut self, claim: &str, pattern: &str) {
+        let found = match claim {
+            "iss" => self.issuer.as_deref(),
+            _ => self.subject.as_deref(),
+        };
+        let check = match found {
+            Some(v) if crate::core::policy::glob(pattern, v) => {
+                Check::pass(claim, format!("{v} matches {pattern}"))
+            }
+            Some(v) => Check::fail(claim, format!("statement {claim} {v} ≠ required {pattern}")),
+            None => Check::fail(
+                claim,
+                format!(
+                    "the {} carries no {claim}; required {pattern}",
+                    self.kind.name()
+                ),
+            ),
+        };
+        self.verdict.push(check);
+        self.verified = self.verdict.is_verified();
+    }
 }
 
 /// Detects what `req.bytes` is and verifies it. `Err` means it could not be examined at all
@@ -140,6 +175,18 @@ fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
     if statement.is_none() {
         verdict.push(Check::fail("signature", last_err));
     }
+    if let (Some(signed), Some(given)) = (&statement, req.payload) {
+        verdict.push(match same_model(signed, given) {
+            Ok(()) => Check::pass(
+                "payload",
+                "the bundle signs the same model (subject digest, serialization, every file) as the given manifest",
+            ),
+            Err(why) => Check::fail(
+                "payload",
+                format!("the bundle signs another model than the given manifest: {why}"),
+            ),
+        });
+    }
     let model = match (statement, req.model) {
         (Some(payload), Some(dir)) => Some(check_model_files(&payload, dir, &mut verdict)?),
         _ => None,
@@ -152,6 +199,63 @@ fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
         None,
         None,
     ))
+}
+
+/// Whether two model manifests (a Sigstore bundle's in-toto payload and the manifest an artifact
+/// holds) describe the same model. The bytes may differ (another tool wrote one of them), so the
+/// content is compared: serialization, every resource, and the subject digest each states.
+fn same_model(signed: &[u8], given: &[u8]) -> Result<(), String> {
+    let read = |bytes: &[u8], what: &str| {
+        ModelManifest::from_json(bytes).map_err(|e| format!("{what} is not a model manifest: {e}"))
+    };
+    let (a, b) = (
+        read(signed, "its payload")?,
+        read(given, "the given manifest")?,
+    );
+    for (m, what) in [(&a, "its payload"), (&b, "the given manifest")] {
+        if m.stated_subject_digest != Some(m.computed_subject_digest()) {
+            return Err(format!(
+                "{what} states a subject digest its files do not give"
+            ));
+        }
+    }
+    if a.serialization != b.serialization {
+        return Err(format!(
+            "serialization {:?} ≠ {:?}",
+            a.serialization, b.serialization
+        ));
+    }
+    if a.computed_subject_digest() != b.computed_subject_digest() || a.resources != b.resources {
+        let report = crate::core::manifest::compare(&b, &a);
+        return Err(format!(
+            "subject sha256:{} ≠ sha256:{} ({})",
+            hex::encode(a.computed_subject_digest()),
+            hex::encode(b.computed_subject_digest()),
+            describe_differences(&report)
+        ));
+    }
+    Ok(())
+}
+
+fn describe_differences(report: &CheckReport) -> String {
+    let mut parts = Vec::new();
+    for (what, names) in [
+        ("modified", &report.modified),
+        ("missing", &report.missing),
+        ("extra", &report.extra),
+    ] {
+        if !names.is_empty() {
+            parts.push(format!("{what}: {}", names.join(", ")));
+        }
+    }
+    if report.subject_mismatch {
+        parts.push("the manifest's subject digest disagrees with its resources".into());
+    }
+    if parts.is_empty() {
+        "resources listed differently".into()
+    } else {
+        parts.join("; ")
+    }
 }
 
 fn verify_lone_receipt(req: &VerifyRequest) -> Result<Report, VerifyError> {
@@ -223,11 +327,15 @@ fn verify_statement(req: &VerifyRequest, statement: &Sign1) -> Result<Report, Ve
     }
 
     let detached = check_payload(req, statement, &mut verdict)?;
+    let time = TrustedTime::of(&receipts, req.now);
+    if let Some(check) = time.check_iat(claims.iat) {
+        verdict.push(check);
+    }
     check_signature(
         req,
         statement,
         &claims,
-        &receipts,
+        &time,
         detached.as_deref(),
         &mut verdict,
     );
@@ -326,11 +434,75 @@ fn manifest_bytes(req: &VerifyRequest, statement: &Sign1) -> Result<Option<Vec<u
     Ok(statement.payload().map(<[u8]>::to_vec))
 }
 
+/// The time certificates are judged at. A statement's `iat` is the signer's claim, and the holder
+/// of an expired key can write any; only a receipt verified with a trusted service key proves
+/// when a statement existed (SCITT: it was registered then). With no such receipt, it is judged
+/// now — so the real Microsoft statement, whose leaf expired after it was logged, verifies
+/// through its receipts and fails without them.
+#[derive(Clone, Copy, Debug)]
+pub struct TrustedTime {
+    /// Unix seconds.
+    pub at: i64,
+    /// The receipt (1-based, as reported) that proves it; `None` when it is now.
+    pub receipt: Option<usize>,
+}
+
+impl TrustedTime {
+    /// The earliest registration time among verified receipts, else `now`.
+    pub fn of(receipts: &[ReceiptReport], now: i64) -> Self {
+        receipts
+            .iter()
+            .filter(|r| r.verified)
+            .filter_map(|r| r.issued_at.map(|t| (t, r.index)))
+            .min()
+            .map(|(at, index)| TrustedTime {
+                at,
+                receipt: Some(index),
+            })
+            .unwrap_or(TrustedTime {
+                at: now,
+                receipt: None,
+            })
+    }
+
+    /// Where the time comes from, for messages.
+    pub fn source(&self) -> String {
+        match self.receipt {
+            Some(i) => format!("registration time proven by verified receipt {i}"),
+            None => "now: no trusted time, as no verified receipt from a trusted service proves an earlier one".into(),
+        }
+    }
+
+    /// A statement cannot have been signed after the trusted time (beyond a small clock skew):
+    /// an `iat` later than its registration, or in the future, is refused.
+    pub fn check_iat(&self, iat: Option<i64>) -> Option<Check> {
+        let iat = iat?;
+        let when = x509::format_unix_time(iat);
+        let trusted = x509::format_unix_time(self.at);
+        Some(if iat > self.at + crate::core::clock::MAX_CLOCK_SKEW_SECS {
+            Check::fail(
+                "issued at",
+                match self.receipt {
+                    Some(i) => format!(
+                        "the statement claims iat {when}, after its registration at {trusted} (receipt {i})"
+                    ),
+                    None => format!("iat {when} is in the future (now is {trusted})"),
+                },
+            )
+        } else {
+            Check::pass(
+                "issued at",
+                format!("iat {when} (a claim), not after {trusted}"),
+            )
+        })
+    }
+}
+
 fn check_signature(
     req: &VerifyRequest,
     statement: &Sign1,
     claims: &crate::core::cose::CwtClaims,
-    receipts: &[ReceiptReport],
+    time: &TrustedTime,
     detached: Option<&[u8]>,
     verdict: &mut Verdict,
 ) {
@@ -341,25 +513,30 @@ fn check_signature(
             return;
         }
     };
-    // Certificates are judged when the statement was made (SCITT: a receipt proves when it was
-    // registered), not now: the real Microsoft statement's leaf has expired since it was logged.
-    let (at, at_source) = match (
-        claims.iat,
-        receipts
-            .iter()
-            .filter(|r| r.verified)
-            .filter_map(|r| r.issued_at)
-            .min(),
-    ) {
-        (Some(iat), _) => (iat, "the statement's iat"),
-        (None, Some(t)) => (t, "the earliest receipt's iat"),
-        (None, None) => (
-            req.now,
-            "now: neither the statement nor a receipt gives a time",
-        ),
-    };
-    if !chain.is_empty() && !req.trust.issuer_roots.is_empty() {
-        match x509::verify_chain(&chain, &req.trust.issuer_roots, at) {
+    let (at, at_source) = (time.at, time.source());
+    let mut anchors = req.trust.issuer_roots.clone();
+    if !chain.is_empty() && !req.trust.issuer_dids.is_empty() {
+        let iss = claims.iss.as_deref().unwrap_or_default();
+        if !req.trust.issuer_dids.iter().any(|d| d == iss) {
+            verdict.push(Check::fail(
+                "issuer",
+                format!(
+                    "the statement's iss {iss} is not the trusted did:x509 ({})",
+                    req.trust.issuer_dids.join(", ")
+                ),
+            ));
+            return;
+        }
+        match x509::did_x509_pinned_ca(iss, &chain) {
+            Ok(ca) => anchors.push(ca),
+            Err(e) => {
+                verdict.push(Check::fail("certificate chain", e.to_string()));
+                return;
+            }
+        }
+    }
+    if !chain.is_empty() && !anchors.is_empty() {
+        match x509::verify_chain(&chain, &anchors, at) {
             Ok(verified) => {
                 let leaf = x509::summarize(&chain[0])
                     .map(|s| s.subject)
@@ -379,22 +556,39 @@ fn check_signature(
                     )),
                     Err(e) => verdict.push(Check::fail("signature", e.to_string())),
                 }
+                if let Some(iss) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
+                    match x509::resolve_did_x509(iss, &verified) {
+                        Ok(()) => verdict.push(Check::pass(
+                            "issuer",
+                            format!("{iss} resolves against the validated chain"),
+                        )),
+                        Err(e) => verdict.push(Check::fail("issuer", e.to_string())),
+                    }
+                }
             }
-            Err(e) => verdict.push(Check::fail(
-                "certificate chain",
-                format!(
-                    "{e} (time checked: {} — {at_source})",
-                    x509::format_unix_time(at)
-                ),
-            )),
-        }
-        if let Some(iss) = claims.iss.as_deref().filter(|i| i.starts_with("did:x509:")) {
-            match x509::resolve_did_x509(iss, &chain) {
-                Ok(()) => verdict.push(Check::pass(
-                    "issuer",
-                    format!("{iss} resolves against the x5chain"),
-                )),
-                Err(e) => verdict.push(Check::fail("issuer", e.to_string())),
+            Err(e) => {
+                verdict.push(Check::fail(
+                    "certificate chain",
+                    format!(
+                        "{e} (time checked: {} — {at_source})",
+                        x509::format_unix_time(at)
+                    ),
+                ));
+                // Still say whether the leaf signed it: a tampered statement should read as one.
+                let leaf = crate::core::crypto::PublicKey::from_certificate_der(&chain[0]);
+                verdict.push(
+                    match leaf.map(|k| statement.verify_signature(&k, detached)) {
+                        Ok(Ok(())) => Check::pass(
+                            "signature",
+                            format!(
+                                "{} by the x5chain leaf key (a leaf the chain check did not trust)",
+                                alg_name(statement)
+                            ),
+                        ),
+                        Ok(Err(e)) => Check::fail("signature", e.to_string()),
+                        Err(e) => Check::fail("signature", e.to_string()),
+                    },
+                );
             }
         }
         return;
@@ -463,6 +657,7 @@ pub fn check_receipt(
         subject: None,
         issued_at: None,
         verified: false,
+        verified_by: None,
         detail: String::new(),
     };
     let receipt = match Receipt::parse(bytes) {
@@ -478,8 +673,9 @@ pub fn check_receipt(
     report.subject = receipt.subject().map(str::to_string);
     report.issued_at = receipt.issued_at();
     match verify_receipt_with(&receipt, statement, service_keys) {
-        Ok(v) => {
+        Ok((v, key)) => {
             report.verified = true;
+            report.verified_by = Some(hex::encode(key.key.spki_sha256()));
             report.detail = match (v.tree_size, v.leaf_index) {
                 (Some(size), Some(index)) => {
                     format!(
@@ -495,11 +691,11 @@ pub fn check_receipt(
     report
 }
 
-fn verify_receipt_with(
+fn verify_receipt_with<'k>(
     receipt: &Receipt,
     statement: &Sign1,
-    service_keys: &[NamedKey],
-) -> Result<VerifiedReceipt, String> {
+    service_keys: &'k [NamedKey],
+) -> Result<(VerifiedReceipt, &'k NamedKey), String> {
     if service_keys.is_empty() {
         return Err("no transparency-service key to check it with: give --ts-key".into());
     }
@@ -516,7 +712,7 @@ fn verify_receipt_with(
     let mut first_err = None;
     for k in ordered {
         match receipt.verify(statement, &k.key) {
-            Ok(v) => return Ok(v),
+            Ok(v) => return Ok((v, k)),
             Err(e) => {
                 first_err.get_or_insert(e.to_string());
             }
@@ -576,25 +772,21 @@ fn check_model_files(
     };
     let report = check_model(&manifest, dir, &NoProgress)?;
     if report.is_match() {
+        let ignored = &manifest.serialization.ignore_paths;
         verdict.push(Check::pass(
             "model files",
-            format!("{} files match the signed manifest", report.matched),
+            if ignored.is_empty() {
+                format!("{} files match the signed manifest", report.matched)
+            } else {
+                format!(
+                    "{} files match the signed manifest; not covered by it (its ignore_paths): {}",
+                    report.matched,
+                    ignored.join(", ")
+                )
+            },
         ));
     } else {
-        let mut parts = Vec::new();
-        for (what, names) in [
-            ("modified", &report.modified),
-            ("missing", &report.missing),
-            ("extra", &report.extra),
-        ] {
-            if !names.is_empty() {
-                parts.push(format!("{what}: {}", names.join(", ")));
-            }
-        }
-        if report.subject_mismatch {
-            parts.push("the manifest's subject digest disagrees with its resources".into());
-        }
-        verdict.push(Check::fail("model files", parts.join("; ")));
+        verdict.push(Check::fail("model files", describe_differences(&report)));
     }
     Ok(report)
 }

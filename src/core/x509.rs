@@ -18,12 +18,12 @@ pub enum X509Error {
     Unreadable { index: usize, reason: String },
     #[error("the x5chain is empty")]
     EmptyChain,
-    #[error(
-        "certificate {index} ({name}) is not valid at {at}: valid from {not_before} to {not_after}"
-    )]
+    #[error("certificate {index} ({name}) {state} at {at}: valid from {not_before} to {not_after}")]
     NotValidAt {
         index: usize,
         name: String,
+        /// "had expired" or "was not yet valid".
+        state: &'static str,
         at: String,
         not_before: String,
         not_after: String,
@@ -60,9 +60,20 @@ pub enum X509Error {
         /// Why no trusted root fits: none has that name, or the one that has it was refused.
         detail: String,
     },
+    #[error(
+        "the x5chain goes on past its trusted anchor {anchor} (certificate {index}) with {extra} certificate(s) that do not continue it ({reason}); a chain must end at its anchor or at the root that issued it"
+    )]
+    BeyondAnchor {
+        index: usize,
+        anchor: String,
+        extra: usize,
+        reason: String,
+    },
     #[error("malformed did:x509 '{did}': {reason}")]
     DidMalformed { did: String, reason: String },
-    #[error("did:x509 fingerprint {fingerprint} ({alg}) matches no CA certificate of the x5chain")]
+    #[error(
+        "did:x509 fingerprint {fingerprint} ({alg}) matches no CA certificate of the validated chain"
+    )]
     DidFingerprint { alg: String, fingerprint: String },
     #[error("did:x509 policy {policy} is not met by the leaf: expected {expected}, found {found}")]
     DidPolicy {
@@ -86,11 +97,17 @@ pub struct CertSummary {
     pub ekus: Vec<String>,
 }
 
+/// A chain that [`verify_chain`] validated. Only through one can a `did:x509` issuer be
+/// resolved ([`resolve_did_x509`]), so a fingerprint is never matched against a certificate that
+/// was not part of the validated path.
 #[derive(Clone, Debug)]
 pub struct VerifiedChain {
     pub leaf_key: PublicKey,
     pub root_sha256_hex: String,
     pub checked_at: i64,
+    /// The validated path, leaf first: the x5chain, every link of which was checked, and the
+    /// trusted anchor when it came from the trust store rather than the chain.
+    pub path: Vec<Vec<u8>>,
 }
 
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
@@ -209,6 +226,11 @@ impl Parsed {
             return Err(X509Error::NotValidAt {
                 index,
                 name: self.short_name(),
+                state: if at > to {
+                    "had expired"
+                } else {
+                    "was not yet valid"
+                },
                 at: format_unix_time(at),
                 not_before: format_unix_time(from),
                 not_after: format_unix_time(to),
@@ -319,22 +341,47 @@ pub fn verify_chain(
         c.check_valid_at(i, at)?;
     }
     let last = certs.len() - 1;
-    // The chain must reach a trusted root before (or at) its end: a trusted certificate anywhere
-    // in it is an anchor, and nothing above it needs checking.
+    // The chain must reach a trusted certificate (the anchor); every link is checked, those past
+    // the anchor too.
     let anchor_in_chain = certs.iter().position(|c| trusted_roots.contains(&c.der));
     let top = anchor_in_chain.unwrap_or(last);
-    for i in 0..top {
+    for i in 0..last {
         let (cert, issuer) = (&certs[i], &certs[i + 1]);
         if cert.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
-            return Err(X509Error::NameMismatch {
+            let mismatch = X509Error::NameMismatch {
                 index: i,
                 name: cert.short_name(),
                 expected: cert.cert.tbs_certificate.issuer.to_string(),
                 found: issuer.subject(),
+            };
+            if i < top {
+                return Err(mismatch);
+            }
+            return Err(X509Error::BeyondAnchor {
+                index: top,
+                anchor: certs[top].short_name(),
+                extra: last - top,
+                reason: mismatch.to_string(),
             });
         }
-        issuer.check_ca(i + 1, i)?;
-        cert.check_signed_by(i, issuer, i + 1)?;
+        let linked = issuer
+            .check_ca(i + 1, i)
+            .and_then(|()| cert.check_signed_by(i, issuer, i + 1));
+        match linked {
+            Ok(()) => {}
+            Err(e) if i < top => return Err(e),
+            // Past the anchor, certificates must still continue the chain (a root after the
+            // trusted intermediate that it signed); anything else would be validated by nothing,
+            // yet a did:x509 fingerprint could match it.
+            Err(e) => {
+                return Err(X509Error::BeyondAnchor {
+                    index: top,
+                    anchor: certs[top].short_name(),
+                    extra: last - top,
+                    reason: e.to_string(),
+                });
+            }
+        }
     }
     let anchor_der = match anchor_in_chain {
         Some(i) => certs[i].der.clone(),
@@ -380,26 +427,26 @@ pub fn verify_chain(
             })?
         }
     };
+    let mut path: Vec<Vec<u8>> = chain.to_vec();
+    if anchor_in_chain.is_none() {
+        path.push(anchor_der.clone());
+    }
     Ok(VerifiedChain {
         leaf_key: certs[0].key(0)?,
         root_sha256_hex: hex::encode(Sha256::digest(&anchor_der)),
         checked_at: at,
+        path,
     })
 }
 
-/// Resolves a `did:x509` issuer against an x5chain: the fingerprint must be that of a CA
-/// certificate in the chain (any but the leaf), and each policy must hold for the leaf.
-/// Signatures and validity are `verify_chain`'s job.
-pub fn resolve_did_x509(did: &str, chain: &[Vec<u8>]) -> Result<(), X509Error> {
+/// The CA certificate of `chain` (any but the leaf) whose fingerprint a `did:x509` pins. A
+/// policy that trusts the DID alone validates the chain up to this certificate.
+pub fn did_x509_pinned_ca(did: &str, chain: &[Vec<u8>]) -> Result<Vec<u8>, X509Error> {
     let malformed = |reason: &str| X509Error::DidMalformed {
         did: did.into(),
         reason: reason.into(),
     };
-    if chain.is_empty() {
-        return Err(X509Error::EmptyChain);
-    }
-    let mut parts = did.split("::");
-    let head = parts.next().unwrap_or_default();
+    let head = did.split("::").next().unwrap_or_default();
     let head: Vec<&str> = head.split(':').collect();
     let ["did", "x509", "0", alg, fingerprint] = head.as_slice() else {
         return Err(malformed(
@@ -421,15 +468,62 @@ pub fn resolve_did_x509(did: &str, chain: &[Vec<u8>]) -> Result<(), X509Error> {
             "fingerprint algorithm must be sha256, sha384 or sha512",
         ));
     }
-    if !chain[1..]
+    chain
         .iter()
-        .any(|der| digest(der).as_deref() == Some(wanted.as_slice()))
-    {
-        return Err(X509Error::DidFingerprint {
+        .skip(1)
+        .find(|der| digest(der).as_deref() == Some(wanted.as_slice()))
+        .cloned()
+        .ok_or_else(|| X509Error::DidFingerprint {
             alg: alg.to_string(),
             fingerprint: fingerprint.to_string(),
-        });
+        })
+}
+
+/// Checks that `did` is a well-formed `did:x509` (for policies, before any chain is seen).
+pub fn check_did_x509_syntax(did: &str) -> Result<(), X509Error> {
+    match did_x509_pinned_ca(did, &[]) {
+        Err(X509Error::DidFingerprint { .. }) => {}
+        Err(e) => return Err(e),
+        Ok(_) => unreachable!("an empty chain has no CA"),
     }
+    let malformed = |reason: &str| X509Error::DidMalformed {
+        did: did.into(),
+        reason: reason.into(),
+    };
+    let mut policies = 0;
+    for policy in did.split("::").skip(1) {
+        policies += 1;
+        let (name, value) = policy
+            .split_once(':')
+            .ok_or_else(|| malformed("a policy has no value"))?;
+        if !matches!(name, "eku" | "subject" | "san" | "fulcio-issuer") || value.is_empty() {
+            return Err(malformed(&format!("unknown or empty policy '{name}'")));
+        }
+    }
+    if policies == 0 {
+        return Err(malformed("no policy (did:x509 needs at least one)"));
+    }
+    Ok(())
+}
+
+/// Resolves a `did:x509` issuer against a validated chain: the fingerprint must be that of a CA
+/// certificate on the validated path (any but the leaf, the trusted anchor included), and each
+/// policy must hold for the leaf.
+pub fn resolve_did_x509(did: &str, verified: &VerifiedChain) -> Result<(), X509Error> {
+    resolve_did_x509_unchecked(did, &verified.path)
+}
+
+/// The did:x509 rules over certificates nobody validated: only for tests of the rules themselves.
+fn resolve_did_x509_unchecked(did: &str, chain: &[Vec<u8>]) -> Result<(), X509Error> {
+    let malformed = |reason: &str| X509Error::DidMalformed {
+        did: did.into(),
+        reason: reason.into(),
+    };
+    if chain.is_empty() {
+        return Err(X509Error::EmptyChain);
+    }
+    did_x509_pinned_ca(did, chain)?;
+    let parts = did.split("::").skip(1);
     let leaf = Parsed::new(0, &chain[0])?;
     let mut policies = 0;
     for policy in parts {
@@ -870,7 +964,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             "::subject:2.5.4.10:modelseal%20tests",
             "::eku:1.3.6.1.5.5.7.3.3::eku:1.3.6.1.4.1.311.76.59.1.1",
         ] {
-            resolve_did_x509(&format!("{base}{ok}"), &chain)
+            resolve_did_x509_unchecked(&format!("{base}{ok}"), &chain)
                 .unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         for unmet in [
@@ -878,7 +972,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             "::subject:C:US",
             "::eku:1.2.3",
         ] {
-            let err = resolve_did_x509(&format!("{base}{unmet}"), &chain).unwrap_err();
+            let err = resolve_did_x509_unchecked(&format!("{base}{unmet}"), &chain).unwrap_err();
             assert!(matches!(err, X509Error::DidPolicy { .. }), "{unmet}: {err}");
         }
         // The leaf itself is not a CA fingerprint.
@@ -887,7 +981,7 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             b64(&Sha256::digest(&f.leaf))
         );
         assert!(matches!(
-            resolve_did_x509(&leaf_fp, &chain),
+            resolve_did_x509_unchecked(&leaf_fp, &chain),
             Err(X509Error::DidFingerprint { .. })
         ));
         for malformed in [
@@ -897,7 +991,8 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             "::frobnicate:1",
             "::eku",
         ] {
-            let err = resolve_did_x509(&format!("{base}{malformed}"), &chain).unwrap_err();
+            let err =
+                resolve_did_x509_unchecked(&format!("{base}{malformed}"), &chain).unwrap_err();
             assert!(
                 matches!(err, X509Error::DidMalformed { .. }),
                 "{malformed}: {err}"
@@ -984,19 +1079,20 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
     fn the_real_did_x509_issuer_resolves_and_altered_ones_do_not() {
         let s = statement();
         let chain = s.x5chain().unwrap();
+        let verified = verify_chain(&chain, std::slice::from_ref(&chain[2]), IAT).unwrap();
         let iss = s.claims().unwrap().iss.unwrap();
-        resolve_did_x509(&iss, &chain).unwrap();
+        resolve_did_x509(&iss, &verified).unwrap();
         let fp = iss.split(':').nth(4).unwrap().to_string();
         let mut other_fp = fp.clone().into_bytes();
         other_fp[0] = if other_fp[0] == b'A' { b'B' } else { b'A' };
         let altered = iss.replace(&fp, std::str::from_utf8(&other_fp).unwrap());
         assert!(matches!(
-            resolve_did_x509(&altered, &chain),
+            resolve_did_x509(&altered, &verified),
             Err(X509Error::DidFingerprint { .. })
         ));
         let wrong_eku = iss.replace("1.3.6.1.4.1.311.76.59.1.1", "1.3.6.1.5.5.7.3.3");
         assert!(matches!(
-            resolve_did_x509(&wrong_eku, &chain),
+            resolve_did_x509(&wrong_eku, &verified),
             Err(X509Error::DidPolicy { .. })
         ));
         let subject = format!(
@@ -1004,20 +1100,20 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             iss.split("::").next().unwrap()
         );
         assert!(matches!(
-            resolve_did_x509(&subject, &chain),
+            resolve_did_x509(&subject, &verified),
             Err(X509Error::DidPolicy { .. })
         ));
         let right_subject = format!(
             "{}::subject:O:Microsoft%20Corporation:C:US",
             iss.split("::").next().unwrap()
         );
-        resolve_did_x509(&right_subject, &chain).unwrap();
+        resolve_did_x509(&right_subject, &verified).unwrap();
         use base64::Engine;
         let fp384 =
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha384::digest(&chain[2]));
         resolve_did_x509(
             &format!("did:x509:0:sha384:{fp384}::eku:1.3.6.1.4.1.311.76.59.1.1"),
-            &chain,
+            &verified,
         )
         .unwrap();
         for bad in [
@@ -1026,8 +1122,73 @@ Dl/Lruz+FfTycz9tt94f/v8T3ABvuTeADvks4WT/qQ==
             "did:x509:0:md5:AAAA::eku:1.2",
             &format!("did:x509:0:sha256:{fp}"),
         ] {
-            assert!(resolve_did_x509(bad, &chain).is_err(), "{bad}");
+            assert!(resolve_did_x509(bad, &verified).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_did_x509_pin_is_matched_only_on_the_validated_path() {
+        use base64::Engine;
+        let f = fixtures();
+        let b64 = |d: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d);
+        // Team B's leaf chains to the root; team A's CA (inter2) rides along after the root.
+        let did_a = format!(
+            "did:x509:0:sha256:{}::eku:1.3.6.1.5.5.7.3.3",
+            b64(&Sha256::digest(&f.inter2))
+        );
+        let smuggled = [
+            f.leaf.clone(),
+            f.inter.clone(),
+            f.root.clone(),
+            f.inter2.clone(),
+        ];
+        let err = verify_chain(&smuggled, std::slice::from_ref(&f.root), f.at).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                X509Error::BeyondAnchor {
+                    index: 2,
+                    extra: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("past its trusted anchor"), "{err}");
+        // The honest chain validates, and the pin on team A's CA does not resolve against it.
+        let honest = verify_chain(
+            &[f.leaf.clone(), f.inter.clone(), f.root.clone()],
+            std::slice::from_ref(&f.root),
+            f.at,
+        )
+        .unwrap();
+        assert!(matches!(
+            resolve_did_x509(&did_a, &honest),
+            Err(X509Error::DidFingerprint { .. })
+        ));
+        // A pin on team B's CA, or on the root kept in the trust store, resolves.
+        for ca in [&f.inter, &f.root] {
+            let did = format!(
+                "did:x509:0:sha256:{}::eku:1.3.6.1.5.5.7.3.3",
+                b64(&Sha256::digest(ca))
+            );
+            resolve_did_x509(&did, &honest).unwrap();
+        }
+        let root_outside = verify_chain(
+            &[f.leaf.clone(), f.inter.clone()],
+            std::slice::from_ref(&f.root),
+            f.at,
+        )
+        .unwrap();
+        assert_eq!(root_outside.path.last(), Some(&f.root));
+        // A trusted intermediate followed by the root that issued it: validated whole.
+        let pinned_inter = verify_chain(
+            &[f.leaf.clone(), f.inter.clone(), f.root.clone()],
+            std::slice::from_ref(&f.inter),
+            f.at,
+        )
+        .unwrap();
+        assert_eq!(pinned_inter.path.len(), 3);
     }
 
     #[test]

@@ -169,13 +169,29 @@ mod tests {
             realm("https://auth.example/token").check_realm("https", "reg.example"),
             Ok(RealmUse::OtherHost("auth.example".into()))
         );
-        assert!(realm("http://reg.example/token").check_realm("https", "reg.example").is_err());
-        assert!(realm("http://other/token").check_realm("https", "reg.example").is_err());
-        assert!(realm("http://other/token").check_realm("http", "localhost:5000").is_err());
+        assert!(
+            realm("http://reg.example/token")
+                .check_realm("https", "reg.example")
+                .is_err()
+        );
+        assert!(
+            realm("http://other/token")
+                .check_realm("https", "reg.example")
+                .is_err()
+        );
+        assert!(
+            realm("http://other/token")
+                .check_realm("http", "localhost:5000")
+                .is_err()
+        );
         assert_eq!(
             realm("http://localhost:5001/token").check_realm("http", "localhost:5000"),
             Ok(RealmUse::SameHost)
         );
-        assert!(realm("ftp://reg.example/t").check_realm("https", "reg.example").is_err());
+        assert!(
+            realm("ftp://reg.example/t")
+                .check_realm("https", "reg.example")
+                .is_err()
+        );
     }
 }

@@ -190,9 +190,8 @@ pub async fn check_credentials(
     let scheme = if plain_http { "http" } else { "https" };
     let client = crate::net::client();
     let request = crate::net::timeouts().request;
-    let err = |e: reqwest::Error| {
-        OciError::Registry(format!("{registry}: {}", crate::net::describe(&e)))
-    };
+    let err =
+        |e: reqwest::Error| OciError::Registry(format!("{registry}: {}", crate::net::describe(&e)));
     let first = client
         .get(format!("{scheme}://{registry}/v2/"))
         .timeout(request)

@@ -11,7 +11,9 @@ pub mod open;
 pub mod ops;
 pub mod reference;
 pub mod registry;
+pub mod stage;
 pub mod target;
+pub mod verified_pull;
 pub mod verify;
 
 pub use error::OciError;

@@ -3,12 +3,13 @@
 use super::error::{OciError, Result};
 use super::manifest::{Annotations, Descriptor, ImageManifest};
 use super::media;
+use super::stage::{self, Stage};
 use super::target::{BlobSource, Target, TransferProgress, no_progress};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Blobs moved at once: enough to keep a link busy while one blob waits on the registry.
 pub const BLOBS_IN_FLIGHT: usize = 4;
@@ -147,7 +148,11 @@ struct Walk {
 
 impl Walk {
     fn skip(&mut self, digest: &str, reason: String) {
-        if !self.skipped.iter().any(|s| s.digest == digest && s.reason == reason) {
+        if !self
+            .skipped
+            .iter()
+            .any(|s| s.digest == digest && s.reason == reason)
+        {
             self.skipped.push(Skipped {
                 digest: digest.into(),
                 reason,
@@ -203,7 +208,9 @@ async fn checked_referrers<T: Target>(
         if walk.visited.len() >= MAX_WALK_MANIFESTS {
             walk.skip(
                 &d.digest,
-                format!("not fetched: the walk reached its limit of {MAX_WALK_MANIFESTS} manifests"),
+                format!(
+                    "not fetched: the walk reached its limit of {MAX_WALK_MANIFESTS} manifests"
+                ),
             );
             continue;
         }
@@ -224,7 +231,9 @@ pub async fn discover<T: Target>(
     artifact_type: Option<&str>,
     depth: usize,
 ) -> Result<Vec<ReferrerNode>> {
-    Ok(discover_report(target, subject, artifact_type, depth).await?.0)
+    Ok(discover_report(target, subject, artifact_type, depth)
+        .await?
+        .0)
 }
 
 /// [`discover`], with the referrers left out and why: listed for a manifest they do not refer
@@ -280,98 +289,98 @@ async fn discover_level<T: Target>(
     Ok(level)
 }
 
-/// Where a layer titled `title` goes under `out`, refusing titles that leave it: absolute paths,
-/// `..`, and paths through a symlink that points outside (unless `allow_traversal`, as oras).
-pub fn layer_destination(out: &Path, title: &str, allow_traversal: bool) -> Result<PathBuf> {
-    let unsafe_title = |reason| OciError::UnsafeTitle {
-        title: title.into(),
-        reason,
-    };
-    let rel = Path::new(title);
-    if title.is_empty() {
-        return Err(unsafe_title("is empty"));
-    }
-    if allow_traversal {
-        return Ok(out.join(rel));
-    }
-    if rel.is_absolute() {
-        return Err(unsafe_title("is an absolute path"));
-    }
-    if rel.components().any(|c| {
-        matches!(
-            c,
-            Component::ParentDir | Component::Prefix(_) | Component::RootDir
-        )
-    }) {
-        return Err(unsafe_title("climbs out of the output directory with .."));
-    }
-    // An existing symlink on the way could still lead out.
-    let root = std::fs::canonicalize(out).map_err(|e| OciError::io(out, e))?;
-    let mut probe = root.clone();
-    for c in rel.components() {
-        probe.push(c);
-        if let Ok(meta) = std::fs::symlink_metadata(&probe)
-            && meta.file_type().is_symlink()
-        {
-            let resolved = std::fs::canonicalize(&probe).map_err(|e| OciError::io(&probe, e))?;
-            if !resolved.starts_with(&root) {
-                return Err(unsafe_title(
-                    "passes through a symlink that leaves the output directory",
-                ));
-            }
-        }
-    }
-    Ok(root.join(rel))
+/// How `pull` treats the output directory.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PullOptions {
+    /// Write titles that are absolute or climb out with `..` (oras's `--allow-path-traversal`).
+    pub allow_traversal: bool,
+    /// Overwrite existing files (each is restored if the pull fails).
+    pub force: bool,
 }
 
-/// Pulls every titled layer of the manifest into `out`. Each blob is streamed to a temporary
-/// file and its digest checked; files are renamed into place only after all arrived intact.
-pub async fn pull<T: Target>(
+/// The artifact's titled layers, each with the relative path it is written to: the titles are
+/// checked as a set first ([`stage::title_paths`]: safe, distinct, none a directory of another).
+pub async fn titled_layers<T: Target>(
     target: &T,
     manifest: &Descriptor,
-    out: &Path,
     allow_traversal: bool,
-    progress: &dyn TransferProgress,
-) -> Result<Vec<PathBuf>> {
+) -> stage::Result<Vec<(Descriptor, PathBuf)>> {
     let bytes = target.fetch_manifest(manifest).await?;
+    if bytes.len() > super::target::MAX_MANIFEST_BYTES {
+        return Err(OciError::ManifestTooLarge(
+            target.name_of(&manifest.digest),
+            super::target::MAX_MANIFEST_BYTES,
+        )
+        .into());
+    }
     let parsed: ImageManifest =
         serde_json::from_slice(&bytes).map_err(|e| OciError::BadDocument {
             what: target.name_of(&manifest.digest),
             reason: e.to_string(),
         })?;
-    std::fs::create_dir_all(out).map_err(|e| OciError::io(out, e))?;
-    let mut plan = Vec::new();
-    for layer in &parsed.layers {
-        let Some(title) = layer.title() else { continue };
-        plan.push((layer, layer_destination(out, title, allow_traversal)?));
-    }
-    let staging = tempfile::Builder::new()
-        .prefix(".modelseal-pull-")
-        .tempdir_in(out)
-        .map_err(|e| OciError::io(out, e))?;
-    progress.total(plan.iter().map(|(l, _)| l.size).sum());
-    let staging_dir = staging.path();
-    let fetched: Vec<(PathBuf, PathBuf)> = futures_util::stream::iter(plan.iter().enumerate())
-        .map(|(i, (layer, dest))| async move {
-            let tmp = staging_dir.join(i.to_string());
-            let name = layer.title().unwrap_or(&layer.digest);
-            let on_bytes = progress.blob(name, layer.size);
-            target.fetch_blob_to(layer, &tmp, &on_bytes).await?;
-            progress.blob_done(name);
-            Ok::<_, OciError>((tmp, dest.clone()))
+    let layers: Vec<Descriptor> = parsed
+        .layers
+        .into_iter()
+        .filter(|l| l.title().is_some())
+        .collect();
+    let titles: Vec<&str> = layers.iter().filter_map(Descriptor::title).collect();
+    let paths = stage::title_paths(&titles, allow_traversal)?;
+    Ok(layers.into_iter().zip(paths).collect())
+}
+
+/// Streams each layer into the staging directory (`stage.file(i)` for the `i`th), several at a
+/// time, every blob's digest and size checked on the way ([`Target::fetch_blob_to`]).
+pub async fn fetch_staged<T: Target>(
+    target: &T,
+    stage: &Stage,
+    layers: &[&Descriptor],
+    progress: &dyn TransferProgress,
+) -> Result<Vec<PathBuf>> {
+    progress.total(layers.iter().map(|l| l.size).sum());
+    let mut fetched: Vec<(usize, PathBuf)> = futures_util::stream::iter(layers.iter().enumerate())
+        .map(|(i, layer)| {
+            let tmp = stage.file(i);
+            async move {
+                let name = layer.title().unwrap_or(&layer.digest);
+                let on_bytes = progress.blob(name, layer.size);
+                target.fetch_blob_to(layer, &tmp, &on_bytes).await?;
+                progress.blob_done(name);
+                Ok::<_, OciError>((i, tmp))
+            }
         })
         .buffer_unordered(BLOBS_IN_FLIGHT)
         .try_collect()
         .await?;
-    let mut written = Vec::new();
-    for (tmp, dest) in fetched {
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| OciError::io(parent, e))?;
-        }
-        std::fs::rename(&tmp, &dest).map_err(|e| OciError::io(&dest, e))?;
-        written.push(dest);
+    fetched.sort_unstable_by_key(|(i, _)| *i);
+    Ok(fetched.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Pulls every titled layer of the manifest into `out`. Titles are checked as a set, and each
+/// destination before anything is downloaded; each blob is streamed to a staging directory in
+/// `out` with its digest checked; then all files are moved into place, or none: a destination
+/// that a symlink would carry out of `out`, or (without `force`) an existing file, is refused
+/// right before its rename, and any failure undoes the renames already done.
+pub async fn pull<T: Target>(
+    target: &T,
+    manifest: &Descriptor,
+    out: &Path,
+    options: PullOptions,
+    progress: &dyn TransferProgress,
+) -> stage::Result<Vec<PathBuf>> {
+    let plan = titled_layers(target, manifest, options.allow_traversal).await?;
+    for (_, rel) in &plan {
+        stage::check_destination(out, rel, options.allow_traversal, options.force)?;
     }
-    Ok(written)
+    let stage = Stage::new(out)?;
+    let layers: Vec<&Descriptor> = plan.iter().map(|(l, _)| l).collect();
+    let staged = fetch_staged(target, &stage, &layers, progress).await?;
+    let moves: Vec<(PathBuf, PathBuf)> = staged
+        .into_iter()
+        .zip(plan.iter().map(|(_, rel)| rel.clone()))
+        .collect();
+    Ok(stage
+        .commit(&moves, options.allow_traversal, options.force)?
+        .keep())
 }
 
 /// What `copy` did: manifests copied, and referrers left out (with why).
@@ -391,7 +400,9 @@ pub async fn copy<S: Target, D: Target>(
     tag: Option<&str>,
     recursive: bool,
 ) -> Result<usize> {
-    Ok(copy_report(src, dst, manifest, tag, recursive).await?.copied)
+    Ok(copy_report(src, dst, manifest, tag, recursive)
+        .await?
+        .copied)
 }
 
 /// [`copy`], reporting the referrers it left out: those whose `subject` is not the manifest
@@ -482,13 +493,18 @@ async fn copy_one<S: Target, D: Target>(
         let referrers = checked_referrers(src, manifest, None, walk).await?;
         for (referrer, referrer_bytes) in referrers {
             if !walk.visited.insert(referrer.digest.clone()) {
-                walk.skip(&referrer.digest, "seen before in this walk (a cycle)".into());
+                walk.skip(
+                    &referrer.digest,
+                    "seen before in this walk (a cycle)".into(),
+                );
                 continue;
             }
             if depth + 1 >= MAX_WALK_DEPTH {
                 walk.skip(
                     &referrer.digest,
-                    format!("not copied: referrers nested more than {MAX_WALK_DEPTH} deep (the limit)"),
+                    format!(
+                        "not copied: referrers nested more than {MAX_WALK_DEPTH} deep (the limit)"
+                    ),
                 );
                 continue;
             }
@@ -515,15 +531,18 @@ mod tests {
     #[test]
     fn titles_that_leave_the_output_directory_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(layer_destination(dir.path(), "model/weights.bin", false).is_ok());
+        let ok = |t: &str| {
+            stage::check_destination(dir.path(), &stage::title_path(t, false)?, false, false)
+        };
+        assert!(ok("model/weights.bin").is_ok());
         for bad in ["../x", "/etc/passwd", "a/../../x", ""] {
-            assert!(layer_destination(dir.path(), bad, false).is_err(), "{bad}");
+            assert!(stage::title_path(bad, false).is_err(), "{bad}");
         }
         std::os::unix::fs::symlink("/tmp", dir.path().join("link")).unwrap();
         assert!(matches!(
-            layer_destination(dir.path(), "link/x", false),
-            Err(OciError::UnsafeTitle { .. })
+            ok("link/x"),
+            Err(stage::PullError::Destination { .. })
         ));
-        assert!(layer_destination(dir.path(), "../x", true).is_ok());
+        assert!(stage::title_path("../x", true).is_ok());
     }
 }

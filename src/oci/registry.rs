@@ -4,9 +4,7 @@
 //! to the caller, and registries without the API (GHCR, distribution) need it.
 
 use super::error::{OciError, Result};
-use super::manifest::{
-    Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest,
-};
+use super::manifest::{Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest};
 use super::media;
 use super::reference::{RegistryReference, Selector};
 use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target};
@@ -120,10 +118,12 @@ impl Registry {
                     self.reference.registry
                 )),
                 Ok(super::challenge::RealmUse::SameHost) => {}
-                Err(reason) => return Err(OciError::Registry(format!(
-                    "{}: {reason}",
-                    self.reference.registry
-                ))),
+                Err(reason) => {
+                    return Err(OciError::Registry(format!(
+                        "{}: {reason}",
+                        self.reference.registry
+                    )));
+                }
             }
         }
         Ok(())
@@ -145,7 +145,10 @@ impl Registry {
             self.reference.registry,
             self.reference.repository
         );
-        let what = format!("{}/{}/{path}", self.reference.registry, self.reference.repository);
+        let what = format!(
+            "{}/{}/{path}",
+            self.reference.registry, self.reference.repository
+        );
         let scope = format!("repository:{}:pull", self.reference.repository);
         let request = |auth: Option<&str>, basic: bool| {
             let mut r = self
@@ -169,7 +172,10 @@ impl Registry {
             }
         };
         let cached = self.tokens.lock().await.get(&scope).cloned();
-        let mut answer = request(cached.as_deref(), false).send().await.map_err(send_err)?;
+        let mut answer = request(cached.as_deref(), false)
+            .send()
+            .await
+            .map_err(send_err)?;
         if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
             let challenge = answer
                 .headers()
@@ -191,8 +197,14 @@ impl Registry {
                         OciError::Registry(format!("{}: {reason}", self.reference.registry))
                     })?;
                 if let Some(token) = token {
-                    self.tokens.lock().await.insert(scope.clone(), token.clone());
-                    answer = request(Some(&token), false).send().await.map_err(send_err)?;
+                    self.tokens
+                        .lock()
+                        .await
+                        .insert(scope.clone(), token.clone());
+                    answer = request(Some(&token), false)
+                        .send()
+                        .await
+                        .map_err(send_err)?;
                 }
             } else if challenge.to_ascii_lowercase().starts_with("basic")
                 && basic_of(&self.auth).is_some()
@@ -220,17 +232,19 @@ impl Registry {
         let body = crate::net::read_capped(answer, limit, &what, kind)
             .await
             .map_err(|e| match e {
-                crate::net::ReadError::TooLarge { .. } => OciError::ManifestTooLarge(
-                    self.name_of_path(path),
-                    limit as usize,
-                ),
+                crate::net::ReadError::TooLarge { .. } => {
+                    OciError::ManifestTooLarge(self.name_of_path(path), limit as usize)
+                }
                 other => OciError::Registry(other.to_string()),
             })?;
         Ok(Some((body, content_type)))
     }
 
     fn name_of_path(&self, path: &str) -> String {
-        format!("{}/{}/{path}", self.reference.registry, self.reference.repository)
+        format!(
+            "{}/{}/{path}",
+            self.reference.registry, self.reference.repository
+        )
     }
 
     fn at(&self, selector: &str) -> Reference {
@@ -529,7 +543,8 @@ impl Target for Registry {
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
         tokio::time::timeout(
             crate::net::timeouts().request,
-            self.client.blob_exists(&self.at(&blob.digest), &blob.digest),
+            self.client
+                .blob_exists(&self.at(&blob.digest), &blob.digest),
         )
         .await
         .map_err(|_| self.err("checking a blob in", "timed out (see --timeout)"))?

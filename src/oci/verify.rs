@@ -7,7 +7,7 @@ use super::manifest::{Descriptor, ImageManifest};
 use super::media;
 use super::target::{MAX_MANIFEST_BYTES, Target, no_progress};
 use crate::core::manifest::MAX_MANIFEST_BYTES as MAX_MODEL_MANIFEST_BYTES;
-use crate::core::policy::{ScopePolicy, StatementVerdict};
+use crate::core::policy::{ArtifactRef, Level, ScopePolicy, StatementVerdict};
 use serde::Serialize;
 
 /// A statement is a document, never a model: the bound for fetching one.
@@ -28,7 +28,11 @@ pub struct VerifiedReferrer {
 pub struct TreeVerdict {
     pub subject: String,
     pub policy: String,
+    /// The policy's level; with `audit` (and `skip`) a failure is reported, not enforced.
+    pub level: Level,
     pub verified: bool,
+    /// Whether a failure blocks (`level = "strict"`).
+    pub enforced: bool,
     pub reasons: Vec<String>,
     pub referrers: Vec<VerifiedReferrer>,
     /// The verified model manifest's bytes (for `pull --verify` and `verify-model`).
@@ -90,19 +94,41 @@ pub async fn model_manifest_bytes<T: Target>(
     fetch_small_blob(target, layer, MAX_MODEL_MANIFEST_BYTES).await
 }
 
-/// Verifies the transparent statements attached to `subject` against `policy`.
+/// Verifies the transparent statements attached to `subject` against `policy`; `reference` is the
+/// reference the user named (what the policy's `{repository}`/`{tag}` templates bind to).
 pub async fn verify_referrers<T: Target>(
     target: &T,
     subject: &Descriptor,
     policy: &ScopePolicy,
     now: i64,
+    reference: &ArtifactRef,
 ) -> Result<TreeVerdict> {
     let name = target.name_of(&subject.digest);
+    if policy.level == Level::Skip {
+        return Ok(TreeVerdict {
+            subject: name,
+            policy: policy.name.clone(),
+            level: policy.level,
+            verified: false,
+            enforced: false,
+            reasons: vec![format!(
+                "policy '{}' has level \"skip\": nothing was verified",
+                policy.name
+            )],
+            referrers: Vec::new(),
+            manifest: Vec::new(),
+        });
+    }
     let artifact = manifest_of(target, subject).await?;
     let manifest = model_manifest_bytes(target, &artifact, &name).await?;
     let mut referrers = Vec::new();
     let mut statements_fetched = 0;
-    for (i, r) in target.referrers(subject, None).await?.into_iter().enumerate() {
+    for (i, r) in target
+        .referrers(subject, None)
+        .await?
+        .into_iter()
+        .enumerate()
+    {
         let artifact_type = r.artifact_type.clone().unwrap_or_default();
         let is_statement = artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT;
         // Bounded work whatever the registry lists: anyone who can push can list thousands.
@@ -125,7 +151,7 @@ pub async fn verify_referrers<T: Target>(
             is_statement.then(|| failed_statement("statement", reason))
         } else if is_statement {
             Some(match statement_bytes(target, subject, &r).await {
-                Ok(bytes) => policy.verify_statement(&bytes, &manifest, now),
+                Ok(bytes) => policy.verify_statement(&bytes, &manifest, now, reference),
                 Err(e) => failed_statement("statement", e.to_string()),
             })
         } else {
@@ -151,7 +177,17 @@ pub async fn verify_referrers<T: Target>(
         };
         if !ok {
             reasons.push(if present {
-                format!("no {required} referrer meets the policy")
+                // The one line a user needs: why each statement failed (first failed check).
+                let why: std::collections::BTreeSet<String> = referrers
+                    .iter()
+                    .filter_map(|r| r.statement.as_ref())
+                    .filter_map(|s| s.verdict.failures().next())
+                    .map(|c| format!("{}: {}", c.what, c.detail))
+                    .collect();
+                format!(
+                    "no {required} referrer meets the policy ({})",
+                    why.into_iter().collect::<Vec<_>>().join("; ")
+                )
             } else {
                 format!("no {required} referrer is attached")
             });
@@ -162,6 +198,8 @@ pub async fn verify_referrers<T: Target>(
     Ok(TreeVerdict {
         subject: name,
         policy: policy.name.clone(),
+        level: policy.level,
+        enforced: policy.level.enforced(),
         verified: reasons.is_empty(),
         reasons,
         referrers,

@@ -157,9 +157,7 @@ impl Session {
     fn with_auth(&self, url: &str, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let r = r.timeout(self.budget());
         match &self.token {
-            Some(t) if self.origin.is_some() && origin_of(url) == self.origin => {
-                r.bearer_auth(t)
-            }
+            Some(t) if self.origin.is_some() && origin_of(url) == self.origin => r.bearer_auth(t),
             _ => r,
         }
     }
@@ -183,13 +181,16 @@ impl Session {
         kind: &'static str,
     ) -> Result<Vec<u8>, ClientError> {
         let what = self.shown.clone();
-        tokio::time::timeout(self.budget(), net::read_capped(response, limit, &what, kind))
-            .await
-            .map_err(|_| ClientError::Transport {
-                url: what.clone(),
-                reason: "timed out reading the answer (see --timeout)".into(),
-            })?
-            .map_err(|e| self.read_error(e))
+        tokio::time::timeout(
+            self.budget(),
+            net::read_capped(response, limit, &what, kind),
+        )
+        .await
+        .map_err(|_| ClientError::Transport {
+            url: what.clone(),
+            reason: "timed out reading the answer (see --timeout)".into(),
+        })?
+        .map_err(|e| self.read_error(e))
     }
 }
 
@@ -252,13 +253,16 @@ pub async fn register(
                 url: s.shown.clone(),
                 reason: reason.into(),
             };
-            let op: Value =
-                ciborium::from_reader(body.as_slice()).map_err(|_| bad("202 without a CBOR operation"))?;
-            let id = text_field(&op, "OperationId").ok_or_else(|| bad("202 without OperationId"))?;
+            let op: Value = ciborium::from_reader(body.as_slice())
+                .map_err(|_| bad("202 without a CBOR operation"))?;
+            let id =
+                text_field(&op, "OperationId").ok_or_else(|| bad("202 without OperationId"))?;
             let entry = loop {
                 s.hop()?;
                 let polled = s.get(&format!("{}/operations/{id}", s.base), None).await?;
-                let polled = s.read(polled, MAX_DOCUMENT_BYTES, "an operation status").await?;
+                let polled = s
+                    .read(polled, MAX_DOCUMENT_BYTES, "an operation status")
+                    .await?;
                 let state: Value = ciborium::from_reader(polled.as_slice()).map_err(|_| {
                     ClientError::BadAnswer {
                         url: s.shown.clone(),
@@ -285,7 +289,10 @@ pub async fn register(
             };
             s.hop()?;
             response = s
-                .get(&format!("{}/entries/{entry}", s.base), Some("application/cose"))
+                .get(
+                    &format!("{}/entries/{entry}", s.base),
+                    Some("application/cose"),
+                )
                 .await?;
             continue;
         }

@@ -2,12 +2,19 @@
 //! their RFC 9162 leaf hashes, and the service key. An entry is acknowledged only after its
 //! transaction commits with immediate durability (fsync); `append` takes a batch, so concurrent
 //! registrations share one fsync (group commit). Receipts are RFC 9162 inclusion receipts
-//! against the tree at the time they are asked for.
+//! against the tree at the time they are asked for, issued at (`iat`) the entry's registration
+//! time, which is stored with it.
+//!
+//! Format: tables `entries` (index → statement), `leaves` (index → leaf hash) and, since issue
+//! 10, `registered` (index → registration time, unix seconds). A log made before `registered`
+//! existed opens unchanged; its older entries have no known registration time, and their
+//! receipts carry no `iat` rather than a time that would be wrong (the time of asking).
 
-use super::registration::{Refusal, RegistrationPolicy};
+use super::registration::{IssuerKey, Refusal, RegistrationPolicy};
 use crate::core::atomic_file::{write_atomic, write_atomic_private};
+use crate::core::clock;
 use crate::core::cose::key_thumbprint;
-use crate::core::crypto::{Algorithm, NamedKey, PrivateKey, PublicKey, read_public_keys};
+use crate::core::crypto::{Algorithm, PrivateKey, PublicKey};
 use crate::core::receipt::merkle::{self, Hash, MerkleCache};
 use crate::core::receipt::rfc9162::{self, ReceiptClaims};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -16,6 +23,8 @@ use std::sync::Mutex;
 
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const LEAVES: TableDefinition<u64, &[u8]> = TableDefinition::new("leaves");
+/// Registration time of each entry (unix seconds): the receipts' `iat`.
+const REGISTERED: TableDefinition<u64, i64> = TableDefinition::new("registered");
 
 pub const KEY_FILE: &str = "service.key";
 pub const PUBLIC_KEY_FILE: &str = "service.pub";
@@ -33,12 +42,19 @@ pub enum LogError {
     Store(String),
     #[error("{0}: not a transparency log (run `modelseal ts init --dir {0}`)")]
     NotALog(String),
+    /// Not a `#[source]`: the message already carries the refusal, once.
     #[error("refused: {0}")]
-    Refused(#[from] Refusal),
+    Refused(Refusal),
     #[error("no entry {0}")]
     NoEntry(u64),
     #[error("{0}")]
     Key(String),
+}
+
+impl From<Refusal> for LogError {
+    fn from(r: Refusal) -> Self {
+        LogError::Refused(r)
+    }
 }
 
 fn store<E: std::fmt::Display>(e: E) -> LogError {
@@ -52,7 +68,7 @@ pub struct TransparencyLog {
     kid: Vec<u8>,
     issuer: String,
     policy: RegistrationPolicy,
-    issuer_keys: Vec<NamedKey>,
+    issuer_keys: Vec<IssuerKey>,
     /// The tree's complete subtrees in memory (≈64 bytes per entry), rebuilt from the stored
     /// leaf hashes on open: roots and proofs in O(log² n).
     tree: Mutex<MerkleCache>,
@@ -111,15 +127,22 @@ impl TransparencyLog {
         // One kid everywhere (receipts, COSE_KeySet, JWKS): the hex text of the key's COSE
         // thumbprint, as CCF uses hex text of its key hash.
         let kid = hex::encode(key_thumbprint(&key.public_key()).unwrap_or_default()).into_bytes();
-        let policy: RegistrationPolicy = std::fs::read(dir.join(REGISTRATION_FILE))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let policy_path = dir.join(REGISTRATION_FILE);
+        let policy: RegistrationPolicy = match std::fs::read(&policy_path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| LogError::Key(format!("{}: {e}", policy_path.display())))?,
+            // No policy file: an empty policy, which accepts no one.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RegistrationPolicy::default(),
+            Err(e) => {
+                return Err(LogError::Io {
+                    path: policy_path,
+                    source: e,
+                });
+            }
+        };
         let mut issuer_keys = Vec::new();
-        for pem in &policy.issuer_keys {
-            issuer_keys.extend(
-                read_public_keys(pem.as_bytes()).map_err(|e| LogError::Key(e.to_string()))?,
-            );
+        for entry in &policy.issuer_keys {
+            issuer_keys.extend(entry.load().map_err(LogError::Key)?);
         }
         let db = Database::create(dir.join(DB_FILE)).map_err(store)?;
         let mut tree = MerkleCache::new();
@@ -165,7 +188,7 @@ impl TransparencyLog {
         &self.policy
     }
 
-    pub fn issuer_keys(&self) -> &[NamedKey] {
+    pub fn issuer_keys(&self) -> &[IssuerKey] {
         &self.issuer_keys
     }
 
@@ -181,12 +204,19 @@ impl TransparencyLog {
         self.tree.lock().expect("tree lock").len()
     }
 
-    /// Admits and durably appends statements in one transaction (one fsync for the batch).
-    /// Returns their indexes; nothing is appended if any statement is refused.
+    /// Admits and durably appends statements in one transaction (one fsync for the batch),
+    /// registered now (the system clock). Returns their indexes; nothing is appended if any
+    /// statement is refused.
     pub fn append(&self, statements: &[Vec<u8>]) -> Result<Vec<u64>, LogError> {
+        self.append_at(statements, clock::now())
+    }
+
+    /// As [`append`](Self::append), with the service's clock reading given: statements are
+    /// admitted at `now` and recorded as registered at `now`.
+    pub fn append_at(&self, statements: &[Vec<u8>], now: i64) -> Result<Vec<u64>, LogError> {
         let mut entries = Vec::with_capacity(statements.len());
         for s in statements {
-            let parsed = self.policy.admit(s, &self.issuer_keys)?;
+            let parsed = self.policy.admit_at(s, &self.issuer_keys, now)?;
             entries.push(rfc9162::leaf_entry(&parsed));
         }
         let mut tree = self.tree.lock().expect("tree lock");
@@ -196,6 +226,7 @@ impl TransparencyLog {
         {
             let mut table = txn.open_table(ENTRIES).map_err(store)?;
             let mut leaf_table = txn.open_table(LEAVES).map_err(store)?;
+            let mut registered = txn.open_table(REGISTERED).map_err(store)?;
             if table.len().map_err(store)? != first {
                 return Err(LogError::Store(
                     "the log on disk changed under this process".into(),
@@ -206,6 +237,7 @@ impl TransparencyLog {
                 let leaf = merkle::leaf_hash(entry);
                 table.insert(index, entry.as_slice()).map_err(store)?;
                 leaf_table.insert(index, leaf.as_slice()).map_err(store)?;
+                registered.insert(index, now).map_err(store)?;
                 new_leaves.push(leaf);
             }
         }
@@ -250,8 +282,23 @@ impl TransparencyLog {
         ))
     }
 
-    /// An RFC 9162 inclusion receipt for entry `index` against the current tree.
-    pub fn receipt(&self, index: u64, now: i64) -> Result<Vec<u8>, LogError> {
+    /// When entry `index` was registered (unix seconds), if the log recorded it (entries of logs
+    /// made before registration times were stored have none).
+    pub fn registered_at(&self, index: u64) -> Result<Option<i64>, LogError> {
+        let txn = self.db.begin_read().map_err(store)?;
+        let table = match txn.open_table(REGISTERED) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(store(e)),
+        };
+        Ok(table.get(index).map_err(store)?.map(|v| v.value()))
+    }
+
+    /// An RFC 9162 inclusion receipt for entry `index` against the current tree. Its `iat` is
+    /// the entry's registration time — not the time of asking, so a receipt fetched later still
+    /// says when the statement was logged; none when the log did not record it.
+    pub fn receipt(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        let registered = self.registered_at(index)?;
         let tree = self.tree.lock().expect("tree lock");
         let size = tree.len();
         if index >= size {
@@ -262,7 +309,7 @@ impl TransparencyLog {
         let claims = ReceiptClaims {
             issuer: self.issuer.clone(),
             subject: None,
-            issued_at: Some(now),
+            issued_at: registered,
         };
         Ok(rfc9162::issue_inclusion_receipt(
             &self.key, &self.kid, &claims, size, index, &path, &root,

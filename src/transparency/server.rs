@@ -73,8 +73,10 @@ fn busy(what: &str) -> Response {
         "Busy",
         format!("too many {what} at once; retry"),
     );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    );
     r
 }
 
@@ -104,7 +106,7 @@ fn now() -> i64 {
 }
 
 fn receipt_response(service: &Service, status: StatusCode, index: u64) -> Response {
-    match service.log.receipt(index, now()) {
+    match service.log.receipt(index) {
         Ok(r) => (
             status,
             [
@@ -160,31 +162,29 @@ async fn register(
     };
     // Read with our own bound so an oversize body also gets problem details, and within the
     // body deadline so a stalled client gives its permit back.
-    let body = match tokio::time::timeout(
-        service.limits.body_read,
-        axum::body::to_bytes(body, limit),
-    )
-    .await
-    {
-        Err(_) => {
-            return problem(
-                StatusCode::REQUEST_TIMEOUT,
-                "Timeout",
-                format!(
-                    "the statement did not arrive within {} s",
-                    service.limits.body_read.as_secs()
-                ),
-            );
-        }
-        Ok(Err(_)) => {
-            return problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Malformed request",
-                format!("a statement is at most {MAX_BODY_BYTES} bytes"),
-            );
-        }
-        Ok(Ok(body)) => body,
-    };
+    let body =
+        match tokio::time::timeout(service.limits.body_read, axum::body::to_bytes(body, limit))
+            .await
+        {
+            Err(_) => {
+                return problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Timeout",
+                    format!(
+                        "the statement did not arrive within {} s",
+                        service.limits.body_read.as_secs()
+                    ),
+                );
+            }
+            Ok(Err(_)) => {
+                return problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Malformed request",
+                    format!("a statement is at most {MAX_BODY_BYTES} bytes"),
+                );
+            }
+            Ok(Ok(body)) => body,
+        };
     // Admit before queueing, so one bad statement never fails a batch.
     if let Err(e) = service.log.policy().admit(&body, service.log.issuer_keys()) {
         return problem(StatusCode::BAD_REQUEST, "Rejected", e.to_string());

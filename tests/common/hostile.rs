@@ -82,6 +82,9 @@ pub fn recorder(status: u16) -> (String, Arc<Mutex<Vec<Seen>>>) {
 
 pub type Answer = dyn Fn(&Request<Body>) -> Response + Send + Sync;
 
+/// What every request is told, and the heads of the requests seen so far.
+type ServerState = (Arc<Answer>, Arc<Mutex<Vec<Seen>>>);
+
 /// An HTTP server answering every request with `answer` (which may stream an endless body):
 /// returns its host:port. Every request's head is recorded in the returned list.
 pub fn server(answer: Arc<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
@@ -90,10 +93,7 @@ pub fn server(answer: Arc<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let addr = listener.local_addr().unwrap().to_string();
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let state = (answer, seen.clone());
-    async fn handle(
-        State((answer, seen)): State<(Arc<Answer>, Arc<Mutex<Vec<Seen>>>)>,
-        request: Request,
-    ) -> Response {
+    async fn handle(State((answer, seen)): State<ServerState>, request: Request) -> Response {
         seen.lock().unwrap().push(Seen {
             line: format!("{} {}", request.method(), request.uri()),
             headers: request
@@ -151,15 +151,17 @@ pub fn endless(total: u64, fill: u8, content_length: bool, status: u16, ct: &str
 pub fn peak_rss_kib(child: &mut std::process::Child) -> u64 {
     let mut peak = 0;
     loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
-            if let Some(v) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                peak = peak.max(v);
-            }
+        if let Some(v) = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+        {
+            peak = peak.max(v);
         }
         if child.try_wait().unwrap().is_some() {
             return peak;

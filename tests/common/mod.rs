@@ -1,6 +1,9 @@
 //! Shared by the integration tests: the binary, the shared vectors, and statement comparison.
 #![allow(dead_code)]
 
+pub mod phi;
+pub mod publish;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -72,3 +75,6 @@ pub fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
         .success();
     (name.with_extension("key"), name.with_extension("pub"))
 }
+pub mod pki;
+pub mod raw_cose;
+pub mod ts_server;

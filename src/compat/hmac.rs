@@ -1,0 +1,443 @@
+//! HMAC-signed model folders, as a `sign_model.py`-style guide makes them: a shared secret
+//! (`MODEL_SIGNING_KEY`), `FILE.sig` beside each model file, and `model_signatures.json` at the
+//! models root. modelseal reads and writes exactly those files, so either side verifies the
+//! other's, and [`migration_manifest`] is the way up to a signed, logged statement.
+//!
+//! A shared secret is weaker than a signature: anyone who can verify can also forge. The
+//! comparison is constant-time; files are streamed, never read whole; the key never leaves the
+//! process.
+
+use crate::core::manifest::{HashConfig, ModelManifest, NoProgress, hash_model};
+use hmac::{Hmac, Mac};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The file extensions signed by default (the guide's `*.pth *.pt *.onnx *.pb *.h5 *.safetensors`).
+pub const DEFAULT_EXTENSIONS: [&str; 6] = ["pth", "pt", "onnx", "pb", "h5", "safetensors"];
+/// The index at the models root.
+pub const INDEX_FILE: &str = "model_signatures.json";
+/// What the guide calls the algorithm (HMAC-SHA256).
+pub const ALGORITHM: &str = "sha256";
+/// A `.sig` or index file is a small JSON document.
+const MAX_SIG_BYTES: u64 = 1 << 20;
+const MAX_INDEX_BYTES: u64 = 64 << 20;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The shared secret. Its bytes are never printed (`Debug` is redacted).
+pub struct HmacKey(Vec<u8>);
+
+impl std::fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacKey(<redacted>)")
+    }
+}
+
+impl Drop for HmacKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl HmacKey {
+    /// `MODEL_SIGNING_KEY` as the guide uses it: the value's UTF-8 bytes.
+    pub fn from_env() -> Result<Self, HmacError> {
+        match std::env::var("MODEL_SIGNING_KEY") {
+            Ok(v) if !v.is_empty() => Ok(HmacKey(v.into_bytes())),
+            _ => Err(HmacError::NoKey),
+        }
+    }
+
+    /// A key file's bytes, without one trailing newline (as `echo` leaves it).
+    pub fn from_file(path: &Path) -> Result<Self, HmacError> {
+        let mut bytes = crate::core::input::read_bounded(path, MAX_SIG_BYTES)
+            .map_err(|e| HmacError::io(path, e))?;
+        if bytes.ends_with(b"\r\n") {
+            bytes.truncate(bytes.len() - 2);
+        } else if bytes.ends_with(b"\n") {
+            bytes.pop();
+        }
+        if bytes.is_empty() {
+            return Err(HmacError::EmptyKeyFile(path.to_path_buf()));
+        }
+        Ok(HmacKey(bytes))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HmacError {
+    #[error("MODEL_SIGNING_KEY not set (or give --key-file FILE)")]
+    NoKey,
+    #[error("{0}: the key file is empty")]
+    EmptyKeyFile(PathBuf),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a signature file: {reason}")]
+    BadSignatureFile { path: PathBuf, reason: String },
+    #[error("{0}: not a directory")]
+    NotADirectory(PathBuf),
+    #[error(transparent)]
+    Manifest(#[from] crate::core::manifest::ManifestError),
+}
+
+impl HmacError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        HmacError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// `FILE.sig`, and each entry of `model_signatures.json`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SignatureFile {
+    pub file: String,
+    pub signature: String,
+    pub algorithm: String,
+    pub signed_at: String,
+    pub file_size: u64,
+}
+
+/// `model_signatures.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignatureIndex {
+    pub created_at: String,
+    pub algorithm: String,
+    pub total_files: usize,
+    pub signatures: BTreeMap<String, SignatureFile>,
+}
+
+/// One file's verification.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileVerdict {
+    /// The model file, relative to the models root (or as given for a single file).
+    pub file: String,
+    pub verified: bool,
+    /// "ok", or the guide's message: "Signature file not found", "Signature mismatch", ...
+    pub detail: String,
+    /// SHA-256 of the bytes whose HMAC was checked (for the migration manifest).
+    #[serde(skip)]
+    pub sha256: Option<Vec<u8>>,
+}
+
+/// HMAC-SHA256 and SHA-256 of a file in one streaming pass, and its size.
+fn mac_file(key: &HmacKey, path: &Path) -> Result<(HmacSha256, Vec<u8>, u64), HmacError> {
+    let mut file = std::fs::File::open(path).map_err(|e| HmacError::io(path, e))?;
+    let mut mac = HmacSha256::new_from_slice(&key.0).expect("HMAC takes keys of any length");
+    let mut sha = Sha256::new();
+    let (mut size, mut buf) = (0u64, vec![0u8; 1 << 20]);
+    loop {
+        let n = file.read(&mut buf).map_err(|e| HmacError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        mac.update(&buf[..n]);
+        sha.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((mac, sha.finalize().to_vec(), size))
+}
+
+fn sig_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".sig");
+    PathBuf::from(name)
+}
+
+fn base_name(file: &Path) -> String {
+    file.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn pretty(value: &impl Serialize) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("serialisable");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Signs one file: writes `FILE.sig` (atomically) and returns what it holds.
+pub fn sign_file(key: &HmacKey, file: &Path, signed_at: &str) -> Result<SignatureFile, HmacError> {
+    let (mac, _, size) = mac_file(key, file)?;
+    let sig = SignatureFile {
+        file: base_name(file),
+        signature: hex::encode(mac.finalize().into_bytes()),
+        algorithm: ALGORITHM.into(),
+        signed_at: signed_at.into(),
+        file_size: size,
+    };
+    let path = sig_path(file);
+    crate::core::atomic_file::write_atomic(&path, &pretty(&sig))
+        .map_err(|e| HmacError::io(&path, e))?;
+    Ok(sig)
+}
+
+/// Verifies one file against `FILE.sig` beside it.
+pub fn verify_file(key: &HmacKey, file: &Path, shown_as: &str) -> FileVerdict {
+    let verdict = |verified: bool, detail: String, sha256| FileVerdict {
+        file: shown_as.into(),
+        verified,
+        detail,
+        sha256,
+    };
+    let path = sig_path(file);
+    let bytes = match crate::core::input::read_bounded(&path, MAX_SIG_BYTES) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return verdict(false, "Signature file not found".into(), None);
+        }
+        Err(e) => return verdict(false, format!("{}: {e}", path.display()), None),
+    };
+    let sig: SignatureFile = match serde_json::from_slice(&bytes) {
+        Ok(s) => s,
+        Err(e) => return verdict(false, format!("unreadable signature file: {e}"), None),
+    };
+    check(key, file, &sig, shown_as)
+}
+
+fn check(key: &HmacKey, file: &Path, sig: &SignatureFile, shown_as: &str) -> FileVerdict {
+    let verdict = |verified: bool, detail: String, sha256| FileVerdict {
+        file: shown_as.into(),
+        verified,
+        detail,
+        sha256,
+    };
+    if sig.algorithm != ALGORITHM {
+        return verdict(
+            false,
+            format!("unsupported algorithm '{}' (only sha256)", sig.algorithm),
+            None,
+        );
+    }
+    if sig.file != base_name(file) {
+        return verdict(
+            false,
+            format!("the signature is for '{}', not this file", sig.file),
+            None,
+        );
+    }
+    let Ok(expected) = hex::decode(&sig.signature) else {
+        return verdict(false, "the signature is not hex".into(), None);
+    };
+    let (mac, sha256, size) = match mac_file(key, file) {
+        Ok(m) => m,
+        Err(e) => return verdict(false, e.to_string(), None),
+    };
+    if size != sig.file_size {
+        return verdict(
+            false,
+            format!("Signature mismatch (size {size}, signed {})", sig.file_size),
+            None,
+        );
+    }
+    // `verify_slice` compares in constant time.
+    match mac.verify_slice(&expected) {
+        Ok(()) => verdict(true, "ok".into(), Some(sha256)),
+        Err(_) => verdict(false, "Signature mismatch".into(), None),
+    }
+}
+
+/// The model files under `dir` the guide signs: by extension, recursively unless told otherwise,
+/// as root-relative POSIX paths, sorted. Symlinks are not followed.
+pub fn model_files(
+    dir: &Path,
+    extensions: &[&str],
+    recursive: bool,
+) -> Result<Vec<String>, HmacError> {
+    if !dir.is_dir() {
+        return Err(HmacError::NotADirectory(dir.to_path_buf()));
+    }
+    let mut out = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        let here = dir.join(&rel);
+        for entry in std::fs::read_dir(&here).map_err(|e| HmacError::io(&here, e))? {
+            let entry = entry.map_err(|e| HmacError::io(&here, e))?;
+            let kind = entry
+                .file_type()
+                .map_err(|e| HmacError::io(&entry.path(), e))?;
+            let child = rel.join(entry.file_name());
+            if kind.is_dir() {
+                if recursive {
+                    pending.push(child);
+                }
+            } else if kind.is_file()
+                && child
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
+            {
+                out.push(posix(&child));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn posix(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Signs every model file under `dir` (in parallel), then writes `model_signatures.json`.
+pub fn sign_all(
+    key: &HmacKey,
+    dir: &Path,
+    files: &[String],
+    now: &str,
+) -> Result<SignatureIndex, HmacError> {
+    let signed: Vec<(String, SignatureFile)> = files
+        .par_iter()
+        .map(|rel| Ok((rel.clone(), sign_file(key, &dir.join(rel), now)?)))
+        .collect::<Result<_, HmacError>>()?;
+    let index = SignatureIndex {
+        created_at: now.into(),
+        algorithm: ALGORITHM.into(),
+        total_files: signed.len(),
+        signatures: signed.into_iter().collect(),
+    };
+    let path = dir.join(INDEX_FILE);
+    crate::core::atomic_file::write_atomic(&path, &pretty(&index))
+        .map_err(|e| HmacError::io(&path, e))?;
+    Ok(index)
+}
+
+/// Verifies every model file under `dir` against its `.sig` (in parallel); when
+/// `model_signatures.json` is there, its entries must agree with the files (a listed file that is
+/// gone, or whose entry differs from its `.sig`, fails too).
+pub fn verify_all(key: &HmacKey, dir: &Path, files: &[String]) -> Vec<FileVerdict> {
+    let mut verdicts: Vec<FileVerdict> = files
+        .par_iter()
+        .map(|rel| verify_file(key, &dir.join(rel), rel))
+        .collect();
+    let index_path = dir.join(INDEX_FILE);
+    let index = match crate::core::input::read_bounded(&index_path, MAX_INDEX_BYTES) {
+        Ok(bytes) => serde_json::from_slice::<SignatureIndex>(&bytes)
+            .map_err(|e| format!("{INDEX_FILE}: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return verdicts,
+        Err(e) => Err(format!("{INDEX_FILE}: {e}")),
+    };
+    match index {
+        Err(detail) => verdicts.push(FileVerdict {
+            file: INDEX_FILE.into(),
+            verified: false,
+            detail,
+            sha256: None,
+        }),
+        Ok(index) => {
+            for (rel, entry) in &index.signatures {
+                if !files.contains(rel) {
+                    let path = dir.join(rel);
+                    let mut v = if path.is_file() {
+                        check(key, &path, entry, rel)
+                    } else {
+                        FileVerdict {
+                            file: rel.clone(),
+                            verified: false,
+                            detail: format!("listed in {INDEX_FILE} but missing"),
+                            sha256: None,
+                        }
+                    };
+                    // Listed but not a model file by extension: checked, never counted as covered.
+                    v.sha256 = None;
+                    verdicts.push(v);
+                }
+            }
+        }
+    }
+    verdicts.sort_by(|a, b| a.file.cmp(&b.file));
+    verdicts
+}
+
+/// The way up: a model-signing manifest of `dir` covering exactly the files whose HMAC verified
+/// (every other file goes into `ignore_paths`: never authenticated, so never endorsed). The
+/// manifest is hashed after the HMAC pass and its digests compared with that pass, so a file
+/// changed in between is refused rather than endorsed.
+///
+/// `also_ignore` are files to leave out besides (the statement being written, when it lies in
+/// `dir`). Returns the manifest and the files it does not cover.
+pub fn migration_manifest(
+    dir: &Path,
+    verified: &[FileVerdict],
+    also_ignore: &[String],
+) -> Result<(ModelManifest, Vec<String>), HmacError> {
+    let covered: BTreeMap<&str, &[u8]> = verified
+        .iter()
+        .filter(|v| v.verified)
+        .filter_map(|v| v.sha256.as_deref().map(|d| (v.file.as_str(), d)))
+        .collect();
+    let mut others = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        let here = dir.join(&rel);
+        for entry in std::fs::read_dir(&here).map_err(|e| HmacError::io(&here, e))? {
+            let entry = entry.map_err(|e| HmacError::io(&here, e))?;
+            let kind = entry
+                .file_type()
+                .map_err(|e| HmacError::io(&entry.path(), e))?;
+            let child = rel.join(entry.file_name());
+            let name = posix(&child);
+            if kind.is_dir() {
+                if crate::core::manifest::GIT_PATHS.contains(&name.as_str()) {
+                    continue; // ignored by default anyway
+                }
+                pending.push(child);
+            } else if !covered.contains_key(name.as_str()) {
+                others.push(name);
+            }
+        }
+    }
+    others.extend(also_ignore.iter().cloned());
+    others.sort();
+    others.dedup();
+    let config = HashConfig {
+        ignore_paths: others.clone(),
+        ..HashConfig::default()
+    };
+    let manifest = hash_model(dir, &config, &NoProgress)?;
+    for r in &manifest.resources {
+        if covered.get(r.name.as_str()).copied() != Some(r.digest.as_slice()) {
+            return Err(HmacError::BadSignatureFile {
+                path: dir.join(&r.name),
+                reason: "the file changed after its HMAC was verified".into(),
+            });
+        }
+    }
+    Ok((manifest, others))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_rfc_4231_hmac_sha256() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.pt");
+        std::fs::write(&file, b"what do ya want for nothing?").unwrap();
+        let sig = sign_file(&HmacKey(b"Jefe".to_vec()), &file, "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            sig.signature,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(sig.file, "m.pt");
+        assert_eq!(sig.file_size, 28);
+        let ok = verify_file(&HmacKey(b"Jefe".to_vec()), &file, "m.pt");
+        assert!(ok.verified, "{}", ok.detail);
+        let wrong = verify_file(&HmacKey(b"jefe".to_vec()), &file, "m.pt");
+        assert_eq!(wrong.detail, "Signature mismatch");
+        assert!(format!("{:?}", HmacKey(b"secret".to_vec())).contains("redacted"));
+    }
+}

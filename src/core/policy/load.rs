@@ -1,0 +1,298 @@
+//! Reading a policy file: every field validated before anything is verified with it.
+
+use super::{
+    ClaimPattern, Level, PolicyError, Scope, ScopePolicy, TRANSPARENT_STATEMENT_ARTIFACT,
+    TrustPolicy, TrustedIssuer, TrustedService,
+};
+use crate::core::crypto::{MAX_KEY_FILE_BYTES, pem_decode_all, read_public_keys};
+use crate::core::input::read_bounded;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Document {
+    pub version: u32,
+    #[serde(rename = "policy")]
+    pub policies: Vec<ScopeSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScopeSpec {
+    pub name: String,
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub level: Option<Level>,
+    #[serde(default)]
+    pub issuers: Vec<IssuerSpec>,
+    #[serde(default)]
+    pub transparency_services: Vec<ServiceSpec>,
+    #[serde(default)]
+    pub min_receipts: usize,
+    #[serde(default)]
+    pub required_profiles: Vec<String>,
+    #[serde(default = "default_required_types")]
+    pub required_artifact_types: Vec<String>,
+}
+
+fn default_required_types() -> Vec<String> {
+    vec![TRANSPARENT_STATEMENT_ARTIFACT.into()]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IssuerSpec {
+    pub key: Option<PathBuf>,
+    pub root: Option<PathBuf>,
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ServiceSpec {
+    pub name: String,
+    pub key: PathBuf,
+    pub profile: Option<String>,
+}
+
+pub(super) fn profile_name(given: &str) -> Option<&'static str> {
+    match given
+        .to_ascii_lowercase()
+        .replace([' ', '-', '_'], "")
+        .as_str()
+    {
+        "rfc9162" | "1" => Some("RFC 9162"),
+        "ccf" | "2" => Some("CCF"),
+        "mmr" | "3" => Some("MMR"),
+        _ => None,
+    }
+}
+
+/// The document's text, bounded, and parsed (without reading any key yet).
+pub(super) fn read_document(path: &Path) -> Result<(String, Document), PolicyError> {
+    let invalid = |reason: String| PolicyError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes =
+        read_bounded(path, MAX_KEY_FILE_BYTES).map_err(|source| PolicyError::Unreadable {
+            path: path.to_path_buf(),
+            what: "the policy".into(),
+            source,
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".into()))?;
+    let doc: Document = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(doc.version, 1 | 2) {
+        return Err(invalid(format!(
+            "version {} is not supported (1 and 2 are)",
+            doc.version
+        )));
+    }
+    if doc.policies.is_empty() {
+        return Err(invalid("no [[policy]]".into()));
+    }
+    Ok((text, doc))
+}
+
+pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
+    let invalid = |reason: String| PolicyError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (_, doc) = read_document(path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let read = |p: &Path, what: &str| {
+        let full = resolve(p);
+        read_bounded(&full, MAX_KEY_FILE_BYTES).map_err(|source| PolicyError::Unreadable {
+            path: full,
+            what: what.into(),
+            source,
+        })
+    };
+    let mut policies: Vec<ScopePolicy> = Vec::new();
+    for spec in doc.policies {
+        let at = |reason: String| invalid(format!("policy '{}': {reason}", spec.name));
+        if spec.scopes.is_empty() {
+            return Err(at("no scopes".into()));
+        }
+        let mut parsed_scopes = Vec::new();
+        for text in &spec.scopes {
+            let parsed = if doc.version == 1 {
+                Scope::parse_v1(text)
+            } else {
+                Scope::parse(text).map(|s| vec![s])
+            };
+            parsed_scopes.extend(parsed.map_err(&at)?);
+        }
+        let level = spec.level.unwrap_or_default();
+        if level == Level::Skip && parsed_scopes.contains(&Scope::All) {
+            return Err(at(
+                "level \"skip\" on the \"*\" scope would verify nothing anywhere; give skip its own narrow scope".into(),
+            ));
+        }
+        if spec.issuers.is_empty() && level != Level::Skip {
+            return Err(at(
+                "no issuers: a policy must say whose statements it trusts".into(),
+            ));
+        }
+        let mut issuers = Vec::new();
+        for i in &spec.issuers {
+            let pattern = |text: &Option<String>| {
+                text.as_deref()
+                    .map(ClaimPattern::parse)
+                    .transpose()
+                    .map_err(&at)
+            };
+            let (iss, sub) = (pattern(&i.iss)?, pattern(&i.sub)?);
+            let issuer = match (&i.key, &i.root) {
+                (Some(k), None) => TrustedIssuer {
+                    keys: read_public_keys(&read(k, "an issuer key")?)
+                        .map_err(|e| at(format!("{}: {e}", k.display())))?,
+                    roots: Vec::new(),
+                    did: None,
+                    iss,
+                    sub,
+                    source: resolve(k).display().to_string(),
+                },
+                (None, Some(r)) => TrustedIssuer {
+                    keys: Vec::new(),
+                    roots: read_roots(&read(r, "an issuer root")?)
+                        .map_err(|e| at(format!("{}: {e}", r.display())))?,
+                    did: None,
+                    iss,
+                    sub,
+                    source: resolve(r).display().to_string(),
+                },
+                (None, None) => {
+                    // A did:x509 issuer alone: its fingerprint pins the CA.
+                    let did = i
+                        .iss
+                        .as_deref()
+                        .filter(|d| d.starts_with("did:x509:"))
+                        .ok_or_else(|| {
+                            at("each issuer needs a key, a root, or a did:x509 iss".into())
+                        })?;
+                    crate::core::x509::check_did_x509_syntax(did).map_err(|e| at(e.to_string()))?;
+                    TrustedIssuer {
+                        keys: Vec::new(),
+                        roots: Vec::new(),
+                        did: Some(did.to_string()),
+                        iss,
+                        sub,
+                        source: did.to_string(),
+                    }
+                }
+                (Some(_), Some(_)) => {
+                    return Err(at("an issuer has a key or a root, not both".into()));
+                }
+            };
+            issuers.push(issuer);
+        }
+        let mut services = Vec::new();
+        for s in &spec.transparency_services {
+            let keys = read_public_keys(&read(&s.key, "a service key")?)
+                .map_err(|e| at(format!("{}: {e}", s.key.display())))?;
+            let profile = match &s.profile {
+                None => None,
+                Some(p) => Some(
+                    profile_name(p)
+                        .ok_or_else(|| {
+                            at(format!("unknown receipt profile '{p}' (rfc9162, ccf, mmr)"))
+                        })?
+                        .to_string(),
+                ),
+            };
+            services.push(TrustedService {
+                name: s.name.clone(),
+                keys,
+                profile,
+            });
+        }
+        for (i, a) in services.iter().enumerate() {
+            for b in &services[i + 1..] {
+                if a.name == b.name {
+                    return Err(at(format!(
+                        "two transparency services are named '{}'",
+                        a.name
+                    )));
+                }
+                if a.keys.iter().any(|k| b.keys.iter().any(|l| l.key == k.key)) {
+                    return Err(at(format!(
+                        "transparency services '{}' and '{}' share a key: receipts are counted by the service whose key verified them, so each service needs its own",
+                        a.name, b.name
+                    )));
+                }
+            }
+        }
+        if spec.min_receipts > services.len() && !services.is_empty() {
+            return Err(at(format!(
+                "min_receipts {} but only {} transparency services",
+                spec.min_receipts,
+                services.len()
+            )));
+        }
+        if spec.min_receipts > 0 && services.is_empty() {
+            return Err(at("min_receipts needs transparency_services".into()));
+        }
+        let mut required_profiles = Vec::new();
+        for p in &spec.required_profiles {
+            required_profiles.push(
+                profile_name(p)
+                    .ok_or_else(|| at(format!("unknown receipt profile '{p}'")))?
+                    .to_string(),
+            );
+        }
+        for earlier in &policies {
+            for scope in &parsed_scopes {
+                if earlier.parsed_scopes.contains(scope) {
+                    return Err(at(format!(
+                        "scope {scope} is also in policy '{}': which applies would be a guess",
+                        earlier.name
+                    )));
+                }
+            }
+        }
+        policies.push(ScopePolicy {
+            name: spec.name,
+            scopes: spec.scopes,
+            parsed_scopes,
+            level,
+            issuers,
+            services,
+            min_receipts: spec.min_receipts,
+            required_profiles,
+            required_artifact_types: spec.required_artifact_types,
+        });
+    }
+    Ok(TrustPolicy {
+        path: path.to_path_buf(),
+        version: doc.version,
+        policies,
+    })
+}
+
+/// Root certificates from PEM (every CERTIFICATE block) or one DER certificate.
+fn read_roots(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let roots: Vec<Vec<u8>> = match std::str::from_utf8(bytes) {
+        Ok(t) if t.contains("-----BEGIN") => pem_decode_all(t)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|(l, _)| l == "CERTIFICATE")
+            .map(|(_, d)| d)
+            .collect(),
+        _ => vec![bytes.to_vec()],
+    };
+    if roots.is_empty() {
+        return Err("no certificate".into());
+    }
+    Ok(roots)
+}

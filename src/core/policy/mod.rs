@@ -1,0 +1,283 @@
+//! The trust policy: per scope of repositories, which statement issuers are trusted (keys, root
+//! certificates, or a `did:x509` identity, with the `iss`/`sub` they must claim — exact, glob, or
+//! bound to the reference by template), which transparency services count (their keys), how many
+//! receipts are required and of which profiles, which artifact types must be attached, and how
+//! strictly (`level`). A versioned TOML document, validated up front; notation's trust policy is
+//! the model.
+//!
+//! ```toml
+//! version = 2
+//! [[policy]]
+//! name = "phi"
+//! scopes = ["myreg.azurecr.io/models/*"]     # whole path segments; "*" matches everything
+//! level = "strict"                           # strict (default) | audit | skip
+//! min_receipts = 2
+//! [[policy.issuers]]
+//! iss = "did:x509:0:sha256:...::eku:1.3.6.1.4.1.311.76.59.1.1"   # the DID alone pins the CA
+//! sub = "{repository}:{tag}"                 # bound to the reference verified
+//! [[policy.transparency_services]]
+//! name = "azure-ccf"
+//! key = "ccf.pem"
+//! ```
+
+mod claims;
+mod lint;
+mod load;
+mod scope;
+mod statement;
+
+pub use claims::{ArtifactRef, ClaimPattern, glob};
+pub use lint::{Finding, lint};
+pub use scope::{LAYOUT_HOST, RepositoryName, Scope, Specificity};
+pub use statement::StatementVerdict;
+
+use crate::core::crypto::NamedKey;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The artifact type a verified model must carry, unless the policy says otherwise.
+pub const TRANSPARENT_STATEMENT_ARTIFACT: &str = "scitt/transparent-statement";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("{path}: cannot read {what}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: no policy scope covers {name}; nearest scopes: {nearest}")]
+    NoScope {
+        path: PathBuf,
+        name: String,
+        nearest: String,
+    },
+}
+
+/// How a policy's verdict is used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Every check enforced: a failure blocks.
+    #[default]
+    Strict,
+    /// Everything checked and reported, nothing blocked (for rolling a policy out).
+    Audit,
+    /// Nothing verified (never allowed on the `*` scope).
+    Skip,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Strict => "strict",
+            Level::Audit => "audit",
+            Level::Skip => "skip",
+        }
+    }
+
+    /// Whether a failed verification blocks.
+    pub fn enforced(self) -> bool {
+        self == Level::Strict
+    }
+}
+
+/// A statement issuer the policy trusts: by key, by root certificate, or by a `did:x509`
+/// identity (whose fingerprint pins the CA the x5chain must be validated to).
+#[derive(Clone, Debug)]
+pub struct TrustedIssuer {
+    pub keys: Vec<NamedKey>,
+    pub roots: Vec<Vec<u8>>,
+    pub did: Option<String>,
+    pub iss: Option<ClaimPattern>,
+    pub sub: Option<ClaimPattern>,
+    /// Where it was declared: the key or root file, or the DID.
+    pub source: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TrustedService {
+    pub name: String,
+    pub keys: Vec<NamedKey>,
+    /// "RFC 9162", "CCF" or "MMR": receipts of another profile do not count for this service.
+    pub profile: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScopePolicy {
+    pub name: String,
+    /// The scopes as written in the file.
+    pub scopes: Vec<String>,
+    /// The scopes as matched (a version-1 prefix becomes two).
+    pub parsed_scopes: Vec<Scope>,
+    pub level: Level,
+    pub issuers: Vec<TrustedIssuer>,
+    pub services: Vec<TrustedService>,
+    pub min_receipts: usize,
+    pub required_profiles: Vec<String>,
+    pub required_artifact_types: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TrustPolicy {
+    pub path: PathBuf,
+    pub version: u32,
+    pub policies: Vec<ScopePolicy>,
+}
+
+/// One scope of one policy that covers a name, and how specifically.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScopeMatch {
+    pub policy: String,
+    pub scope: String,
+    #[serde(serialize_with = "specificity_name")]
+    pub specificity: Specificity,
+}
+
+fn specificity_name<S: serde::Serializer>(s: &Specificity, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(&s.to_string())
+}
+
+impl std::fmt::Display for Specificity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Specificity::All => f.write_str("catch-all"),
+            Specificity::Prefix(n) => write!(f, "prefix of {n} segment(s)"),
+            Specificity::Exact => f.write_str("exact repository"),
+        }
+    }
+}
+
+/// Which policy applies to a name, and why: the winning scope and the ones that lost.
+#[derive(Clone, Debug)]
+pub struct Selection<'a> {
+    pub policy: &'a ScopePolicy,
+    pub winner: ScopeMatch,
+    pub losers: Vec<ScopeMatch>,
+}
+
+impl TrustPolicy {
+    /// Reads and validates a policy; key and certificate paths are relative to the policy file.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        load::load(path)
+    }
+
+    /// The policy for `name`: the most specific scope that covers it (exact repository, then the
+    /// longest prefix, then `*`). None covering it is an error naming the nearest scopes.
+    pub fn select(&self, name: &RepositoryName) -> Result<Selection<'_>, PolicyError> {
+        let mut matches: Vec<(ScopeMatch, &ScopePolicy)> = Vec::new();
+        for p in &self.policies {
+            for (scope, text) in p.parsed_scopes.iter().zip(scope_texts(p)) {
+                if let Some(specificity) = scope.covers(name) {
+                    matches.push((
+                        ScopeMatch {
+                            policy: p.name.clone(),
+                            scope: text,
+                            specificity,
+                        },
+                        p,
+                    ));
+                }
+            }
+        }
+        // Stable: on a tie (refused on load for equal scopes) the first declared wins.
+        matches.sort_by_key(|m| std::cmp::Reverse(m.0.specificity));
+        let mut matches = matches.into_iter();
+        let Some((winner, policy)) = matches.next() else {
+            return Err(PolicyError::NoScope {
+                path: self.path.clone(),
+                name: name.to_string(),
+                nearest: self.nearest_scopes(name),
+            });
+        };
+        Ok(Selection {
+            policy,
+            winner,
+            losers: matches.map(|(m, _)| m).collect(),
+        })
+    }
+
+    /// The policy for a reference as the user typed it (`host/repo:tag`, or a layout
+    /// `DIR:tag` with `oci_layout`), with the reference parsed for claim templates.
+    pub fn select_reference(
+        &self,
+        reference: &str,
+        oci_layout: bool,
+    ) -> Result<(Selection<'_>, ArtifactRef), PolicyError> {
+        let artifact = ArtifactRef::parse(reference, oci_layout);
+        Ok((self.select(&artifact.name)?, artifact))
+    }
+
+    /// The policy for a repository named as `host/repo` (or `oci-layout:/dir`).
+    pub fn for_repository(&self, repository: &str) -> Option<&ScopePolicy> {
+        self.select(&RepositoryName::parse(repository))
+            .ok()
+            .map(|s| s.policy)
+    }
+
+    /// Scopes on the same host, else every scope: what a user probably meant.
+    fn nearest_scopes(&self, name: &RepositoryName) -> String {
+        let all: Vec<(String, bool)> = self
+            .policies
+            .iter()
+            .flat_map(|p| {
+                p.parsed_scopes
+                    .iter()
+                    .map(|s| (s.to_string(), scope_host(s) == Some(name.host.as_str())))
+            })
+            .collect();
+        let same_host: Vec<&str> = all
+            .iter()
+            .filter(|(_, same)| *same)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        let shown: Vec<&str> = if same_host.is_empty() {
+            all.iter().map(|(s, _)| s.as_str()).take(5).collect()
+        } else {
+            same_host.into_iter().take(5).collect()
+        };
+        if shown.is_empty() {
+            "none".into()
+        } else {
+            shown.join(", ")
+        }
+    }
+}
+
+fn scope_host(scope: &Scope) -> Option<&str> {
+    match scope {
+        Scope::All => None,
+        Scope::Repository(r) | Scope::Under(r) => Some(&r.host),
+    }
+}
+
+/// The written scope each parsed scope came from (a version-1 prefix gives two parsed scopes).
+fn scope_texts(p: &ScopePolicy) -> Vec<String> {
+    p.parsed_scopes.iter().map(|s| s.to_string()).collect()
+}
+
+/// Where the policy comes from: `--policy`, else `$MODELSEAL_POLICY`, else
+/// `~/.config/modelseal/policy.toml`. None found is an error that says how to make one.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("MODELSEAL_POLICY") {
+        return Ok(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let default = home.join(".config/modelseal/policy.toml");
+    if default.is_file() {
+        return Ok(default);
+    }
+    Err(format!(
+        "no trust policy: give --policy FILE, set MODELSEAL_POLICY, or write {} \
+         (`modelseal policy init --scope SCOPE --issuer-key FILE --ts-key FILE -o {}` makes one)",
+        default.display(),
+        default.display()
+    ))
+}

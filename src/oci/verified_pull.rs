@@ -1,0 +1,289 @@
+//! `pull --verify` as a library call: nothing unverified reaches the output directory.
+//!
+//! 1. The artifact's statements are verified against the policy ([`verify_referrers`]); they
+//!    sign the model manifest the artifact holds.
+//! 2. Its titles are checked as a set (safe, distinct, none a directory of another), and each
+//!    destination against the output directory, before anything is downloaded.
+//! 3. Layers are classified: a layer whose title the signed manifest names is a model file; one
+//!    whose digest is that of the signed manifest's bytes is a copy of the manifest (its title
+//!    still obeys every rule); anything else is an extra file, which fails verification.
+//! 4. Where the manifest is `files`/`sha256`, each layer's digest *is* its file's digest: model
+//!    files are compared by digest before downloading (a mismatch fails before gigabytes move),
+//!    and the digest check while streaming proves the bytes — no file is read twice. Other
+//!    serializations hash the staged files (streaming, in parallel).
+//! 5. Everything is staged inside the output directory, then moved into place all-or-nothing
+//!    ([`Stage::commit`]); with `force` into a non-empty directory, the directory as it ends up
+//!    is verified as a whole ([`check_model_dir`]) and the move undone if it does not match.
+
+use super::manifest::{Descriptor, sha256_digest};
+use super::ops::{fetch_staged, titled_layers};
+use super::stage::{self, PullError, Stage};
+use super::target::{Target, TransferProgress};
+use super::verify::{TreeVerdict, verify_referrers};
+use crate::core::manifest::{
+    CheckReport, HashAlgorithm, HashConfig, ManifestError, ModelManifest, NoProgress, Resource,
+    Serialization, compare, hash_model,
+};
+use crate::core::policy::{ArtifactRef, ScopePolicy};
+use crate::verify::{check_model_dir, file_reasons};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+
+/// How to treat the output directory and an artifact without model files.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifiedPullOptions {
+    /// Pull into a non-empty directory (overwriting files; the result is verified as a whole).
+    pub force: bool,
+    /// An artifact that carries only the signed manifest fails verification (else: a warning).
+    pub require_files: bool,
+}
+
+/// The warning (or, with `require_files`, the reason) for an artifact without model files.
+pub const ONLY_MANIFEST: &str = "the artifact carries only the signed manifest, no model files";
+
+/// What `pull --verify` did: `verified` and the files written, or why nothing was written.
+/// Under a policy of level `audit` (or `skip`), failures are reported in `reasons`, `enforced`
+/// is false, and the files are written all the same.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifiedPull {
+    pub verified: bool,
+    /// Whether a failure blocked the pull (`level = "strict"`).
+    pub enforced: bool,
+    pub reasons: Vec<String>,
+    pub warnings: Vec<String>,
+    pub statements: TreeVerdict,
+    /// The model files against the signed manifest (`None` when not compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<CheckReport>,
+    /// The files written into the output directory (empty unless verified).
+    pub written: Vec<PathBuf>,
+}
+
+/// Verifies `subject` against `scope` and pulls its titled layers into `out` only if everything
+/// verifies. `Err` when it could not run (unsafe title, non-empty `out` without `force`, a
+/// symlink out of `out`, I/O, a blob that does not match its digest): `out` is then as before.
+/// `reference` is the reference the user named (what the policy's claim templates bind to).
+#[allow(clippy::too_many_arguments)]
+pub async fn pull_verified<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    scope: &ScopePolicy,
+    reference: &ArtifactRef,
+    now: i64,
+    out: &Path,
+    options: VerifiedPullOptions,
+    progress: &dyn TransferProgress,
+) -> Result<VerifiedPull, PullError> {
+    let non_empty = stage::is_non_empty(out)?;
+    if non_empty && !options.force {
+        return Err(PullError::NotEmpty(out.to_path_buf()));
+    }
+    let statements = verify_referrers(target, subject, scope, now, reference).await?;
+    let enforced = statements.enforced;
+    let mut result = VerifiedPull {
+        enforced,
+        verified: false,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        files: None,
+        written: Vec::new(),
+        statements,
+    };
+    if !result.statements.verified {
+        result.reasons = result.statements.reasons.clone();
+        if enforced {
+            return Ok(result);
+        }
+        if result.statements.manifest.is_empty() {
+            // `skip`, or no manifest to check files against: the staged, all-or-nothing pull
+            // without file checks.
+            return unchecked(target, subject, out, options, progress, result).await;
+        }
+    }
+    let manifest_bytes = result.statements.manifest.clone();
+    let signed = ModelManifest::from_json(&manifest_bytes).map_err(|reason| {
+        ManifestError::InvalidManifest {
+            path: target.name_of(&subject.digest).into(),
+            reason,
+        }
+    })?;
+    let plan = titled_layers(target, subject, false).await?;
+    for (_, rel) in &plan {
+        stage::check_destination(out, rel, false, options.force)?;
+    }
+
+    // Which layers are model files, which are copies of the signed manifest.
+    let method = signed.serialization.method;
+    let signed_files: HashSet<&str> = signed
+        .resources
+        .iter()
+        .map(|r| r.file_name(method))
+        .collect();
+    let manifest_digest = sha256_digest(&manifest_bytes);
+    let names: Vec<String> = plan.iter().map(|(_, rel)| posix(rel)).collect();
+    let model: Vec<usize> = (0..plan.len())
+        .filter(|&i| {
+            let (layer, _) = &plan[i];
+            let copy = layer.digest == manifest_digest
+                && layer.size == manifest_bytes.len() as u64
+                && !signed_files.contains(names[i].as_str());
+            !copy
+        })
+        .collect();
+    if model.is_empty() {
+        if options.require_files {
+            result.reasons.push(ONLY_MANIFEST.into());
+            if enforced {
+                return Ok(result);
+            }
+        } else {
+            result.warnings.push(ONLY_MANIFEST.into());
+        }
+    }
+
+    // Files/sha256: the descriptors' digests are the files' digests; compare before download.
+    let by_digest = method == Serialization::Files
+        && signed.serialization.hash_type == HashAlgorithm::Sha256
+        && model.iter().all(|&i| plan[i].0.sha256_hex().is_some());
+    if by_digest && !model.is_empty() {
+        let resources = model
+            .iter()
+            .map(|&i| Resource {
+                name: names[i].clone(),
+                algorithm: HashAlgorithm::Sha256.name().into(),
+                digest: hex::decode(plan[i].0.sha256_hex().unwrap_or_default()).unwrap_or_default(),
+            })
+            .collect();
+        let report = compare(&signed, &as_manifest(&signed, resources));
+        if !report.is_match() {
+            result = refuse(result, report);
+            if enforced {
+                return Ok(result);
+            }
+        } else {
+            result.files = Some(report);
+        }
+    }
+
+    let stage = Stage::new(out)?;
+    let layers: Vec<&Descriptor> = plan.iter().map(|(l, _)| l).collect();
+    let staged = fetch_staged(target, &stage, &layers, progress).await?;
+    if !by_digest && !model.is_empty() {
+        let config = HashConfig::from_manifest(&signed);
+        let resources: Vec<Vec<Resource>> = model
+            .par_iter()
+            .map(|&i| {
+                let hashed = hash_model(&staged[i], &config, &NoProgress)?;
+                Ok::<_, ManifestError>(renamed(hashed.resources, &names[i]))
+            })
+            .collect::<Result<_, _>>()?;
+        let report = compare(&signed, &as_manifest(&signed, resources.concat()));
+        if !report.is_match() {
+            result = refuse(result, report);
+            if enforced {
+                return Ok(result);
+            }
+        } else {
+            result.files = Some(report);
+        }
+    }
+
+    let moves: Vec<(PathBuf, PathBuf)> = staged
+        .into_iter()
+        .zip(plan.iter().map(|(_, rel)| rel.clone()))
+        .collect();
+    let moved = stage.commit(&moves, false, options.force)?;
+    if non_empty {
+        // What was there before is part of the model now: verify the directory as it ends up.
+        let whole = check_model_dir(out, &signed, &manifest_bytes, &[moved.staging_name()])?;
+        if !whole.is_match() && enforced {
+            moved.roll_back();
+            result.reasons.push(format!(
+                "{} as it would end up does not match the signed manifest ({}); it was left as it was",
+                out.display(),
+                file_reasons(&whole).join("; ")
+            ));
+            result.files = Some(whole);
+            return Ok(result);
+        }
+    }
+    result.written = moved.keep();
+    result.verified = result.reasons.is_empty();
+    Ok(result)
+}
+
+/// The pull a policy that is not enforced falls back to when there is nothing to check files
+/// against: the same title rules, staging and all-or-nothing move, no file checks.
+async fn unchecked<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    out: &Path,
+    options: VerifiedPullOptions,
+    progress: &dyn TransferProgress,
+    mut result: VerifiedPull,
+) -> Result<VerifiedPull, PullError> {
+    let plan = titled_layers(target, subject, false).await?;
+    for (_, rel) in &plan {
+        stage::check_destination(out, rel, false, options.force)?;
+    }
+    let stage = Stage::new(out)?;
+    let layers: Vec<&Descriptor> = plan.iter().map(|(l, _)| l).collect();
+    let staged = fetch_staged(target, &stage, &layers, progress).await?;
+    let moves: Vec<(PathBuf, PathBuf)> = staged
+        .into_iter()
+        .zip(plan.iter().map(|(_, rel)| rel.clone()))
+        .collect();
+    result.written = stage.commit(&moves, false, options.force)?.keep();
+    Ok(result)
+}
+
+fn refuse(mut result: VerifiedPull, report: CheckReport) -> VerifiedPull {
+    result.reasons.push(format!(
+        "the pulled files do not match the signed manifest (modified: {:?}, missing: {:?}, extra: {:?})",
+        report.modified, report.missing, report.extra
+    ));
+    if report.subject_mismatch {
+        result
+            .reasons
+            .push("the manifest's subject digest does not match its own resources".into());
+    }
+    result.files = Some(report);
+    result
+}
+
+/// A manifest with the signed one's parameters and these resources, to compare with it.
+fn as_manifest(signed: &ModelManifest, resources: Vec<Resource>) -> ModelManifest {
+    ModelManifest::new(
+        signed.model_name.clone(),
+        signed.serialization.clone(),
+        resources,
+    )
+}
+
+/// The resources of one file hashed alone (named `.`, or `.:start:end` for shards) under its
+/// name in the model.
+fn renamed(resources: Vec<Resource>, name: &str) -> Vec<Resource> {
+    resources
+        .into_iter()
+        .map(|mut r| {
+            r.name = match r.name.strip_prefix('.') {
+                Some(rest) => format!("{name}{rest}"),
+                None => r.name,
+            };
+            r
+        })
+        .collect()
+}
+
+/// A checked relative path (normal components only) as a POSIX path, as manifests name files.
+fn posix(rel: &Path) -> String {
+    rel.components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_string_lossy()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
