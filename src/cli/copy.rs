@@ -5,7 +5,7 @@ use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::oci::Target;
-use modelseal::oci::ops::copy;
+use modelseal::oci::ops::copy_report;
 use modelseal::oci::reference::Selector;
 
 const EXAMPLES: &str = "Examples:
@@ -56,9 +56,13 @@ pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
             _ => None,
         };
         let manifest = src.resolve(&selector).await?;
-        let n = copy(&src, &dst, &manifest, tag.as_deref(), args.recursive).await?;
+        let report = copy_report(&src, &dst, &manifest, tag.as_deref(), args.recursive).await?;
+        let n = report.copied;
+        for s in &report.skipped {
+            out.info(format!("skipped referrer {}: {}", s.digest, s.reason));
+        }
         if out.is_json() {
-            out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n}));
+            out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n, "skipped": report.skipped}));
         } else {
             println!(
                 "Copied {} => {} ({n} manifest(s))\nDigest: {}",

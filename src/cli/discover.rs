@@ -5,7 +5,7 @@ use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::oci::Target;
-use modelseal::oci::ops::{ReferrerNode, discover};
+use modelseal::oci::ops::{ReferrerNode, discover_report};
 
 const EXAMPLES: &str = "Examples:
   modelseal discover localhost:5000/models/tiny:v1
@@ -52,13 +52,16 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
         let subject = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let tree = discover(
+        let (tree, skipped) = discover_report(
             &target,
             &subject,
             args.artifact_type.as_deref(),
             args.depth.max(1),
         )
         .await?;
+        for s in &skipped {
+            out.info(format!("skipped referrer {}: {}", s.digest, s.reason));
+        }
         let format = if out.is_json() {
             Format::Json
         } else {

@@ -42,7 +42,8 @@ pub fn login(args: LoginArgs, out: &Output) -> Result<Outcome> {
     if secret.is_empty() {
         bail!("no password on stdin");
     }
-    let local = args.registry.starts_with("localhost") || args.registry.starts_with("127.0.0.1");
+    // One exact host check everywhere (push, pull and login alike): never a prefix match.
+    let local = modelseal::net::is_loopback_authority(&args.registry);
     block_on(async {
         check_credentials(
             &args.registry,

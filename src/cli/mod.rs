@@ -42,6 +42,11 @@ struct Cli {
     /// No progress bars or informational messages (errors are still printed).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Give up on a registry or transparency service silent for this long (connect, and wait
+    /// for the next bytes of an answer); a small request's overall deadline is 6 times this, a
+    /// registration's redirects and polls 12 times. Transfers that keep moving are never cut.
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout)]
+    timeout: std::time::Duration,
     #[command(subcommand)]
     command: Command,
 }
@@ -74,6 +79,17 @@ enum Command {
     Register(ts::RegisterArgs),
 }
 
+/// `--timeout`: seconds (fractions allowed), more than zero.
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err("the timeout is more than 0 and at most 86400 seconds".into());
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 /// How a command that ran to the end came out.
 pub enum Outcome {
     Success,
@@ -84,6 +100,10 @@ pub enum Outcome {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.output, cli.quiet);
+    modelseal::net::set_timeouts(modelseal::net::Timeouts::from_idle(cli.timeout));
+    if !cli.quiet && cli.output != Format::Json {
+        modelseal::net::set_notice(|m| eprintln!("{m}"));
+    }
     let result = match cli.command {
         Command::Hash(args) => hash::run(args, &out),
         Command::Hmac(args) => hmac::run(args, &out),

@@ -75,12 +75,12 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
             log.size()
         ));
         println!("{base}");
-        let app = modelseal::transparency::server::router(log, base);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        let limits = modelseal::transparency::server::ServeLimits::default();
+        let app = modelseal::transparency::server::router_with(log, base, limits);
+        modelseal::transparency::server::serve(listener, app, limits, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok(Outcome::Success)
     })
 }
@@ -313,9 +313,8 @@ pub(super) fn register_with(
     Ok(parsed.with_receipts(&receipts))
 }
 
-/// SCRAPI registration: POST /entries; 201 gives the receipt, 303 a Location to poll (302 while
-/// pending, honouring Retry-After). The receipt is checked against a pinned key, or the key the
-/// service publishes (printed, so the user can pin it).
+/// SCRAPI registration (the client is `modelseal::transparency::client`): the receipt, checked
+/// against a pinned key or the key the service publishes (printed, so the user can pin it).
 async fn scrapi_register(
     url: &str,
     statement: &[u8],
@@ -323,155 +322,16 @@ async fn scrapi_register(
     pinned: &[NamedKey],
     out: &Output,
 ) -> Result<Vec<u8>> {
-    let base = url.trim_end_matches('/');
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let mut response = client
-        .post(format!("{base}/entries"))
-        .header("content-type", "application/cose")
-        .body(statement.to_vec())
-        .send()
-        .await
-        .with_context(|| format!("registering with {base}"))?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let status = response.status();
-        if status == reqwest::StatusCode::CREATED || status == reqwest::StatusCode::OK {
-            break;
-        }
-        if status == reqwest::StatusCode::ACCEPTED {
-            // The legacy CCF flow (pyscitt 0.10, older scitt-ccf-ledger): 202 {"OperationId"},
-            // then /operations/{id} until "succeeded" with an EntryId, then /entries/{EntryId}.
-            let body = response.bytes().await?;
-            let field = |v: &ciborium::Value, name: &str| match v {
-                ciborium::Value::Map(m) => m
-                    .iter()
-                    .find(|(k, _)| k.as_text() == Some(name))
-                    .map(|(_, v)| v.clone()),
-                _ => None,
-            };
-            let op: ciborium::Value =
-                ciborium::from_reader(body.as_ref()).context("202 without a CBOR operation")?;
-            let id = field(&op, "OperationId")
-                .and_then(|v| v.as_text().map(str::to_string))
-                .context("202 without OperationId")?;
-            let entry = loop {
-                if std::time::Instant::now() > deadline {
-                    bail!("{base}: operation {id} still running after 120 s");
-                }
-                let polled = client
-                    .get(format!("{base}/operations/{id}"))
-                    .send()
-                    .await?
-                    .bytes()
-                    .await?;
-                let state: ciborium::Value = ciborium::from_reader(polled.as_ref())
-                    .context("an operation status that is not CBOR")?;
-                match field(&state, "Status")
-                    .and_then(|v| v.as_text().map(str::to_string))
-                    .as_deref()
-                {
-                    Some("succeeded") => {
-                        break field(&state, "EntryId")
-                            .and_then(|v| v.as_text().map(str::to_string))
-                            .context("succeeded without EntryId")?;
-                    }
-                    Some("failed") => {
-                        bail!("{base}: registration failed: {:?}", field(&state, "Error"))
-                    }
-                    _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
-                }
-            };
-            response = client
-                .get(format!("{base}/entries/{entry}"))
-                .header("accept", "application/cose")
-                .send()
-                .await?;
-            continue;
-        }
-        if status == reqwest::StatusCode::SEE_OTHER || status == reqwest::StatusCode::FOUND {
-            let location = response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .context("a redirect without Location")?
-                .to_string();
-            let wait = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(1);
-            if status == reqwest::StatusCode::FOUND {
-                if std::time::Instant::now() > deadline {
-                    bail!("{base}: the registration is still pending after 120 s");
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(wait.clamp(1, 30))).await;
-            }
-            let target = if location.starts_with("http") {
-                location
-            } else {
-                format!("{base}{location}")
-            };
-            response = client.get(target).send().await?;
-            continue;
-        }
-        let body = response.bytes().await.unwrap_or_default();
-        let detail = ciborium::from_reader::<ciborium::Value, _>(body.as_ref())
-            .ok()
-            .and_then(|v| match v {
-                ciborium::Value::Map(m) => Some(
-                    m.into_iter()
-                        .filter_map(|(_, v)| {
-                            if let ciborium::Value::Text(t) = v {
-                                Some(t)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(": "),
-                ),
-                _ => None,
-            })
-            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-        bail!("{base} refused the statement ({status}): {detail}");
+    let pinned: Vec<_> = pinned.iter().map(|k| k.key.clone()).collect();
+    let shown = modelseal::net::redact(url.trim_end_matches('/'));
+    let registered =
+        modelseal::transparency::client::register(url, statement, parsed, &pinned).await?;
+    for k in &registered.fetched_keys {
+        out.info(format!(
+            "{shown}: service key fetched on first use, pin it with --ts-key:\n{}",
+            k.to_spki_pem()
+        ));
     }
-    let receipt = response.bytes().await?.to_vec();
-    let receipt_parsed = Receipt::parse(&receipt)
-        .with_context(|| format!("{base} answered with something that is not a receipt"))?;
-    let keys: Vec<modelseal::core::crypto::PublicKey> = if pinned.is_empty() {
-        let set = client
-            .get(format!("{base}/.well-known/scitt-keys"))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        let keys: Vec<modelseal::core::crypto::PublicKey> =
-            match ciborium::from_reader::<ciborium::Value, _>(set.as_ref()) {
-                Ok(ciborium::Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|k| modelseal::core::cose::public_key_from_cose_key(k).ok())
-                    .collect(),
-                _ => Vec::new(),
-            };
-        for k in &keys {
-            out.info(format!(
-                "{base}: service key fetched on first use, pin it with --ts-key:\n{}",
-                k.to_spki_pem()
-            ));
-        }
-        keys
-    } else {
-        pinned.iter().map(|k| k.key.clone()).collect()
-    };
-    if !keys
-        .iter()
-        .any(|k| receipt_parsed.verify(parsed, k).is_ok())
-    {
-        bail!("the receipt from {base} does not verify with its key");
-    }
-    out.info(format!("registered with {base}"));
-    Ok(receipt)
+    out.info(format!("registered with {shown}"));
+    Ok(registered.receipt)
 }

@@ -26,7 +26,49 @@ impl BearerChallenge {
         })
     }
 
-    /// The token request: realm with service and scope, basic credentials if any.
+    /// Whether credentials may go to this realm, for a registry reached at `registry_scheme`
+    /// (`http`/`https`) and `registry` (`host[:port]`). The rule:
+    /// - a realm on the registry's host is used with the registry's scheme or HTTPS;
+    /// - a realm on another host only over HTTPS (and the user is told where it is);
+    /// - an HTTPS registry's realm over plain HTTP is refused, whatever its host.
+    pub fn check_realm(&self, registry_scheme: &str, registry: &str) -> Result<RealmUse, String> {
+        let url = reqwest::Url::parse(&self.realm)
+            .map_err(|_| format!("token realm {:?} is not a URL", self.realm))?;
+        let realm_shown = crate::net::redact(&self.realm);
+        let scheme = url.scheme();
+        if scheme != "https" && scheme != "http" {
+            return Err(format!("token realm {realm_shown} is not http(s)"));
+        }
+        if registry_scheme == "https" && scheme == "http" {
+            return Err(format!(
+                "refusing token realm {realm_shown}: the registry {registry} is HTTPS and the \
+                 realm would take the credentials over plain HTTP"
+            ));
+        }
+        let realm_host = match url.host_str() {
+            Some(h) => h.to_ascii_lowercase(),
+            None => return Err(format!("token realm {realm_shown} has no host")),
+        };
+        let realm_host = if realm_host.contains(':') && !realm_host.starts_with('[') {
+            format!("[{realm_host}]")
+        } else {
+            realm_host
+        };
+        let (registry_host, _) = crate::net::split_host_port(registry);
+        if realm_host == registry_host {
+            return Ok(RealmUse::SameHost);
+        }
+        if scheme != "https" {
+            return Err(format!(
+                "refusing token realm {realm_shown}: it is on another host than the registry \
+                 {registry} and plain HTTP; credentials go to another host only over HTTPS"
+            ));
+        }
+        Ok(RealmUse::OtherHost(realm_host))
+    }
+
+    /// The token request: realm with service and scope, basic credentials if any. Callers check
+    /// the realm with [`check_realm`](Self::check_realm) before passing credentials.
     pub fn token_request(
         &self,
         client: &reqwest::Client,
@@ -40,31 +82,63 @@ impl BearerChallenge {
         if let Some(scope) = scope.or(self.scope.as_deref()) {
             query.push(("scope", scope));
         }
-        let mut request = client.get(&self.realm).query(&query);
+        let mut request = client
+            .get(&self.realm)
+            .query(&query)
+            .timeout(crate::net::timeouts().request);
         if let Some((user, password)) = basic {
             request = request.basic_auth(user, Some(password));
         }
         request
     }
 
-    /// Fetches a token (`token` or `access_token` in the JSON answer).
+    /// Fetches a token (`token` or `access_token` in the JSON answer), sending `basic` only when
+    /// the realm passes [`check_realm`](Self::check_realm) for the registry; a refused realm is
+    /// an error naming it and why.
     pub async fn token(
         &self,
         client: &reqwest::Client,
+        registry_scheme: &str,
+        registry: &str,
         scope: Option<&str>,
         basic: Option<(&str, &str)>,
-    ) -> Option<String> {
-        let response = self.token_request(client, scope, basic).send().await.ok()?;
-        if !response.status().is_success() {
-            return None;
+    ) -> Result<Option<String>, String> {
+        if basic.is_some() {
+            self.check_realm(registry_scheme, registry)?;
         }
-        let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.ok()?).ok()?;
-        body.get("token")
+        let Ok(response) = self.token_request(client, scope, basic).send().await else {
+            return Ok(None);
+        };
+        if !response.status().is_success() {
+            return Ok(None);
+        }
+        let Ok(body) =
+            crate::net::read_capped(response, MAX_TOKEN_BYTES, "token realm", "a token answer")
+                .await
+        else {
+            return Ok(None);
+        };
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            return Ok(None);
+        };
+        Ok(body
+            .get("token")
             .or_else(|| body.get("access_token"))
             .and_then(|t| t.as_str())
-            .map(str::to_string)
+            .map(str::to_string))
     }
 }
+
+/// Where a realm that passed the rule is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RealmUse {
+    SameHost,
+    /// Another host, over HTTPS: allowed, and worth telling the user.
+    OtherHost(String),
+}
+
+/// A token answer is a small JSON document.
+pub const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -78,5 +152,46 @@ mod tests {
         assert_eq!(c.scope.as_deref(), Some("repository:org/m:pull"));
         assert!(BearerChallenge::parse(r#"Basic realm="x""#).is_none());
         assert!(BearerChallenge::parse(r#"Bearer service="x""#).is_none());
+    }
+
+    #[test]
+    fn realms_that_leak_credentials_are_refused() {
+        let realm = |r: &str| BearerChallenge {
+            realm: r.into(),
+            service: None,
+            scope: None,
+        };
+        assert_eq!(
+            realm("https://reg.example/token").check_realm("https", "reg.example:443"),
+            Ok(RealmUse::SameHost)
+        );
+        assert_eq!(
+            realm("https://auth.example/token").check_realm("https", "reg.example"),
+            Ok(RealmUse::OtherHost("auth.example".into()))
+        );
+        assert!(
+            realm("http://reg.example/token")
+                .check_realm("https", "reg.example")
+                .is_err()
+        );
+        assert!(
+            realm("http://other/token")
+                .check_realm("https", "reg.example")
+                .is_err()
+        );
+        assert!(
+            realm("http://other/token")
+                .check_realm("http", "localhost:5000")
+                .is_err()
+        );
+        assert_eq!(
+            realm("http://localhost:5001/token").check_realm("http", "localhost:5000"),
+            Ok(RealmUse::SameHost)
+        );
+        assert!(
+            realm("ftp://reg.example/t")
+                .check_realm("https", "reg.example")
+                .is_err()
+        );
     }
 }

@@ -85,18 +85,61 @@ pub enum Stored {
     ConfigFile(PathBuf),
 }
 
+/// The keys of `auths` that docker_credential would read for `registry`: the registry itself, or
+/// a key that names it with a scheme or a path (`https://ghcr.io/v1/`).
+fn auths_keys_for(config: &Value, registry: &str) -> Vec<String> {
+    let normalise = |k: &str| {
+        let k = k
+            .strip_prefix("https://")
+            .or_else(|| k.strip_prefix("http://"))
+            .unwrap_or(k);
+        k.split('/').next().unwrap_or(k).to_ascii_lowercase()
+    };
+    let wanted = normalise(registry);
+    config
+        .get("auths")
+        .and_then(Value::as_object)
+        .map(|a| {
+            a.keys()
+                .filter(|k| k.as_str() == registry || normalise(k) == wanted)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Removes `registry`'s entries from `auths`; whether there were any.
+fn remove_auths(config: &mut Value, registry: &str) -> bool {
+    let keys = auths_keys_for(config, registry);
+    let Some(auths) = config.get_mut("auths").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    let mut removed = false;
+    for k in keys {
+        removed |= auths.remove(&k).is_some();
+    }
+    removed
+}
+
+/// Stores credentials so that they are what is read next: with the helper the config names
+/// (and then any `auths` entry for the registry is removed, since docker_credential reads
+/// `auths` before `credsStore`), else in `auths`.
 pub fn store_credentials(registry: &str, username: &str, secret: &str) -> Result<Stored> {
     let mut config = read_config()?;
     if let Some(helper) = helper_for(&config, registry) {
         let input =
             json!({"ServerURL": registry, "Username": username, "Secret": secret}).to_string();
         run_helper(&helper, "store", &input)?;
+        if remove_auths(&mut config, registry) {
+            write_config(&config)?;
+        }
         return Ok(Stored::Helper(helper));
     }
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"));
     if !config.is_object() {
         config = json!({});
     }
+    remove_auths(&mut config, registry);
     let auths = config
         .as_object_mut()
         .expect("object")
@@ -110,26 +153,34 @@ pub fn store_credentials(registry: &str, username: &str, secret: &str) -> Result
     Ok(Stored::ConfigFile(docker_config_path()))
 }
 
-/// Removes stored credentials; `false` when there were none.
+/// Removes stored credentials, as `docker logout` does: from the credential helper the config
+/// names *and* from `auths` (a secret left there would keep being read). `false` when there
+/// were none anywhere.
 pub fn erase_credentials(registry: &str) -> Result<bool> {
     let mut config = read_config()?;
+    let mut erased = false;
+    let mut helper_error = None;
     if let Some(helper) = helper_for(&config, registry) {
-        run_helper(&helper, "erase", registry)?;
-        return Ok(true);
+        // A helper that has nothing for the registry fails its erase: that is "none there".
+        match run_helper(&helper, "erase", registry) {
+            Ok(()) => erased = true,
+            Err(e) => helper_error = Some(e),
+        }
     }
-    let removed = config
-        .get_mut("auths")
-        .and_then(Value::as_object_mut)
-        .and_then(|a| a.remove(registry))
-        .is_some();
-    if removed {
+    if remove_auths(&mut config, registry) {
         write_config(&config)?;
+        erased = true;
     }
-    Ok(removed)
+    match helper_error {
+        Some(e) if !erased => Err(e),
+        _ => Ok(erased),
+    }
 }
 
-/// Checks credentials the way `docker login` does: `GET /v2/` with them; for a Bearer challenge,
-/// a token request to the realm with them.
+/// Checks credentials the way `docker login` does: `GET /v2/`, then for a Bearer challenge a
+/// token request to the realm with them (only if the realm passes the rule of
+/// [`BearerChallenge::check_realm`](super::challenge::BearerChallenge::check_realm)), else
+/// `GET /v2/` again with them. Plain HTTP only when `plain_http`.
 pub async fn check_credentials(
     registry: &str,
     plain_http: bool,
@@ -137,10 +188,13 @@ pub async fn check_credentials(
     secret: &str,
 ) -> Result<()> {
     let scheme = if plain_http { "http" } else { "https" };
-    let client = reqwest::Client::new();
-    let err = |e: reqwest::Error| OciError::Registry(format!("{registry}: {e}"));
+    let client = crate::net::client();
+    let request = crate::net::timeouts().request;
+    let err =
+        |e: reqwest::Error| OciError::Registry(format!("{registry}: {}", crate::net::describe(&e)));
     let first = client
         .get(format!("{scheme}://{registry}/v2/"))
+        .timeout(request)
         .send()
         .await
         .map_err(err)?;
@@ -154,6 +208,14 @@ pub async fn check_credentials(
         .unwrap_or_default()
         .to_string();
     let response = if let Some(bearer) = super::challenge::BearerChallenge::parse(&challenge) {
+        if let super::challenge::RealmUse::OtherHost(host) = bearer
+            .check_realm(scheme, registry)
+            .map_err(|e| OciError::Registry(format!("{registry}: {e}")))?
+        {
+            crate::net::notice(&format!(
+                "{registry}: the token service is on another host, {host} (HTTPS)"
+            ));
+        }
         bearer
             .token_request(&client, None, Some((username, secret)))
             .send()
@@ -163,6 +225,7 @@ pub async fn check_credentials(
         client
             .get(format!("{scheme}://{registry}/v2/"))
             .basic_auth(username, Some(secret))
+            .timeout(request)
             .send()
             .await
             .map_err(err)?

@@ -124,6 +124,106 @@ pub struct ReferrerNode {
     pub referrers: Vec<ReferrerNode>,
 }
 
+/// How deep a walk of referrers (and nested indexes) goes at most, whatever was asked.
+pub const MAX_WALK_DEPTH: usize = 16;
+/// Referrers of one manifest that are fetched at most; the others are reported, not walked.
+pub const MAX_REFERRERS_PER_MANIFEST: usize = 256;
+/// Manifests one walk visits at most.
+pub const MAX_WALK_MANIFESTS: usize = 4096;
+
+/// A referrer listed for a manifest and not walked, with the reason.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub digest: String,
+    pub reason: String,
+}
+
+/// The state of one walk over a referrer graph: what was seen (a mutable tag-schema index can
+/// list anything, cycles included) and what was left out.
+#[derive(Default)]
+struct Walk {
+    visited: std::collections::HashSet<String>,
+    skipped: Vec<Skipped>,
+}
+
+impl Walk {
+    fn skip(&mut self, digest: &str, reason: String) {
+        if !self
+            .skipped
+            .iter()
+            .any(|s| s.digest == digest && s.reason == reason)
+        {
+            self.skipped.push(Skipped {
+                digest: digest.into(),
+                reason,
+            });
+        }
+    }
+}
+
+/// The `subject` digest a manifest (or index) names, if any.
+fn subject_of(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()?
+        .get("subject")?
+        .get("digest")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Why a referrer `bytes` listed for `subject` is not one of its referrers, if it is not.
+fn not_a_referrer_of(bytes: &[u8], subject: &str) -> Option<String> {
+    match subject_of(bytes) {
+        Some(s) if s == subject => None,
+        Some(s) => Some(format!(
+            "listed as a referrer of {subject} but its subject is {s}"
+        )),
+        None => Some(format!(
+            "listed as a referrer of {subject} but it has no subject"
+        )),
+    }
+}
+
+/// The referrers of `subject` worth walking: at most [`MAX_REFERRERS_PER_MANIFEST`], each
+/// fetched (digest- and size-checked) and kept only if its `subject` is `subject`.
+async fn checked_referrers<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    artifact_type: Option<&str>,
+    walk: &mut Walk,
+) -> Result<Vec<(Descriptor, Vec<u8>)>> {
+    let listed = target.referrers(subject, artifact_type).await?;
+    let mut kept = Vec::new();
+    for (i, d) in listed.into_iter().enumerate() {
+        if i >= MAX_REFERRERS_PER_MANIFEST {
+            walk.skip(
+                &d.digest,
+                format!(
+                    "not fetched: more than {MAX_REFERRERS_PER_MANIFEST} referrers of {} (the limit)",
+                    subject.digest
+                ),
+            );
+            continue;
+        }
+        if walk.visited.len() >= MAX_WALK_MANIFESTS {
+            walk.skip(
+                &d.digest,
+                format!(
+                    "not fetched: the walk reached its limit of {MAX_WALK_MANIFESTS} manifests"
+                ),
+            );
+            continue;
+        }
+        let bytes = target.fetch_manifest(&d).await?;
+        if let Some(reason) = not_a_referrer_of(&bytes, &subject.digest) {
+            walk.skip(&d.digest, reason);
+            continue;
+        }
+        kept.push((d, bytes));
+    }
+    Ok(kept)
+}
+
 /// The referrer tree of `subject`, `depth` levels deep (1 = direct referrers only).
 pub async fn discover<T: Target>(
     target: &T,
@@ -131,10 +231,48 @@ pub async fn discover<T: Target>(
     artifact_type: Option<&str>,
     depth: usize,
 ) -> Result<Vec<ReferrerNode>> {
+    Ok(discover_report(target, subject, artifact_type, depth)
+        .await?
+        .0)
+}
+
+/// [`discover`], with the referrers left out and why: listed for a manifest they do not refer
+/// to (their `subject` is another), seen before (a cycle), or past a limit. The depth is capped
+/// at [`MAX_WALK_DEPTH`].
+pub async fn discover_report<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    artifact_type: Option<&str>,
+    depth: usize,
+) -> Result<(Vec<ReferrerNode>, Vec<Skipped>)> {
+    let mut walk = Walk::default();
+    walk.visited.insert(subject.digest.clone());
+    let nodes = discover_level(
+        target,
+        subject,
+        artifact_type,
+        depth.clamp(1, MAX_WALK_DEPTH),
+        &mut walk,
+    )
+    .await?;
+    Ok((nodes, walk.skipped))
+}
+
+async fn discover_level<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    artifact_type: Option<&str>,
+    depth: usize,
+    walk: &mut Walk,
+) -> Result<Vec<ReferrerNode>> {
     let mut level = Vec::new();
-    for d in target.referrers(subject, artifact_type).await? {
+    for (d, _) in checked_referrers(target, subject, artifact_type, walk).await? {
+        if !walk.visited.insert(d.digest.clone()) {
+            walk.skip(&d.digest, "seen before in this walk (a cycle)".into());
+            continue;
+        }
         let referrers = if depth > 1 {
-            Box::pin(discover(target, &d, None, depth - 1)).await?
+            Box::pin(discover_level(target, &d, None, depth - 1, walk)).await?
         } else {
             Vec::new()
         };
@@ -245,6 +383,13 @@ pub async fn pull<T: Target>(
         .keep())
 }
 
+/// What `copy` did: manifests copied, and referrers left out (with why).
+#[derive(Clone, Debug, Default)]
+pub struct CopyReport {
+    pub copied: usize,
+    pub skipped: Vec<Skipped>,
+}
+
 /// Copies a manifest (an image manifest, or an index and its manifests) with its blobs from
 /// `src` to `dst`, tagged `tag`; with `recursive`, every referrer too, and theirs (`oras cp -r`).
 /// Blobs the destination has are skipped; each is streamed through a temp file, digest-checked.
@@ -255,16 +400,78 @@ pub async fn copy<S: Target, D: Target>(
     tag: Option<&str>,
     recursive: bool,
 ) -> Result<usize> {
+    Ok(copy_report(src, dst, manifest, tag, recursive)
+        .await?
+        .copied)
+}
+
+/// [`copy`], reporting the referrers it left out: those whose `subject` is not the manifest
+/// they are listed for, those seen before (a cycle in a tag-schema index), and those past
+/// [`MAX_WALK_DEPTH`] or the other limits. Nested indexes deeper than the limit are an error.
+pub async fn copy_report<S: Target, D: Target>(
+    src: &S,
+    dst: &D,
+    manifest: &Descriptor,
+    tag: Option<&str>,
+    recursive: bool,
+) -> Result<CopyReport> {
+    let mut walk = Walk::default();
+    walk.visited.insert(manifest.digest.clone());
     let bytes = src.fetch_manifest(manifest).await?;
+    let copied = copy_one(src, dst, manifest, bytes, tag, recursive, 0, &mut walk).await?;
+    Ok(CopyReport {
+        copied,
+        skipped: walk.skipped,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn copy_one<S: Target, D: Target>(
+    src: &S,
+    dst: &D,
+    manifest: &Descriptor,
+    bytes: Vec<u8>,
+    tag: Option<&str>,
+    recursive: bool,
+    depth: usize,
+    walk: &mut Walk,
+) -> Result<usize> {
     let bad = |e: serde_json::Error| OciError::BadDocument {
         what: src.name_of(&manifest.digest),
         reason: e.to_string(),
     };
     let mut copied = 0;
     if manifest.media_type == media::IMAGE_INDEX {
+        if depth >= MAX_WALK_DEPTH {
+            return Err(OciError::BadDocument {
+                what: src.name_of(&manifest.digest),
+                reason: format!("indexes nested more than {MAX_WALK_DEPTH} deep (the limit)"),
+            });
+        }
         let index: super::manifest::ImageIndex = serde_json::from_slice(&bytes).map_err(bad)?;
         for child in &index.manifests {
-            copied += Box::pin(copy(src, dst, child, None, false)).await?;
+            if walk.visited.len() >= MAX_WALK_MANIFESTS {
+                return Err(OciError::BadDocument {
+                    what: src.name_of(&manifest.digest),
+                    reason: format!("more than {MAX_WALK_MANIFESTS} manifests (the limit)"),
+                });
+            }
+            // A manifest listed twice is copied once.
+            if !walk.visited.insert(child.digest.clone()) {
+                continue;
+            }
+            let child_bytes = src.fetch_manifest(child).await?;
+            copied += Box::pin(copy_one(
+                src,
+                dst,
+                child,
+                child_bytes,
+                None,
+                false,
+                depth + 1,
+                walk,
+            ))
+            .await?;
         }
     } else {
         let parsed: ImageManifest = serde_json::from_slice(&bytes).map_err(bad)?;
@@ -283,8 +490,35 @@ pub async fn copy<S: Target, D: Target>(
     dst.push_manifest(&bytes, &manifest.media_type, tag).await?;
     copied += 1;
     if recursive {
-        for referrer in src.referrers(manifest, None).await? {
-            copied += Box::pin(copy(src, dst, &referrer, None, true)).await?;
+        let referrers = checked_referrers(src, manifest, None, walk).await?;
+        for (referrer, referrer_bytes) in referrers {
+            if !walk.visited.insert(referrer.digest.clone()) {
+                walk.skip(
+                    &referrer.digest,
+                    "seen before in this walk (a cycle)".into(),
+                );
+                continue;
+            }
+            if depth + 1 >= MAX_WALK_DEPTH {
+                walk.skip(
+                    &referrer.digest,
+                    format!(
+                        "not copied: referrers nested more than {MAX_WALK_DEPTH} deep (the limit)"
+                    ),
+                );
+                continue;
+            }
+            copied += Box::pin(copy_one(
+                src,
+                dst,
+                &referrer,
+                referrer_bytes,
+                None,
+                true,
+                depth + 1,
+                walk,
+            ))
+            .await?;
         }
     }
     Ok(copied)

@@ -27,7 +27,7 @@ pub struct RegistryReference {
 impl RegistryReference {
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |reason: &str| OciError::BadReference {
-            reference: s.into(),
+            reference: redact_reference(s),
             reason: reason.into(),
         };
         let (rest, digest) = match s.split_once('@') {
@@ -83,12 +83,10 @@ impl RegistryReference {
         })
     }
 
+    /// Exactly `localhost`, `127.0.0.1` or `[::1]` (any port): the only registries reached over
+    /// plain HTTP without `--plain-http`. See [`crate::net::is_loopback_authority`].
     pub fn is_localhost(&self) -> bool {
-        let host = self
-            .registry
-            .rsplit_once(':')
-            .map_or(self.registry.as_str(), |(h, _)| h);
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        crate::net::is_loopback_authority(&self.registry)
     }
 
     /// `host/repo@digest`, as oras discover prints a referrer's reference.
@@ -105,6 +103,17 @@ impl std::fmt::Display for RegistryReference {
             Some(Selector::Digest(d)) => write!(f, "@{d}"),
             None => Ok(()),
         }
+    }
+}
+
+/// A reference as typed, for messages: `user:secret@host/repo` (userinfo, which references do
+/// not have, typed by mistake) becomes `***@host/repo`; URLs lose their userinfo too.
+fn redact_reference(s: &str) -> String {
+    match s.split_once('@') {
+        Some((before, after)) if !before.contains('/') && !s.contains("://") => {
+            format!("***@{after}")
+        }
+        _ => crate::net::redact_text(s),
     }
 }
 
@@ -165,5 +174,7 @@ mod tests {
             Some(Selector::Tag("v1".into()))
         );
         assert_eq!(parse_layout_reference("out/layout").unwrap().1, None);
+        let e = RegistryReference::parse("user:s3cret@ghcr.io/org/m:v1").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 }

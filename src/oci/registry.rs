@@ -4,9 +4,7 @@
 //! to the caller, and registries without the API (GHCR, distribution) need it.
 
 use super::error::{OciError, Result};
-use super::manifest::{
-    Annotations, Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest,
-};
+use super::manifest::{Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest};
 use super::media;
 use super::reference::{RegistryReference, Selector};
 use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target};
@@ -35,8 +33,21 @@ pub struct Registry {
     auth: RegistryAuth,
     reference: RegistryReference,
     plain_http: bool,
+    /// Our own client, for the small GETs we bound while reading (manifests, referrers): oci-client
+    /// reads those whole before any check.
+    http: reqwest::Client,
+    /// Bearer tokens we fetched, by scope.
+    tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     /// Whether the registry answers the referrers API (asked once, on the first attach).
     referrers_api: tokio::sync::OnceCell<bool>,
+}
+
+/// The Basic credentials in `auth`, if any.
+fn basic_of(auth: &RegistryAuth) -> Option<(&str, &str)> {
+    match auth {
+        RegistryAuth::Basic(user, password) => Some((user.as_str(), password.as_str())),
+        _ => None,
+    }
 }
 
 impl Registry {
@@ -47,24 +58,193 @@ impl Registry {
         } else {
             ClientProtocol::Https
         };
+        let timeouts = crate::net::timeouts();
         let client = Client::new(ClientConfig {
             protocol,
+            read_timeout: Some(timeouts.idle),
+            connect_timeout: Some(timeouts.connect),
             ..Default::default()
         });
         let auth = match (&conn.username, &conn.password) {
             (Some(u), Some(p)) => RegistryAuth::Basic(u.clone(), p.clone()),
             _ => credentials_from_docker_config(&reference.registry),
         };
-        client
-            .store_auth_if_needed(&reference.registry, &auth)
-            .await;
-        Ok(Registry {
+        let mut registry = Registry {
             client,
-            auth,
+            auth: RegistryAuth::Anonymous,
             reference: reference.clone(),
             plain_http,
+            http: crate::net::client(),
+            tokens: tokio::sync::Mutex::new(std::collections::HashMap::new()),
             referrers_api: tokio::sync::OnceCell::new(),
-        })
+        };
+        // Credentials reach oci-client only once the registry's challenge passed the realm
+        // rule: oci-client sends them to whatever realm the registry names.
+        if basic_of(&auth).is_some() {
+            registry.check_challenge().await?;
+        }
+        registry
+            .client
+            .store_auth_if_needed(&reference.registry, &auth)
+            .await;
+        registry.auth = auth;
+        Ok(registry)
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.plain_http { "http" } else { "https" }
+    }
+
+    /// Asks `GET /v2/` and applies the realm rule to a Bearer challenge (an error names the
+    /// realm and why); a realm on another host is announced.
+    async fn check_challenge(&self) -> Result<()> {
+        let url = format!("{}://{}/v2/", self.scheme(), self.reference.registry);
+        let answer = self
+            .http
+            .get(&url)
+            .timeout(crate::net::timeouts().request)
+            .send()
+            .await
+            .map_err(|e| self.err("connecting to", crate::net::describe(&e)))?;
+        if let Some(challenge) = answer
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .and_then(super::challenge::BearerChallenge::parse)
+        {
+            match challenge.check_realm(self.scheme(), &self.reference.registry) {
+                Ok(super::challenge::RealmUse::OtherHost(host)) => crate::net::notice(&format!(
+                    "{}: the token service is on another host, {host} (HTTPS)",
+                    self.reference.registry
+                )),
+                Ok(super::challenge::RealmUse::SameHost) => {}
+                Err(reason) => {
+                    return Err(OciError::Registry(format!(
+                        "{}: {reason}",
+                        self.reference.registry
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `GET` of a small document on our own client, with the registry's auth (Basic to the
+    /// registry itself, or a pull token from a realm that passes the rule), read with `limit`.
+    /// `None` for 404.
+    async fn get_small(
+        &self,
+        path: &str,
+        accept: &str,
+        limit: u64,
+        kind: &'static str,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        let url = format!(
+            "{}://{}/v2/{}/{path}",
+            self.scheme(),
+            self.reference.registry,
+            self.reference.repository
+        );
+        let what = format!(
+            "{}/{}/{path}",
+            self.reference.registry, self.reference.repository
+        );
+        let scope = format!("repository:{}:pull", self.reference.repository);
+        let request = |auth: Option<&str>, basic: bool| {
+            let mut r = self
+                .http
+                .get(&url)
+                .header("Accept", accept)
+                .timeout(crate::net::timeouts().request);
+            if let Some(token) = auth {
+                r = r.bearer_auth(token);
+            } else if basic && let Some((u, p)) = basic_of(&self.auth) {
+                r = r.basic_auth(u, Some(p));
+            }
+            r
+        };
+        let send_err = |e: reqwest::Error| {
+            let text = format!("{what}: {}", crate::net::describe(&e));
+            if e.is_timeout() || e.is_connect() {
+                OciError::Registry(text)
+            } else {
+                OciError::Transient(text)
+            }
+        };
+        let cached = self.tokens.lock().await.get(&scope).cloned();
+        let mut answer = request(cached.as_deref(), false)
+            .send()
+            .await
+            .map_err(send_err)?;
+        if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
+            let challenge = answer
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            if let Some(bearer) = super::challenge::BearerChallenge::parse(&challenge) {
+                let token = bearer
+                    .token(
+                        &self.http,
+                        self.scheme(),
+                        &self.reference.registry,
+                        Some(&scope),
+                        basic_of(&self.auth),
+                    )
+                    .await
+                    .map_err(|reason| {
+                        OciError::Registry(format!("{}: {reason}", self.reference.registry))
+                    })?;
+                if let Some(token) = token {
+                    self.tokens
+                        .lock()
+                        .await
+                        .insert(scope.clone(), token.clone());
+                    answer = request(Some(&token), false)
+                        .send()
+                        .await
+                        .map_err(send_err)?;
+                }
+            } else if challenge.to_ascii_lowercase().starts_with("basic")
+                && basic_of(&self.auth).is_some()
+            {
+                answer = request(None, true).send().await.map_err(send_err)?;
+            }
+        }
+        let status = answer.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            let text = format!("{what}: the registry answered {status}");
+            return Err(if status.is_server_error() {
+                OciError::Transient(text)
+            } else {
+                OciError::Registry(text)
+            });
+        }
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = crate::net::read_capped(answer, limit, &what, kind)
+            .await
+            .map_err(|e| match e {
+                crate::net::ReadError::TooLarge { .. } => {
+                    OciError::ManifestTooLarge(self.name_of_path(path), limit as usize)
+                }
+                other => OciError::Registry(other.to_string()),
+            })?;
+        Ok(Some((body, content_type)))
+    }
+
+    fn name_of_path(&self, path: &str) -> String {
+        format!(
+            "{}/{}/{path}",
+            self.reference.registry, self.reference.repository
+        )
     }
 
     fn at(&self, selector: &str) -> Reference {
@@ -102,28 +282,19 @@ impl Registry {
         ))
     }
 
+    /// A manifest (or index) by tag or digest, read on our own client with the manifest cap
+    /// applied while reading (Content-Length first, then the bytes as they come).
     async fn manifest_raw(&self, selector: &str) -> Result<Option<Vec<u8>>> {
-        match self
-            .client
-            .pull_manifest_raw(
-                &self.at(selector),
-                &self.auth,
-                &[media::IMAGE_MANIFEST, media::IMAGE_INDEX],
+        let accept = format!("{}, {}", media::IMAGE_MANIFEST, media::IMAGE_INDEX);
+        Ok(self
+            .get_small(
+                &format!("manifests/{selector}"),
+                &accept,
+                MAX_MANIFEST_BYTES as u64,
+                "a manifest",
             )
-            .await
-        {
-            Ok((bytes, _)) => {
-                if bytes.len() > MAX_MANIFEST_BYTES {
-                    return Err(OciError::ManifestTooLarge(
-                        self.name_of(selector),
-                        MAX_MANIFEST_BYTES,
-                    ));
-                }
-                Ok(Some(bytes.to_vec()))
-            }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(self.err(&format!("fetching manifest {selector} from"), e)),
-        }
+            .await?
+            .map(|(bytes, _)| bytes))
     }
 
     /// Asks `GET /v2/<name>/referrers/<digest>` once (with a pull token where the registry wants
@@ -134,49 +305,16 @@ impl Registry {
         *self
             .referrers_api
             .get_or_init(|| async {
-                let scheme = if self.plain_http { "http" } else { "https" };
-                let url = format!(
-                    "{scheme}://{}/v2/{}/referrers/{}",
-                    self.reference.registry, self.reference.repository, subject.digest
-                );
-                let http = reqwest::Client::new();
-                let basic = match &self.auth {
-                    RegistryAuth::Basic(user, password) => Some((user.as_str(), password.as_str())),
-                    _ => None,
-                };
-                let mut request = http.get(&url).header("Accept", media::IMAGE_INDEX);
-                if let Some((user, password)) = basic {
-                    request = request.basic_auth(user, Some(password));
-                }
-                let mut answer = request.send().await;
-                // Token-authenticated registries (ACR, GHCR) answer 401 with a Bearer challenge:
-                // get a pull token for this repository and ask again.
-                if let Ok(r) = &answer
-                    && r.status() == reqwest::StatusCode::UNAUTHORIZED
-                    && let Some(challenge) = r
-                        .headers()
-                        .get("www-authenticate")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(super::challenge::BearerChallenge::parse)
-                {
-                    let scope = format!("repository:{}:pull", self.reference.repository);
-                    if let Some(token) = challenge.token(&http, Some(&scope), basic).await {
-                        answer = http
-                            .get(&url)
-                            .header("Accept", media::IMAGE_INDEX)
-                            .bearer_auth(token)
-                            .send()
-                            .await;
-                    }
-                }
-                match answer {
-                    Ok(r) if r.status().is_success() => r
-                        .headers()
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|ct| ct.starts_with(media::IMAGE_INDEX)),
-                    _ => false,
-                }
+                matches!(
+                    self.get_small(
+                        &format!("referrers/{}", subject.digest),
+                        media::IMAGE_INDEX,
+                        MAX_MANIFEST_BYTES as u64,
+                        "a referrers list",
+                    )
+                    .await,
+                    Ok(Some((_, Some(ct)))) if ct.starts_with(media::IMAGE_INDEX)
+                )
             })
             .await
     }
@@ -383,22 +521,6 @@ fn is_transient(e: &oci_client::errors::OciDistributionError) -> bool {
     }
 }
 
-fn is_not_found(e: &oci_client::errors::OciDistributionError) -> bool {
-    use oci_client::errors::OciDistributionError as E;
-    match e {
-        E::ImageManifestNotFoundError(_) => true,
-        E::ServerError { code, .. } => *code == 404,
-        E::RegistryError { envelope, .. } => envelope.errors.iter().any(|x| {
-            matches!(
-                x.code,
-                oci_client::errors::OciErrorCode::ManifestUnknown
-                    | oci_client::errors::OciErrorCode::NameUnknown
-            )
-        }),
-        other => other.to_string().contains("404"),
-    }
-}
-
 /// Credentials from the Docker config (`~/.docker/config.json`, `DOCKER_CONFIG`): auths,
 /// credsStore and credHelpers. An identity token (ACR) is the password of the all-zero user.
 pub fn credentials_from_docker_config(registry: &str) -> RegistryAuth {
@@ -419,10 +541,14 @@ impl Target for Registry {
     }
 
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
-        self.client
-            .blob_exists(&self.at(&blob.digest), &blob.digest)
-            .await
-            .map_err(|e| self.err("checking a blob in", e))
+        tokio::time::timeout(
+            crate::net::timeouts().request,
+            self.client
+                .blob_exists(&self.at(&blob.digest), &blob.digest),
+        )
+        .await
+        .map_err(|_| self.err("checking a blob in", "timed out (see --timeout)"))?
+        .map_err(|e| self.err("checking a blob in", e))
     }
 
     async fn push_blob(
@@ -495,10 +621,14 @@ impl Target for Registry {
         let content_type = media_type
             .parse()
             .map_err(|_| self.err("media type", media_type))?;
-        self.client
-            .push_manifest_raw(&at, bytes.to_vec(), content_type)
-            .await
-            .map_err(|e| self.err("pushing a manifest to", e))?;
+        tokio::time::timeout(
+            crate::net::timeouts().request,
+            self.client
+                .push_manifest_raw(&at, bytes.to_vec(), content_type),
+        )
+        .await
+        .map_err(|_| self.err("pushing a manifest to", "timed out (see --timeout)"))?
+        .map_err(|e| self.err("pushing a manifest to", e))?;
         if let Ok(m) = serde_json::from_slice::<ImageManifest>(bytes)
             && let Some(subject) = &m.subject
             && !self.has_referrers_api(subject).await
@@ -514,23 +644,38 @@ impl Target for Registry {
         subject: &Descriptor,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>> {
-        let index = self
-            .client
-            .pull_referrers(&self.at(&subject.digest), artifact_type)
-            .await
-            .map_err(|e| self.err("listing referrers in", e))?;
+        // The referrers API where the registry has it, else the tag schema; both read with the
+        // manifest cap (a referrers list is an index).
+        let from_api = self
+            .get_small(
+                &format!("referrers/{}", subject.digest),
+                media::IMAGE_INDEX,
+                MAX_MANIFEST_BYTES as u64,
+                "a referrers list",
+            )
+            .await;
+        let bytes = match from_api {
+            Ok(Some((bytes, Some(ct)))) if ct.starts_with(media::IMAGE_INDEX) => Some(bytes),
+            Err(e @ OciError::ManifestTooLarge(..)) => return Err(e),
+            _ => {
+                let hex = subject
+                    .sha256_hex()
+                    .ok_or_else(|| self.err("subject digest", &subject.digest))?;
+                self.manifest_raw(&format!("sha256-{hex}")).await?
+            }
+        };
+        let Some(bytes) = bytes else {
+            return Ok(Vec::new());
+        };
+        let index: ImageIndex =
+            serde_json::from_slice(&bytes).map_err(|e| OciError::BadDocument {
+                what: format!("referrers of {}", self.name_of(&subject.digest)),
+                reason: e.to_string(),
+            })?;
         Ok(index
             .manifests
             .into_iter()
             .filter(|e| artifact_type.is_none_or(|t| e.artifact_type.as_deref() == Some(t)))
-            .map(|e| Descriptor {
-                media_type: e.media_type,
-                digest: e.digest,
-                size: e.size.max(0) as u64,
-                annotations: e.annotations.unwrap_or_else(Annotations::new),
-                data: None,
-                artifact_type: e.artifact_type,
-            })
             .collect())
     }
 }

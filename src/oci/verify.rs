@@ -122,23 +122,37 @@ pub async fn verify_referrers<T: Target>(
     let artifact = manifest_of(target, subject).await?;
     let manifest = model_manifest_bytes(target, &artifact, &name).await?;
     let mut referrers = Vec::new();
-    for r in target.referrers(subject, None).await? {
+    let mut statements_fetched = 0;
+    for (i, r) in target
+        .referrers(subject, None)
+        .await?
+        .into_iter()
+        .enumerate()
+    {
         let artifact_type = r.artifact_type.clone().unwrap_or_default();
-        let statement = if artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT {
-            Some(match statement_bytes(target, &r).await {
+        let is_statement = artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT;
+        // Bounded work whatever the registry lists: anyone who can push can list thousands.
+        let limit = if i >= super::ops::MAX_REFERRERS_PER_MANIFEST {
+            Some(format!(
+                "not checked: more than {} referrers (the limit)",
+                super::ops::MAX_REFERRERS_PER_MANIFEST
+            ))
+        } else if is_statement && statements_fetched >= MAX_STATEMENTS {
+            Some(format!(
+                "not checked: more than {MAX_STATEMENTS} statements (the limit)"
+            ))
+        } else {
+            None
+        };
+        if is_statement {
+            statements_fetched += 1;
+        }
+        let statement = if let Some(reason) = limit {
+            is_statement.then(|| failed_statement("statement", reason))
+        } else if is_statement {
+            Some(match statement_bytes(target, subject, &r).await {
                 Ok(bytes) => policy.verify_statement(&bytes, &manifest, now, reference),
-                Err(e) => {
-                    let mut v = crate::core::verdict::Verdict::default();
-                    v.push(crate::core::verdict::Check::fail(
-                        "statement",
-                        e.to_string(),
-                    ));
-                    StatementVerdict {
-                        verified: false,
-                        verdict: v,
-                        report: None,
-                    }
-                }
+                Err(e) => failed_statement("statement", e.to_string()),
             })
         } else {
             None
@@ -193,8 +207,41 @@ pub async fn verify_referrers<T: Target>(
     })
 }
 
-async fn statement_bytes<T: Target>(target: &T, referrer: &Descriptor) -> Result<Vec<u8>> {
+/// Statements fetched and checked for one artifact at most (each at most
+/// [`MAX_STATEMENT_BYTES`]); the others are reported as not checked.
+pub const MAX_STATEMENTS: usize = 64;
+
+fn failed_statement(check: &str, reason: String) -> StatementVerdict {
+    let mut v = crate::core::verdict::Verdict::default();
+    v.push(crate::core::verdict::Check::fail(check, reason));
+    StatementVerdict {
+        verified: false,
+        verdict: v,
+        report: None,
+    }
+}
+
+/// The statement a referrer carries, if the referrer refers to `subject` (a tag-schema index
+/// is writable by anyone who can push, and may list any manifest).
+async fn statement_bytes<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    referrer: &Descriptor,
+) -> Result<Vec<u8>> {
     let m = manifest_of(target, referrer).await?;
+    match &m.subject {
+        Some(s) if s.digest == subject.digest => {}
+        other => {
+            return Err(OciError::BadDocument {
+                what: target.name_of(&referrer.digest),
+                reason: format!(
+                    "listed as a referrer of {} but its subject is {}",
+                    subject.digest,
+                    other.as_ref().map_or("absent", |s| s.digest.as_str())
+                ),
+            });
+        }
+    }
     let layer = m
         .layers
         .iter()

@@ -28,6 +28,56 @@ struct Service {
     log: Arc<TransparencyLog>,
     queue: mpsc::Sender<(Vec<u8>, Reply)>,
     base: String,
+    limits: ServeLimits,
+    /// Bodies being read at once: small ones (declared at most `SMALL_BODY_BYTES`) and the
+    /// others, apart, so that stalled large uploads never block an ordinary registration.
+    small_bodies: Arc<tokio::sync::Semaphore>,
+    large_bodies: Arc<tokio::sync::Semaphore>,
+}
+
+/// A body declared (Content-Length) at most this long counts as small: a signed statement is
+/// usually a few kilobytes.
+pub const SMALL_BODY_BYTES: u64 = 64 * 1024;
+
+/// What `ts serve` bears from its clients. Memory held by bodies being read is at most
+/// `small_bodies * SMALL_BODY_BYTES + large_bodies * MAX_BODY_BYTES` (4 + 32 MiB by default).
+#[derive(Clone, Copy, Debug)]
+pub struct ServeLimits {
+    /// A client must send its request headers within this long (else the connection closes).
+    pub header_read: std::time::Duration,
+    /// ... and its whole body within this long (else 408).
+    pub body_read: std::time::Duration,
+    /// Connections open at once; beyond, 503 with Retry-After and the connection closes.
+    pub connections: usize,
+    /// Small bodies read at once; beyond, 503 with Retry-After.
+    pub small_bodies: usize,
+    /// Other bodies read at once; beyond, 503 with Retry-After.
+    pub large_bodies: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_read: std::time::Duration::from_secs(10),
+            body_read: std::time::Duration::from_secs(30),
+            connections: 1024,
+            small_bodies: 64,
+            large_bodies: 8,
+        }
+    }
+}
+
+fn busy(what: &str) -> Response {
+    let mut r = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Busy",
+        format!("too many {what} at once; retry"),
+    );
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    );
+    r
 }
 
 fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Response {
@@ -89,14 +139,52 @@ async fn register(
             "Content-Type must be application/cose",
         );
     }
-    // Read with our own bound so an oversize body also gets problem details.
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Malformed request",
             format!("a statement is at most {MAX_BODY_BYTES} bytes"),
         );
+    }
+    // A permit for the body's class, or 503: the memory bodies hold is bounded.
+    let small = declared.is_some_and(|n| n <= SMALL_BODY_BYTES);
+    let (pool, limit) = if small {
+        (&service.small_bodies, SMALL_BODY_BYTES as usize)
+    } else {
+        (&service.large_bodies, MAX_BODY_BYTES)
     };
+    let Ok(_permit) = pool.clone().try_acquire_owned() else {
+        return busy("uploads");
+    };
+    // Read with our own bound so an oversize body also gets problem details, and within the
+    // body deadline so a stalled client gives its permit back.
+    let body =
+        match tokio::time::timeout(service.limits.body_read, axum::body::to_bytes(body, limit))
+            .await
+        {
+            Err(_) => {
+                return problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Timeout",
+                    format!(
+                        "the statement did not arrive within {} s",
+                        service.limits.body_read.as_secs()
+                    ),
+                );
+            }
+            Ok(Err(_)) => {
+                return problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Malformed request",
+                    format!("a statement is at most {MAX_BODY_BYTES} bytes"),
+                );
+            }
+            Ok(Ok(body)) => body,
+        };
     // Admit before queueing, so one bad statement never fails a batch.
     if let Err(e) = service.log.policy().admit(&body, service.log.issuer_keys()) {
         return problem(StatusCode::BAD_REQUEST, "Rejected", e.to_string());
@@ -241,12 +329,20 @@ async fn committer(log: Arc<TransparencyLog>, mut queue: mpsc::Receiver<(Vec<u8>
 
 /// The SCRAPI router over `log`; `base` is the URL clients reach it at (for Location headers).
 pub fn router(log: Arc<TransparencyLog>, base: String) -> Router {
+    router_with(log, base, ServeLimits::default())
+}
+
+/// [`router`] with given limits on bodies being read.
+pub fn router_with(log: Arc<TransparencyLog>, base: String, limits: ServeLimits) -> Router {
     let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
     tokio::spawn(committer(log.clone(), rx));
     let service = Service {
         log,
         queue: tx,
         base,
+        limits,
+        small_bodies: Arc::new(tokio::sync::Semaphore::new(limits.small_bodies)),
+        large_bodies: Arc::new(tokio::sync::Semaphore::new(limits.large_bodies)),
     };
     Router::new()
         .route("/entries", post(register))
@@ -261,4 +357,60 @@ pub fn router(log: Arc<TransparencyLog>, base: String) -> Router {
         .route("/jwks", get(jwks))
         .layer(DefaultBodyLimit::disable())
         .with_state(service)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, bounding what clients can hold:
+/// headers must arrive within `limits.header_read`, at most `limits.connections` connections
+/// are open (beyond, a 503 with Retry-After and the connection closes), and the router's own
+/// body limits apply (see [`router_with`]). HTTP/1.1, keep-alive.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ServeLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.connections));
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of file descriptors and the like: wait a little, keep serving.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tokio::spawn(refuse_busy(stream));
+            continue;
+        };
+        let service = service.clone();
+        let header_read = limits.header_read;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// A 503 with Retry-After written straight to a connection over the cap, which then closes.
+async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        stream.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        ),
+    )
+    .await;
+    let _ = stream.shutdown().await;
 }
