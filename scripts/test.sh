@@ -2,8 +2,10 @@
 # All of modelseal's tests, on a fresh machine: installs what they need (Debian's docker-registry
 # for the registry harness, a Python venv with the peer tools for interop), then runs
 #   1. the registry harness (scripts/registry.sh, for real),
-#   2. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
-#   3. the interop tests against model-signing (scripts/interop.sh).
+#   2. the library without default features: it builds, and has no CLI, server or log crate
+#      (scripts/lib-features.sh; the layering of docs/architecture.md is tests/layering.rs),
+#   3. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
+#   4. the interop tests against model-signing (scripts/interop.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,9 @@ fi
 
 echo "== registry harness"
 bash tests/registry_harness.sh
+
+echo "== library without default features"
+scripts/lib-features.sh
 
 echo "== cargo tests (with a real registry)"
 scripts/registry.sh -- cargo test --all-targets

@@ -62,6 +62,7 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
             let (url, acked, done, statements) =
                 (url.clone(), acked.clone(), done.clone(), statements.clone());
             rt.spawn(async move {
+                modelseal::net::install_tls_provider();
                 let http = reqwest::Client::new();
                 for i in (c..statements.len()).step_by(8) {
                     let Ok(r) = http

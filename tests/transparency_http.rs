@@ -260,6 +260,7 @@ fn legacy_front(upstream: String) -> String {
         b
     }
     async fn post(State(s): State<S>, body: Bytes) -> Response {
+        modelseal::net::install_tls_provider();
         let r = reqwest::Client::new()
             .post(format!("{}/entries", s.upstream))
             .header("content-type", "application/cose")
@@ -302,6 +303,7 @@ fn legacy_front(upstream: String) -> String {
             .unwrap()
     }
     async fn entry(State(s): State<S>, P(id): P<String>) -> Response {
+        modelseal::net::install_tls_provider();
         let r = reqwest::get(format!("{}/entries/{id}", s.upstream))
             .await
             .unwrap();

@@ -59,6 +59,7 @@ impl Registry {
             ClientProtocol::Https
         };
         let timeouts = crate::net::timeouts();
+        crate::net::install_tls_provider();
         let client = Client::new(ClientConfig {
             protocol,
             read_timeout: Some(timeouts.idle),

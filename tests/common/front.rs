@@ -44,6 +44,7 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
     for (k, v) in &parts.headers {
         headers.insert(k.clone(), v.clone());
     }
+    modelseal::net::install_tls_provider();
     let Ok(upstream) = reqwest::Client::new()
         .request(parts.method.clone(), url)
         .headers(headers)
