@@ -62,13 +62,19 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
         for s in &skipped {
             out.info(format!("skipped referrer {}: {}", s.digest, s.reason));
         }
+        // cosign's tag-based signatures are not referrers; shown beside them, unverified.
+        let cosign = if args.artifact_type.is_none() {
+            modelseal::oci::cosign::verify_cosign(&target, &subject, &[]).await?
+        } else {
+            Vec::new()
+        };
         let format = if out.is_json() {
             Format::Json
         } else {
             args.format
         };
         match format {
-            Format::Json => out.json(&serde_json::json!({ "manifests": tree })),
+            Format::Json => out.json(&serde_json::json!({ "manifests": tree, "cosign": cosign })),
             Format::Table => {
                 println!("{:<72} Artifact Type", "Digest");
                 fn rows(nodes: &[ReferrerNode]) {
@@ -78,10 +84,22 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
                     }
                 }
                 rows(&tree);
+                for c in &cosign {
+                    println!("{:<72} cosign/{} [tag {}]", c.digest, c.kind.name(), c.tag);
+                }
             }
             Format::Tree => {
                 println!("{}", target.name_of(&subject.digest));
-                print_tree(&tree, "");
+                print_tree(&tree, "", cosign.is_empty());
+                for (i, c) in cosign.iter().enumerate() {
+                    let last = i + 1 == cosign.len();
+                    super::output::print_cosign(
+                        c,
+                        if last { "└── " } else { "├── " },
+                        if last { "    " } else { "│   " },
+                        false,
+                    );
+                }
             }
         }
         Ok(Outcome::Success)
@@ -89,13 +107,14 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
 }
 
 /// Referrers grouped by artifact type under their subject, as oras draws them.
-fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
+/// `last_at_top`: whether the tree's last group ends its subject (nothing follows it).
+fn print_tree(nodes: &[ReferrerNode], prefix: &str, last_at_top: bool) {
     let mut types: Vec<&str> = nodes.iter().map(|n| n.artifact_type.as_str()).collect();
     types.dedup();
     types.sort();
     types.dedup();
     for (ti, ty) in types.iter().enumerate() {
-        let last_type = ti + 1 == types.len();
+        let last_type = ti + 1 == types.len() && last_at_top;
         println!(
             "{prefix}{}{ty}",
             if last_type {
@@ -116,6 +135,7 @@ fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
             print_tree(
                 &n.referrers,
                 &format!("{type_prefix}{}", if last { "    " } else { "│   " }),
+                true,
             );
         }
     }

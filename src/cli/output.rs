@@ -216,8 +216,9 @@ impl Output {
             return self.json(v);
         }
         println!("{}  (policy {})", v.subject, v.policy);
+        let rows = v.referrers.len() + v.cosign.len();
         for (i, r) in v.referrers.iter().enumerate() {
-            let last = i + 1 == v.referrers.len();
+            let last = i + 1 == rows;
             let (branch, pad) = if last {
                 ("└── ", "    ")
             } else {
@@ -240,6 +241,15 @@ impl Output {
                 }
             }
         }
+        for (i, c) in v.cosign.iter().enumerate() {
+            let last = v.referrers.len() + i + 1 == rows;
+            print_cosign(
+                c,
+                if last { "└── " } else { "├── " },
+                if last { "    " } else { "│   " },
+                true,
+            );
+        }
         if v.verified {
             println!("✔ policy met");
         } else if v.enforced {
@@ -250,6 +260,38 @@ impl Output {
                 v.level.name(),
                 v.reasons.join("; ")
             );
+        }
+    }
+}
+
+/// One cosign signature or attestation under a tree: ✔/✘ when judged, its tag, what it says,
+/// and an attestation's SLSA lineage.
+pub fn print_cosign(
+    c: &modelseal::oci::cosign::CosignVerdict,
+    branch: &str,
+    pad: &str,
+    judged: bool,
+) {
+    let mark = match (judged, c.verified) {
+        (false, _) => "·",
+        (true, true) => "✔",
+        (true, false) => "✘",
+    };
+    let what = match &c.predicate_type {
+        Some(p) => format!("cosign {} ({p})", c.kind.name()),
+        None => format!("cosign {}", c.kind.name()),
+    };
+    println!("{branch}{mark} {what} {}  [tag {}]", c.digest, c.tag);
+    println!("{pad}    {}", c.detail);
+    if let Some(p) = &c.provenance {
+        if let Some(b) = &p.builder {
+            println!("{pad}    builder: {b}");
+        }
+        if let Some(t) = &p.build_type {
+            println!("{pad}    build type: {t}");
+        }
+        for m in &p.materials {
+            println!("{pad}    material: {m}");
         }
     }
 }

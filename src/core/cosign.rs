@@ -244,7 +244,10 @@ fn statement_of(envelope: &Envelope) -> Result<Attestation, CosignError> {
         .filter_map(|s| {
             let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
             let hex = s.pointer("/digest/sha256").and_then(Value::as_str)?;
-            Some((name.to_string(), format!("sha256:{}", hex.to_ascii_lowercase())))
+            Some((
+                name.to_string(),
+                format!("sha256:{}", hex.to_ascii_lowercase()),
+            ))
         })
         .collect();
     let predicate = json.get("predicate").unwrap_or(&Value::Null);
@@ -257,7 +260,12 @@ fn statement_of(envelope: &Envelope) -> Result<Attestation, CosignError> {
 }
 
 fn provenance_of(predicate_type: &str, predicate: &Value) -> Option<Provenance> {
-    let text = |p: &str| predicate.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let text = |p: &str| {
+        predicate
+            .pointer(p)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let materials = |p: &str| {
         predicate
             .pointer(p)
@@ -329,7 +337,11 @@ pub fn verify_attestation(
             .join(", ");
         return Err(CosignError::NotASubject {
             artifact: artifact_digest.into(),
-            named: if named.is_empty() { "none".into() } else { named },
+            named: if named.is_empty() {
+                "none".into()
+            } else {
+                named
+            },
         });
     }
     Ok(statement)
@@ -401,7 +413,12 @@ mod tests {
     #[test]
     fn other_payload_types_are_refused() {
         let p = br#"{"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"d"},"type":"atomic container signature"}}"#;
-        assert!(read_simple_signing(p).unwrap_err().to_string().contains("critical.type"));
+        assert!(
+            read_simple_signing(p)
+                .unwrap_err()
+                .to_string()
+                .contains("critical.type")
+        );
         assert!(matches!(
             read_simple_signing(&vec![b' '; MAX_LAYER_BYTES + 1]),
             Err(CosignError::TooLarge(_))

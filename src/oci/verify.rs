@@ -35,6 +35,9 @@ pub struct TreeVerdict {
     pub enforced: bool,
     pub reasons: Vec<String>,
     pub referrers: Vec<VerifiedReferrer>,
+    /// cosign's tag-based signatures and attestations, checked when the policy has cosign keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cosign: Vec<super::cosign::CosignVerdict>,
     /// The verified model manifest's bytes (for `pull --verify` and `verify-model`).
     #[serde(skip)]
     pub manifest: Vec<u8>,
@@ -116,6 +119,7 @@ pub async fn verify_referrers<T: Target>(
                 policy.name
             )],
             referrers: Vec::new(),
+            cosign: Vec::new(),
             manifest: Vec::new(),
         });
     }
@@ -169,6 +173,9 @@ pub async fn verify_referrers<T: Target>(
         .filter(|r| r.statement.as_ref().is_some_and(|s| s.verified))
         .count();
     for required in &policy.required_artifact_types {
+        if required.starts_with("cosign/") {
+            continue; // below, from the cosign tags
+        }
         let present = referrers.iter().any(|r| &r.artifact_type == required);
         let ok = if required == media::TRANSPARENT_STATEMENT_ARTIFACT {
             verified_statements > 0
@@ -193,6 +200,39 @@ pub async fn verify_referrers<T: Target>(
             });
         }
     }
+    let cosign_required = |kind: super::cosign::CosignKind| {
+        policy
+            .required_artifact_types
+            .iter()
+            .any(|t| t == kind.artifact_type())
+    };
+    use super::cosign::CosignKind;
+    let kinds = [CosignKind::Signature, CosignKind::Attestation];
+    let cosign = if policy.cosign_keys.is_empty() && !kinds.into_iter().any(cosign_required) {
+        Vec::new()
+    } else {
+        super::cosign::verify_cosign(target, subject, &policy.cosign_keys).await?
+    };
+    for kind in kinds.into_iter().filter(|k| cosign_required(*k)) {
+        let found: Vec<_> = cosign.iter().filter(|c| c.kind == kind).collect();
+        if !found.iter().any(|c| c.verified) {
+            reasons.push(if found.is_empty() {
+                format!(
+                    "no cosign {} is stored beside it (tag {})",
+                    kind.name(),
+                    kind.tag(&subject.digest)
+                )
+            } else {
+                let why: std::collections::BTreeSet<&str> =
+                    found.iter().map(|c| c.detail.as_str()).collect();
+                format!(
+                    "no cosign {} by a policy key holds ({})",
+                    kind.name(),
+                    why.into_iter().collect::<Vec<_>>().join("; ")
+                )
+            });
+        }
+    }
     // One statement that meets the policy is enough; others that fail are reported, not fatal:
     // anyone who can push to the repository can attach a bogus statement.
     Ok(TreeVerdict {
@@ -203,6 +243,7 @@ pub async fn verify_referrers<T: Target>(
         verified: reasons.is_empty(),
         reasons,
         referrers,
+        cosign,
         manifest,
     })
 }
