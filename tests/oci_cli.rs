@@ -505,20 +505,20 @@ fn the_same_round_trip_works_against_an_oci_layout() {
         std::fs::read(dir.path().join("out/manifest.json")).unwrap(),
         b"{\"model\": 2}"
     );
-    // The layout is a real OCI image layout: skopeo (when installed) reads it.
-    if let Ok(out) = std::process::Command::new("skopeo")
+    // The layout is a real OCI image layout: skopeo reads it. (scripts/test.sh installs skopeo
+    // before the tests; a missing tool fails here rather than skipping the check.)
+    let out = std::process::Command::new("skopeo")
         .args(["inspect", "--raw", "oci:layout:v1"])
         .current_dir(dir.path())
         .output()
-    {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            json_of(&out.stdout)["artifactType"],
-            "in-toto/model-manifest"
-        );
-    }
+        .expect("skopeo is installed (scripts/test.sh does it: apt-get install skopeo)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json_of(&out.stdout)["artifactType"],
+        "in-toto/model-manifest"
+    );
 }
