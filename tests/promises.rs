@@ -5,6 +5,8 @@
 mod common;
 #[path = "common/front.rs"]
 mod front;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use common::{keygen, modelseal};
 use modelseal::core::cose::Sign1;
@@ -363,4 +365,153 @@ fn at_most_four_blobs_move_at_once_and_they_do_move_together() {
         assert!(p <= 4, "{what}: {p} blobs at once");
         assert!(p >= 2, "{what}: blobs moved one at a time");
     }
+}
+
+#[test]
+fn a_statement_without_iat_is_judged_at_its_receipts_registration_time() {
+    use common::pki::{Pki, YEAR_2020, YEAR_2021};
+    use modelseal::core::signed_statement::{StatementSpec, sign_statement};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pki = Pki::new(&d.join("pki"));
+    let leaf = pki.leaf(pki.root(), "old", YEAR_2020, YEAR_2021, &[]);
+    let key =
+        modelseal::core::crypto::PrivateKey::from_pem(&std::fs::read_to_string(&leaf.key).unwrap())
+            .unwrap();
+    let statement = sign_statement(
+        &key,
+        b"{\"model\": 1}",
+        &StatementSpec {
+            issuer: "https://old.example".into(),
+            subject: "m".into(),
+            issued_at: None,
+            x5chain: leaf.chain_der.clone(),
+            ..Default::default()
+        },
+    );
+    let ts = d.join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    // Logged while the leaf was valid (the service's clock injected, as a log run then would).
+    let logged_at = YEAR_2020 + 100 * 86_400;
+    let log = modelseal::transparency::TransparencyLog::open(&ts).unwrap();
+    let index = log.append_at(&[statement.clone()], logged_at).unwrap()[0];
+    let receipt = log.receipt(index).unwrap();
+    drop(log);
+    let bare = d.join("bare.cose");
+    std::fs::write(&bare, &statement).unwrap();
+    let stapled = d.join("stapled.scitt");
+    std::fs::write(
+        &stapled,
+        Sign1::parse(&statement).unwrap().with_receipts(&[receipt]),
+    )
+    .unwrap();
+    let verify = |file: &Path| {
+        modelseal()
+            .arg("verify")
+            .arg(file)
+            .arg("--cert")
+            .arg(&pki.root().cert)
+            .arg("--ts-key")
+            .arg(ts.join("service.pub"))
+            .assert()
+    };
+    verify(&stapled)
+        .success()
+        .stdout(contains("registration time proven by verified receipt 1"));
+    verify(&bare)
+        .code(1)
+        .stdout(contains("had expired"))
+        .stdout(contains("no trusted time"));
+}
+
+#[test]
+fn registration_follows_a_303_and_waits_out_a_pending_302_as_retry_after_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A real receipt, from an embedded log, which the service below hands out in SCRAPI's
+    // asynchronous way: 303 to the entry (Retry-After 1), then 302 pending (Retry-After 1),
+    // then 200 with the receipt.
+    let ts = d.join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    let (key, _) = keygen(d, "ES256");
+    let statement = d.join("s.cose");
+    modelseal()
+        .args(["sign", "examples/tiny-model/config.json", "--key"])
+        .arg(&key)
+        .args(["--issuer", "i", "--subject", "s", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    let local = d.join("local.scitt");
+    modelseal()
+        .arg("register")
+        .arg(&statement)
+        .arg("--ts")
+        .arg(format!("local:{}", ts.display()))
+        .arg("-o")
+        .arg(&local)
+        .assert()
+        .success();
+    let receipt = Sign1::parse(&std::fs::read(&local).unwrap())
+        .unwrap()
+        .receipts()
+        .unwrap()
+        .remove(0);
+    let gets = Arc::new(AtomicUsize::new(0));
+    let count = gets.clone();
+    let (service, seen) = hostile::server(Arc::new(move |request| {
+        let answer = axum::response::Response::builder();
+        if request.method() == axum::http::Method::POST {
+            return answer
+                .status(303)
+                .header("location", "/entries/0")
+                .header("retry-after", "1")
+                .body(axum::body::Body::empty())
+                .unwrap();
+        }
+        if count.fetch_add(1, Ordering::SeqCst) == 0 {
+            return answer
+                .status(302)
+                .header("location", "/entries/0")
+                .header("retry-after", "1")
+                .body(axum::body::Body::empty())
+                .unwrap();
+        }
+        answer
+            .status(200)
+            .header("content-type", "application/cose")
+            .body(axum::body::Body::from(receipt.clone()))
+            .unwrap()
+    }));
+    let started = std::time::Instant::now();
+    modelseal()
+        .arg("register")
+        .arg(&statement)
+        .args(["--ts", &format!("http://{service}"), "--ts-key"])
+        .arg(ts.join("service.pub"))
+        .arg("-o")
+        .arg(d.join("async.scitt"))
+        .assert()
+        .success();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After was not honoured: {:?}",
+        started.elapsed()
+    );
+    let lines: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.line.clone())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[1].starts_with("GET /entries/0") && lines[2].starts_with("GET /entries/0"));
 }
