@@ -182,14 +182,17 @@ fn the_service_names_one_kid_everywhere_and_it_is_the_keys_thumbprint() {
     );
 }
 
-/// Pushes `n` files of 300 kB (the last one distinct) to `reference`; returns their bytes.
+/// Pushes `n` files of about 300 kB to `reference`; returns their bytes.
 fn push_files(dir: &Path, reference: &str, n: usize) -> Vec<Vec<u8>> {
     let mut args = vec!["push".to_string(), reference.to_string()];
     let mut all = Vec::new();
     for i in 0..n {
-        let bytes: Vec<u8> = (0..300_000u32)
+        // Unique to its reference: the registry stores a blob once, and a test that corrupts
+        // one in storage must not share it with another test.
+        let mut bytes: Vec<u8> = (0..300_000u32)
             .map(|b| (b as usize * (i + 3) % 251) as u8)
             .collect();
+        bytes.extend(reference.as_bytes());
         std::fs::write(dir.join(format!("f{i}.bin")), &bytes).unwrap();
         args.push(format!("f{i}.bin:application/octet-stream"));
         all.push(bytes);
@@ -398,7 +401,9 @@ fn a_statement_without_iat_is_judged_at_its_receipts_registration_time() {
     // Logged while the leaf was valid (the service's clock injected, as a log run then would).
     let logged_at = YEAR_2020 + 100 * 86_400;
     let log = modelseal::transparency::TransparencyLog::open(&ts).unwrap();
-    let index = log.append_at(&[statement.clone()], logged_at).unwrap()[0];
+    let index = log
+        .append_at(std::slice::from_ref(&statement), logged_at)
+        .unwrap()[0];
     let receipt = log.receipt(index).unwrap();
     drop(log);
     let bare = d.join("bare.cose");
