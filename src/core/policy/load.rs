@@ -4,8 +4,13 @@ use super::{
     ClaimPattern, Level, PolicyError, Scope, ScopePolicy, TRANSPARENT_STATEMENT_ARTIFACT,
     TrustPolicy, TrustedIssuer, TrustedService,
 };
-use crate::core::crypto::{MAX_KEY_FILE_BYTES, pem_decode_all, read_public_keys};
+use crate::core::crypto::{
+    MAX_KEY_FILE_BYTES, NamedKey, PublicKey, pem_decode_all, read_public_keys,
+};
 use crate::core::input::read_bounded;
+use crate::core::sigstore::keyless::{
+    IdentityRule, KeylessIdentity, PRODUCTION_ROOT_NAME, SigstoreTrust,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -43,17 +48,28 @@ fn default_required_types() -> Vec<String> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct IssuerSpec {
+    /// `sigstore` for a keyless signer; absent for keys, roots and did:x509.
+    pub kind: Option<String>,
     pub key: Option<PathBuf>,
     pub root: Option<PathBuf>,
     pub iss: Option<String>,
     pub sub: Option<String>,
+    pub identity: Option<String>,
+    pub identity_regexp: Option<String>,
+    pub oidc_issuer: Option<String>,
+    pub trusted_root: Option<String>,
 }
+
+/// The only issuer kind besides the default (keys, roots, did:x509).
+pub(super) const SIGSTORE_KIND: &str = "sigstore";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ServiceSpec {
     pub name: String,
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    /// A Sigstore trusted root whose transparency logs' keys are this service's keys (Rekor).
+    pub trusted_root: Option<String>,
     pub profile: Option<String>,
 }
 
@@ -66,6 +82,7 @@ pub(super) fn profile_name(given: &str) -> Option<&'static str> {
         "rfc9162" | "1" => Some("RFC 9162"),
         "ccf" | "2" => Some("CCF"),
         "mmr" | "3" => Some("MMR"),
+        "rekor" => Some(crate::core::sigstore::REKOR_PROFILE),
         _ => None,
     }
 }
@@ -153,12 +170,35 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                     .map_err(&at)
             };
             let (iss, sub) = (pattern(&i.iss)?, pattern(&i.sub)?);
+            match i.kind.as_deref() {
+                None => {
+                    if i.identity.is_some()
+                        || i.identity_regexp.is_some()
+                        || i.oidc_issuer.is_some()
+                        || i.trusted_root.is_some()
+                    {
+                        return Err(at(format!(
+                            "identity, identity_regexp, oidc_issuer and trusted_root belong to issuers of kind = \"{SIGSTORE_KIND}\""
+                        )));
+                    }
+                }
+                Some(SIGSTORE_KIND) => {
+                    issuers.push(sigstore_issuer(i, base, iss, sub).map_err(&at)?);
+                    continue;
+                }
+                Some(other) => {
+                    return Err(at(format!(
+                        "unknown issuer kind '{other}' (the one kind is \"{SIGSTORE_KIND}\"; keys, roots and did:x509 need none)"
+                    )));
+                }
+            }
             let issuer = match (&i.key, &i.root) {
                 (Some(k), None) => TrustedIssuer {
                     keys: read_public_keys(&read(k, "an issuer key")?)
                         .map_err(|e| at(format!("{}: {e}", k.display())))?,
                     roots: Vec::new(),
                     did: None,
+                    sigstore: None,
                     iss,
                     sub,
                     source: resolve(k).display().to_string(),
@@ -168,6 +208,7 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                     roots: read_roots(&read(r, "an issuer root")?)
                         .map_err(|e| at(format!("{}: {e}", r.display())))?,
                     did: None,
+                    sigstore: None,
                     iss,
                     sub,
                     source: resolve(r).display().to_string(),
@@ -186,6 +227,7 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                         keys: Vec::new(),
                         roots: Vec::new(),
                         did: Some(did.to_string()),
+                        sigstore: None,
                         iss,
                         sub,
                         source: did.to_string(),
@@ -199,8 +241,18 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
         }
         let mut services = Vec::new();
         for s in &spec.transparency_services {
-            let keys = read_public_keys(&read(&s.key, "a service key")?)
-                .map_err(|e| at(format!("{}: {e}", s.key.display())))?;
+            let keys = match (&s.key, &s.trusted_root) {
+                (Some(key), None) => read_public_keys(&read(key, "a service key")?)
+                    .map_err(|e| at(format!("{}: {e}", key.display())))?,
+                (None, Some(root)) => sigstore_log_keys(root, base)
+                    .map_err(|e| at(format!("transparency service '{}': {e}", s.name)))?,
+                _ => {
+                    return Err(at(format!(
+                        "transparency service '{}' needs a key or a trusted_root, not both",
+                        s.name
+                    )));
+                }
+            };
             let profile = match &s.profile {
                 None => None,
                 Some(p) => Some(
@@ -278,6 +330,78 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
         version: doc.version,
         policies,
     })
+}
+
+/// A `kind = "sigstore"` issuer: both an identity (exact or regexp, not both) and the OIDC
+/// issuer are required, as cosign requires them; the trusted root defaults to public-good
+/// production.
+fn sigstore_issuer(
+    i: &IssuerSpec,
+    base: &Path,
+    iss: Option<ClaimPattern>,
+    sub: Option<ClaimPattern>,
+) -> Result<TrustedIssuer, String> {
+    if i.key.is_some() || i.root.is_some() {
+        return Err(
+            "a sigstore issuer is named by identity and OIDC issuer; key and root do not apply (its CA is in trusted_root)".into(),
+        );
+    }
+    let identity = match (&i.identity, &i.identity_regexp) {
+        (Some(id), None) if !id.is_empty() => IdentityRule::Exact(id.clone()),
+        (None, Some(re)) => IdentityRule::regexp(re).map_err(|e| e.to_string())?,
+        (Some(_), Some(_)) => {
+            return Err("a sigstore issuer has identity or identity_regexp, not both".into());
+        }
+        _ => {
+            return Err(
+                "a sigstore issuer needs identity or identity_regexp (the certificate's SAN)"
+                    .into(),
+            );
+        }
+    };
+    let oidc_issuer = i
+        .oidc_issuer
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or("a sigstore issuer needs oidc_issuer (who vouched for the identity)")?;
+    let root_name = i.trusted_root.as_deref().unwrap_or(PRODUCTION_ROOT_NAME);
+    let trust = SigstoreTrust::named_or_file(root_name, base).map_err(|e| e.to_string())?;
+    let source = format!(
+        "sigstore {identity} from {oidc_issuer} under {}",
+        trust.name
+    );
+    Ok(TrustedIssuer {
+        keys: Vec::new(),
+        roots: Vec::new(),
+        did: None,
+        sigstore: Some(KeylessIdentity {
+            identity,
+            oidc_issuer,
+            trust,
+        }),
+        iss,
+        sub,
+        source,
+    })
+}
+
+/// The keys of a Sigstore trusted root's transparency logs (Rekor): receipts (log entries) are
+/// counted for the service whose key verified them, so the service holds exactly those keys.
+fn sigstore_log_keys(root: &str, base: &Path) -> Result<Vec<NamedKey>, String> {
+    let trust = SigstoreTrust::named_or_file(root, base).map_err(|e| e.to_string())?;
+    let keys: Vec<NamedKey> = trust
+        .log_key_spkis()
+        .iter()
+        .filter_map(|der| PublicKey::from_spki_der(der).ok())
+        .map(|key| NamedKey { kid: None, key })
+        .collect();
+    if keys.is_empty() {
+        return Err(format!(
+            "{} lists no transparency log key modelseal reads",
+            trust.name
+        ));
+    }
+    Ok(keys)
 }
 
 /// Root certificates from PEM (every CERTIFICATE block) or one DER certificate.
