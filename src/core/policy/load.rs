@@ -37,12 +37,19 @@ pub(super) struct ScopeSpec {
     pub min_receipts: usize,
     #[serde(default)]
     pub required_profiles: Vec<String>,
-    #[serde(default = "default_required_types")]
-    pub required_artifact_types: Vec<String>,
+    /// Absent: a transparent statement, or a Sigstore bundle when every issuer is `sigstore`.
+    #[serde(default)]
+    pub required_artifact_types: Option<Vec<String>>,
 }
 
-fn default_required_types() -> Vec<String> {
-    vec![TRANSPARENT_STATEMENT_ARTIFACT.into()]
+/// What a policy requires attached when it does not say: a keyless signer publishes a Sigstore
+/// bundle, everyone else a transparent statement.
+fn default_required_types(issuers: &[TrustedIssuer]) -> Vec<String> {
+    if !issuers.is_empty() && issuers.iter().all(|i| i.sigstore.is_some()) {
+        vec![crate::core::sigstore::BUNDLE_MEDIA_TYPE.into()]
+    } else {
+        vec![TRANSPARENT_STATEMENT_ARTIFACT.into()]
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +320,9 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                 }
             }
         }
+        let required_artifact_types = spec
+            .required_artifact_types
+            .unwrap_or_else(|| default_required_types(&issuers));
         policies.push(ScopePolicy {
             name: spec.name,
             scopes: spec.scopes,
@@ -322,7 +332,7 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
             services,
             min_receipts: spec.min_receipts,
             required_profiles,
-            required_artifact_types: spec.required_artifact_types,
+            required_artifact_types,
         });
     }
     Ok(TrustPolicy {
