@@ -556,3 +556,38 @@ fn policy_show_and_lint_know_sigstore_issuers() {
         assert!(err.contains(expected), "{body}: {err}");
     }
 }
+
+#[test]
+fn a_genuine_keyless_bundle_attached_to_another_model_does_not_vouch_for_it() {
+    // The publisher's real bundle for v1.0.0 attached to an artifact whose manifest describes
+    // other files: the signature and log entry verify, the binding does not.
+    let dir = tempfile::tempdir().unwrap();
+    let stage = dir.path().join("stage");
+    common::copy_dir(&case("v1.0.0").join("model"), &stage);
+    std::fs::write(stage.join("signme-1"), b"backdoor\n").unwrap();
+    modelseal()
+        .current_dir(&stage)
+        .args(["hash", ".", "-o", "model-manifest.json"])
+        .assert()
+        .success();
+    let reference = format!("{}:v1", dir.path().join("layout").display());
+    push_layers(
+        &stage,
+        &["--oci-layout", &reference],
+        &["model-manifest.json:application/vnd.in-toto+json"],
+    );
+    attach_as(
+        &["--oci-layout", &reference],
+        BUNDLE_TYPE,
+        &case("v1.0.0").join("model.sig"),
+    );
+    let good = policy(
+        dir.path(),
+        IDENTITY,
+        OIDC_ISSUER,
+        Some("sigstore-production"),
+    );
+    let (code, text) = discover(&reference, &good);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("another model"), "{text}");
+}
