@@ -72,6 +72,18 @@ fn failed_check(report: &Value, what: &str) -> String {
         .to_string()
 }
 
+/// `verify` of the v1.1.0 model bundle with `identity`, `issuer` and `extra` flags, which must be
+/// refused (exit 1) at the signature: returns why, and the report.
+fn refused_v110(identity: &str, issuer: &str, extra: &[&str]) -> (String, Value) {
+    let mut args = keyless_args("v1.1.0", identity, issuer);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, report) = verify_json(&args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["verified"], false);
+    (failed_check(&report, "signature"), report)
+}
+
 /// The production trusted root with `edit` applied, written to `dir/trusted_root.json`.
 fn edited_root(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
     let mut root: Value =
@@ -123,12 +135,7 @@ fn a_regexp_identity_must_match_the_whole_identity() {
 
 #[test]
 fn a_wrong_identity_is_refused() {
-    let args = keyless_args("v1.1.0", "mallory@us.ibm.com", OIDC_ISSUER);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&args);
-    assert_eq!(code, 1);
-    assert_eq!(report["verified"], false);
-    let why = failed_check(&report, "signature");
+    let (why, _) = refused_v110("mallory@us.ibm.com", OIDC_ISSUER, &[]);
     assert!(
         why.contains("mallory@us.ibm.com") && why.contains(IDENTITY),
         "{why}"
@@ -137,11 +144,7 @@ fn a_wrong_identity_is_refused() {
 
 #[test]
 fn a_wrong_oidc_issuer_is_refused() {
-    let args = keyless_args("v1.1.0", IDENTITY, "https://accounts.google.com");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&args);
-    assert_eq!(code, 1);
-    let why = failed_check(&report, "signature");
+    let (why, _) = refused_v110(IDENTITY, "https://accounts.google.com", &[]);
     assert!(
         why.contains("accounts.google.com") && why.contains(OIDC_ISSUER),
         "{why}"
@@ -156,19 +159,12 @@ fn an_entry_from_an_untrusted_log_is_refused() {
     let staging: Value =
         serde_json::from_str(sigstore_verify::trust_root::SIGSTORE_STAGING_TRUSTED_ROOT).unwrap();
     let root = edited_root(dir.path(), |r| r["tlogs"] = staging["tlogs"].clone());
-    let mut args = keyless_args("v1.1.0", IDENTITY, OIDC_ISSUER);
-    args.extend(["--trusted-root".into(), root.display().to_string()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&args);
-    assert_eq!(code, 1, "{report:#}");
+    let root = root.display().to_string();
+    let (why, report) = refused_v110(IDENTITY, OIDC_ISSUER, &["--trusted-root", &root]);
     assert_eq!(report["receipts"], serde_json::json!([]));
-    let why = failed_check(&report, "signature");
     assert!(why.contains("log"), "{why}");
     // And the whole staging root (another instance) refuses it too.
-    let mut args = keyless_args("v1.1.0", IDENTITY, OIDC_ISSUER);
-    args.push("--staging".into());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert_eq!(verify_json(&args).0, 1);
+    refused_v110(IDENTITY, OIDC_ISSUER, &["--staging"]);
 }
 
 #[test]
@@ -217,12 +213,8 @@ fn a_certificate_outside_its_validity_at_the_logged_time_is_refused() {
             ca["validFor"]["end"] = "2025-01-01T00:00:00Z".into();
         }
     });
-    let mut args = keyless_args("v1.1.0", IDENTITY, OIDC_ISSUER);
-    args.extend(["--trusted-root".into(), root.display().to_string()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&args);
-    assert_eq!(code, 1, "{report:#}");
-    let why = failed_check(&report, "signature");
+    let root = root.display().to_string();
+    let (why, _) = refused_v110(IDENTITY, OIDC_ISSUER, &["--trusted-root", &root]);
     assert!(
         why.contains("2025-10-10T02:12:20Z"),
         "judged at the logged time: {why}"

@@ -193,22 +193,7 @@ fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
     if statement.is_none() {
         verdict.push(Check::fail("signature", last_err));
     }
-    if let (Some(signed), Some(given)) = (&statement, req.payload) {
-        verdict.push(match same_model(signed, given) {
-            Ok(()) => Check::pass(
-                "payload",
-                "the bundle signs the same model (subject digest, serialization, every file) as the given manifest",
-            ),
-            Err(why) => Check::fail(
-                "payload",
-                format!("the bundle signs another model than the given manifest: {why}"),
-            ),
-        });
-    }
-    let model = match (statement, req.model) {
-        (Some(payload), Some(dir)) => Some(check_model_files(&payload, dir, &mut verdict)?),
-        _ => None,
-    };
+    let model = bind_bundle_to_model(statement.as_deref(), req, &mut verdict)?;
     Ok(finish(
         Kind::SigstoreBundle,
         verdict,
@@ -317,8 +302,31 @@ fn verify_sigstore_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
     for r in &receipts {
         verdict.push(receipt_check(r));
     }
-    let statement = verified.dsse_payload.clone();
-    if let (Some(signed), Some(given)) = (&statement, req.payload) {
+    if verified.dsse_payload.is_none() && req.model.is_some() {
+        verdict.push(Check::fail(
+            "model files",
+            "the bundle signs a message, not a model manifest",
+        ));
+    }
+    let model = bind_bundle_to_model(verified.dsse_payload.as_deref(), req, &mut verdict)?;
+    Ok(finish(
+        Kind::SigstoreBundle,
+        verdict,
+        receipts,
+        model,
+        verified.oidc_issuer,
+        verified.identity,
+    ))
+}
+
+/// A verified bundle's payload (`signed`, None when it signs a message or did not verify) bound to
+/// what the caller holds: the same model as the given manifest, and the model's files.
+fn bind_bundle_to_model(
+    signed: Option<&[u8]>,
+    req: &VerifyRequest,
+    verdict: &mut Verdict,
+) -> Result<Option<CheckReport>, VerifyError> {
+    if let (Some(signed), Some(given)) = (signed, req.payload) {
         verdict.push(match same_model(signed, given) {
             Ok(()) => Check::pass(
                 "payload",
@@ -330,25 +338,10 @@ fn verify_sigstore_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
             ),
         });
     }
-    let model = match (statement, req.model) {
-        (Some(payload), Some(dir)) => Some(check_model_files(&payload, dir, &mut verdict)?),
-        (None, Some(_)) => {
-            verdict.push(Check::fail(
-                "model files",
-                "the bundle signs a message, not a model manifest",
-            ));
-            None
-        }
-        _ => None,
-    };
-    Ok(finish(
-        Kind::SigstoreBundle,
-        verdict,
-        receipts,
-        model,
-        verified.oidc_issuer,
-        verified.identity,
-    ))
+    match (signed, req.model) {
+        (Some(payload), Some(dir)) => Ok(Some(check_model_files(payload, dir, verdict)?)),
+        _ => Ok(None),
+    }
 }
 
 /// The first attempt that verifies, else every reason (one per identity or key tried).
