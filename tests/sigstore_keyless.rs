@@ -583,3 +583,41 @@ fn a_genuine_keyless_bundle_attached_to_another_model_does_not_vouch_for_it() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("another model"), "{text}");
 }
+
+#[test]
+fn the_library_verifies_a_keyless_bundle_and_its_model_with_the_core_verifier() {
+    use modelseal::core::sigstore::keyless::{IdentityRule, KeylessIdentity, SigstoreTrust};
+    use modelseal::core::verify::{TrustInputs, VerifyRequest, verify};
+    let bundle = std::fs::read(case("v1.0.1").join("model.sig")).unwrap();
+    let model = case("v1.0.1").join("model");
+    let trust_with = |identity: IdentityRule| TrustInputs {
+        sigstore_identities: vec![KeylessIdentity {
+            identity,
+            oidc_issuer: OIDC_ISSUER.into(),
+            trust: SigstoreTrust::production().unwrap(),
+        }],
+        ..TrustInputs::default()
+    };
+    let run = |trust: &TrustInputs| {
+        verify(&VerifyRequest {
+            bytes: &bundle,
+            trust,
+            payload: None,
+            model: Some(&model),
+            statement: None,
+            artifact: None,
+            now: modelseal::core::clock::now(),
+        })
+        .unwrap()
+    };
+    let report = run(&trust_with(
+        IdentityRule::regexp(r"[a-z]+@us\.ibm\.com").unwrap(),
+    ));
+    assert!(report.verified, "{:#?}", report.verdict);
+    assert_eq!(report.subject.as_deref(), Some(IDENTITY));
+    assert_eq!(report.receipts.len(), 1);
+    assert!(report.receipts[0].verified_by.is_some());
+    assert_eq!(report.model.as_ref().unwrap().matched, 2);
+    let report = run(&trust_with(IdentityRule::Exact("alice@us.ibm.com".into())));
+    assert!(!report.verified);
+}
