@@ -291,12 +291,14 @@ fn document_findings(doc: &Document, lines: &Lines) -> Vec<Finding> {
             let sigstore = issuer.kind.as_deref() == Some(super::load::SIGSTORE_KIND);
             if sigstore {
                 if let Some(re) = &issuer.identity_regexp
-                    && (re.starts_with(".*") || re.ends_with(".*") || re == ".+")
+                    // The start of an identity (URI scheme and host, or the mailbox) is what
+                    // pins the signer; a wildcard there admits anyone the provider vouches for.
+                    && (re.starts_with(".*") || re.starts_with(".+") || re.starts_with("^.*"))
                 {
                     out.push(Finding {
                         line: lines.table(p, "issuers", n).0 + 1,
                         message: format!(
-                            "policy '{}': issuer {} identity_regexp {re} admits identities chosen by anyone the OIDC issuer vouches for: pin the organisation and workflow",
+                            "policy '{}': issuer {} identity_regexp {re} starts with a wildcard, so it admits identities anyone the OIDC issuer vouches for can have: pin the host and organisation (or the mailbox)",
                             spec.name,
                             n + 1
                         ),
