@@ -382,9 +382,14 @@ impl ParsedBundle {
                         entry.kind_version.kind(),
                         entry.kind_version.version()
                     ),
+                    // Only a Rekor v1 SET signs the integrated time; without one (or in a v2
+                    // entry) the field is an unsigned hint, not a time.
                     integrated_time: entry
                         .integrated_time
-                        .filter(|_| result.integrated_time().is_some())
+                        .filter(|_| {
+                            entry.inclusion_promise.is_some()
+                                && entry.kind_version.version() != "0.0.2"
+                        })
                         .map(|t| t.as_second()),
                     log_index: entry.log_index.as_i64(),
                     verified_by: hex::encode(Sha256::digest(log.public_key.raw_bytes.as_bytes())),
