@@ -621,3 +621,32 @@ fn the_library_verifies_a_keyless_bundle_and_its_model_with_the_core_verifier() 
     let report = run(&trust_with(IdentityRule::Exact("alice@us.ibm.com".into())));
     assert!(!report.verified);
 }
+
+#[test]
+fn a_policy_trusted_root_file_is_read_beside_the_policy_and_decides_which_log_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = publish(dir.path(), "v1.1.0");
+    let staging: Value =
+        serde_json::from_str(sigstore_verify::trust_root::SIGSTORE_STAGING_TRUSTED_ROOT).unwrap();
+    for (name, swap_logs, expected) in [("private", false, 0), ("wrong-log", true, 1)] {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        edited_root(&sub, |r| {
+            if swap_logs {
+                r["tlogs"] = staging["tlogs"].clone();
+            }
+        });
+        let p = sub.join("policy.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "version = 2\n[[policy]]\nname = \"{name}\"\nscopes = [\"*\"]\n[[policy.issuers]]\n\
+                 kind = \"sigstore\"\nidentity = \"{IDENTITY}\"\noidc_issuer = \"{OIDC_ISSUER}\"\n\
+                 trusted_root = \"trusted_root.json\"\n"
+            ),
+        )
+        .unwrap();
+        let (code, text) = discover(&reference, &p);
+        assert_eq!(code, expected, "{name}: {text}");
+    }
+}
