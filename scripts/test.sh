@@ -3,7 +3,9 @@
 # for the registry harness, a Python venv with the peer tools for interop), then runs
 #   1. the registry harness (scripts/registry.sh, for real),
 #   2. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
-#   3. the interop tests against model-signing (scripts/interop.sh).
+#   3. the interop tests against model-signing (scripts/interop.sh),
+#   4. sigstore-conformance's 140 verification cases through scripts/sigstore-conformance-client
+#      (scripts/conformance.sh; the suite's requirements.txt goes into the same venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +26,6 @@ scripts/registry.sh -- cargo test --all-targets
 
 echo "== interop with the peer tools"
 scripts/interop.sh
+
+echo "== sigstore-conformance (verification cases)"
+scripts/conformance.sh

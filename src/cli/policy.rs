@@ -250,7 +250,9 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         .issuers
         .iter()
         .map(|i| {
-            let kind = if i.did.is_some() {
+            let kind = if i.sigstore.is_some() {
+                "sigstore"
+            } else if i.did.is_some() {
                 "did:x509"
             } else if i.roots.is_empty() {
                 "key"
@@ -259,6 +261,9 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             };
             serde_json::json!({"identity": kind, "source": i.source, "keys": i.keys.len(),
                 "roots": i.roots.len(), "iss": i.iss, "sub": i.sub,
+                "certificate_identity": i.sigstore.as_ref().map(|s| s.identity.to_string()),
+                "oidc_issuer": i.sigstore.as_ref().map(|s| s.oidc_issuer.clone()),
+                "trusted_root": i.sigstore.as_ref().map(|s| s.trust.name.clone()),
                 "sub_required_here": i.sub.as_ref().map(|s| s.expand(&artifact).unwrap_or_else(|e| e))})
         })
         .collect();

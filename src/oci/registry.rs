@@ -340,35 +340,49 @@ impl Registry {
             .sha256_hex()
             .ok_or_else(|| self.err("subject digest", &subject.digest))?;
         let tag = format!("sha256-{hex}");
-        for _ in 0..INDEX_UPDATE_ATTEMPTS {
-            let started = std::time::Instant::now();
-            let mut index = self
-                .referrers_index(&tag)
-                .await?
-                .unwrap_or_else(ImageIndex::new);
-            if !index.manifests.iter().any(|d| d.digest == referrer.digest) {
-                index.manifests.push(referrer.clone());
-                self.client
-                    .push_manifest_raw(
-                        &self.at(&tag),
-                        index.to_bytes(),
-                        media::IMAGE_INDEX.parse().expect("a valid header value"),
-                    )
-                    .await
-                    .map_err(|e| self.err("updating the referrers index in", e))?;
-            }
-            if !self.index_lists(&tag, referrer).await? {
-                continue;
-            }
-            tokio::time::sleep(INDEX_SETTLE.max(started.elapsed() * 3)).await;
-            if self.index_lists(&tag, referrer).await? {
-                return Ok(());
+        for attempt in 1..=INDEX_UPDATE_ATTEMPTS {
+            match self.try_index_update(&tag, referrer).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                // distribution answers 500 now and then while two clients write one tag: one
+                // more read-modify-write, after a pause, is the cure.
+                Err(OciError::Transient(_)) if attempt < INDEX_UPDATE_ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64))
+                        .await;
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(OciError::ReferrersContention {
             subject: subject.digest.clone(),
             attempts: INDEX_UPDATE_ATTEMPTS,
         })
+    }
+
+    /// One read-modify-write of the index at `tag` adding `referrer`, checked at once and after
+    /// the settle delay: whether `referrer` is still listed then.
+    async fn try_index_update(&self, tag: &str, referrer: &Descriptor) -> Result<bool> {
+        let started = std::time::Instant::now();
+        let mut index = self
+            .referrers_index(tag)
+            .await?
+            .unwrap_or_else(ImageIndex::new);
+        if !index.manifests.iter().any(|d| d.digest == referrer.digest) {
+            index.manifests.push(referrer.clone());
+            self.client
+                .push_manifest_raw(
+                    &self.at(tag),
+                    index.to_bytes(),
+                    media::IMAGE_INDEX.parse().expect("a valid header value"),
+                )
+                .await
+                .map_err(|e| self.classify("updating the referrers index in", e))?;
+        }
+        if !self.index_lists(tag, referrer).await? {
+            return Ok(false);
+        }
+        tokio::time::sleep(INDEX_SETTLE.max(started.elapsed() * 3)).await;
+        self.index_lists(tag, referrer).await
     }
 
     /// The tag-schema index at `tag`, if there is one.

@@ -1,5 +1,5 @@
 //! Verifying an artifact's referrer tree against a trust policy: every transparent statement
-//! attached to the model manifest is fetched and checked (signature, receipts, and the binding
+//! (or Sigstore bundle) attached to the model manifest is fetched and checked (signature, receipts, and the binding
 //! to the exact manifest bytes the artifact holds). Unrelated referrers are listed, not judged.
 
 use super::error::{OciError, Result};
@@ -134,7 +134,7 @@ pub async fn verify_referrers<T: Target>(
         .enumerate()
     {
         let artifact_type = r.artifact_type.clone().unwrap_or_default();
-        let is_statement = artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT;
+        let is_statement = media::is_statement(&artifact_type);
         // Bounded work whatever the registry lists: anyone who can push can list thousands.
         let limit = if i >= super::ops::MAX_REFERRERS_PER_MANIFEST {
             Some(format!(
@@ -168,17 +168,16 @@ pub async fn verify_referrers<T: Target>(
         });
     }
     let mut reasons = Vec::new();
-    let verified_statements = referrers
-        .iter()
-        .filter(|r| r.statement.as_ref().is_some_and(|s| s.verified))
-        .count();
     for required in &policy.required_artifact_types {
         if required.starts_with("cosign/") {
             continue; // below, from the cosign tags
         }
         let present = referrers.iter().any(|r| &r.artifact_type == required);
-        let ok = if required == media::TRANSPARENT_STATEMENT_ARTIFACT {
-            verified_statements > 0
+        // A required statement type is met only by one of that type that meets the policy.
+        let ok = if media::is_statement(required) {
+            referrers.iter().any(|r| {
+                &r.artifact_type == required && r.statement.as_ref().is_some_and(|s| s.verified)
+            })
         } else {
             present
         };
@@ -286,7 +285,9 @@ async fn statement_bytes<T: Target>(
     let layer = m
         .layers
         .iter()
-        .find(|l| l.media_type == media::SCITT_STATEMENT_LAYER)
+        .find(|l| {
+            l.media_type == media::SCITT_STATEMENT_LAYER || media::is_sigstore_bundle(&l.media_type)
+        })
         .or(m.layers.first())
         .ok_or_else(|| OciError::BadDocument {
             what: target.name_of(&referrer.digest),

@@ -19,6 +19,19 @@
 //! name = "azure-ccf"
 //! key = "ccf.pem"
 //! ```
+//!
+//! A keyless Sigstore signer, with Rekor counted as a transparency service:
+//!
+//! ```toml
+//! [[policy.issuers]]
+//! kind = "sigstore"
+//! identity = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
+//! oidc_issuer = "https://token.actions.githubusercontent.com"
+//! trusted_root = "sigstore-production"       # or sigstore-staging, or a trusted_root.json
+//! [[policy.transparency_services]]
+//! name = "rekor"
+//! trusted_root = "sigstore-production"       # the keys of that root's logs
+//! ```
 
 mod claims;
 mod lint;
@@ -32,6 +45,7 @@ pub use scope::{LAYOUT_HOST, RepositoryName, Scope, Specificity};
 pub use statement::StatementVerdict;
 
 use crate::core::crypto::NamedKey;
+use crate::core::sigstore::keyless::KeylessIdentity;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -97,6 +111,9 @@ pub struct TrustedIssuer {
     pub keys: Vec<NamedKey>,
     pub roots: Vec<Vec<u8>>,
     pub did: Option<String>,
+    /// A keyless Sigstore signer (`kind = "sigstore"`): certificate identity, OIDC issuer and
+    /// the trusted root its certificate and log entry must verify under.
+    pub sigstore: Option<KeylessIdentity>,
     pub iss: Option<ClaimPattern>,
     pub sub: Option<ClaimPattern>,
     /// Where it was declared: the key or root file, or the DID.
