@@ -13,23 +13,88 @@
 //!    serializations hash the staged files (streaming, in parallel).
 //! 5. Everything is staged inside the output directory, then moved into place all-or-nothing
 //!    ([`Stage::commit`]); with `force` into a non-empty directory, the directory as it ends up
-//!    is verified as a whole ([`check_model_dir`]) and the move undone if it does not match.
+//!    is verified as a whole ([`check_signed_model`]) and the move undone if it does not match.
 
-use super::manifest::{Descriptor, sha256_digest};
-use super::ops::{fetch_staged, titled_layers};
-use super::stage::{self, PullError, Stage};
-use super::target::{Target, TransferProgress};
-use super::verify::{TreeVerdict, verify_referrers};
+use super::decide::TreeVerdict;
+use super::open::{open_subject, scope_for};
+use super::verify_artifact::verify_referrers;
+use super::{FlowError, Progress};
 use crate::core::manifest::{
     CheckReport, HashAlgorithm, HashConfig, ManifestError, ModelManifest, NoProgress, Resource,
-    Serialization, compare, hash_model,
+    Serialization, check_signed_model, compare, hash_model, is_manifest_copy_entry,
 };
 use crate::core::policy::{ArtifactRef, ScopePolicy};
-use crate::verify::{check_model_dir, file_reasons};
+use crate::oci::Target;
+use crate::oci::manifest::{Descriptor, sha256_digest};
+use crate::oci::ops::{fetch_staged, titled_layers};
+use crate::oci::registry::Connection;
+use crate::oci::stage::{self, PullError, Stage};
+use crate::oci::target::TransferProgress;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::convert::Infallible;
 use std::path::{Component, Path, PathBuf};
+
+/// What to pull, from where, into where, under which policy.
+#[derive(Clone, Debug, Default)]
+pub struct PullVerifiedRequest {
+    /// `host/repo:tag|@digest`, or `DIR:tag|@digest` with `oci_layout`.
+    pub reference: String,
+    /// `reference` is an OCI image layout directory.
+    pub oci_layout: bool,
+    /// How to reach the registry (default: the Docker config's credentials).
+    pub connection: Connection,
+    /// `None`: `$MODELSEAL_POLICY`, else `~/.config/modelseal/policy.toml`.
+    pub policy: Option<PathBuf>,
+    /// The output directory (must be empty unless `options.force`).
+    pub output_dir: PathBuf,
+    /// `force`, `require_files`.
+    pub options: VerifiedPullOptions,
+}
+
+/// Pulls the artifact `request` names into its output directory only if it verifies against
+/// the trust policy, at the current time.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), modelseal::flows::FlowError> {
+/// use modelseal::flows::{PullVerifiedRequest, Silent, pull_verified};
+/// let pulled = pull_verified(
+///     &PullVerifiedRequest {
+///         reference: "registry.example.com/models/tiny:v1".into(),
+///         policy: Some("/etc/modelseal/policy.toml".into()),
+///         output_dir: "/mnt/models/tiny".into(),
+///         ..Default::default()
+///     },
+///     &Silent,
+/// )
+/// .await?;
+/// assert!(pulled.verified || pulled.written.is_empty() || !pulled.enforced);
+/// # Ok(()) }
+/// ```
+pub async fn pull_verified(
+    request: &PullVerifiedRequest,
+    progress: &dyn Progress,
+) -> Result<VerifiedPull, FlowError> {
+    let (scope, artifact) = scope_for(
+        request.policy.as_deref(),
+        &request.reference,
+        request.oci_layout,
+    )?;
+    let (target, subject) =
+        open_subject(&request.reference, request.oci_layout, &request.connection).await?;
+    let bars = progress.transfer("pulling");
+    Ok(pull_verified_from(
+        &target,
+        &subject,
+        &scope,
+        &artifact,
+        crate::core::clock::now(),
+        &request.output_dir,
+        request.options,
+        bars.as_ref(),
+    )
+    .await?)
+}
 
 /// How to treat the output directory and an artifact without model files.
 #[derive(Clone, Copy, Debug, Default)]
@@ -48,11 +113,15 @@ pub const ONLY_MANIFEST: &str = "the artifact carries only the signed manifest, 
 /// is false, and the files are written all the same.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifiedPull {
+    /// Everything verified.
     pub verified: bool,
     /// Whether a failure blocked the pull (`level = "strict"`).
     pub enforced: bool,
+    /// Why not verified, one line each.
     pub reasons: Vec<String>,
+    /// What verified but deserves a word (an artifact without model files).
     pub warnings: Vec<String>,
+    /// The policy's verdict on the artifact's statements.
     pub statements: TreeVerdict,
     /// The model files against the signed manifest (`None` when not compared).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,12 +130,13 @@ pub struct VerifiedPull {
     pub written: Vec<PathBuf>,
 }
 
-/// Verifies `subject` against `scope` and pulls its titled layers into `out` only if everything
+/// [`pull_verified`] on an open target: verifies `subject` against `scope` and pulls its titled
+/// layers into `out` only if everything
 /// verifies. `Err` when it could not run (unsafe title, non-empty `out` without `force`, a
 /// symlink out of `out`, I/O, a blob that does not match its digest): `out` is then as before.
 /// `reference` is the reference the user named (what the policy's claim templates bind to).
 #[allow(clippy::too_many_arguments)]
-pub async fn pull_verified<T: Target>(
+pub async fn pull_verified_from<T: Target>(
     target: &T,
     subject: &Descriptor,
     scope: &ScopePolicy,
@@ -93,7 +163,7 @@ pub async fn pull_verified<T: Target>(
     };
     if !result.statements.verified {
         result.reasons = result.statements.reasons.clone();
-        if enforced {
+        if result.statements.blocks() {
             return Ok(result);
         }
         if result.statements.manifest.is_empty() {
@@ -114,22 +184,19 @@ pub async fn pull_verified<T: Target>(
         stage::check_destination(out, rel, false, options.force)?;
     }
 
-    // Which layers are model files, which are copies of the signed manifest.
+    // Which layers are model files, which are copies of the signed manifest (by digest: the
+    // target checks each blob against it while streaming).
     let method = signed.serialization.method;
-    let signed_files: HashSet<&str> = signed
-        .resources
-        .iter()
-        .map(|r| r.file_name(method))
-        .collect();
     let manifest_digest = sha256_digest(&manifest_bytes);
     let names: Vec<String> = plan.iter().map(|(_, rel)| posix(rel)).collect();
     let model: Vec<usize> = (0..plan.len())
         .filter(|&i| {
-            let (layer, _) = &plan[i];
-            let copy = layer.digest == manifest_digest
-                && layer.size == manifest_bytes.len() as u64
-                && !signed_files.contains(names[i].as_str());
-            !copy
+            let layer = &plan[i].0;
+            let copy =
+                is_manifest_copy_entry(&signed, &manifest_bytes, &names[i], layer.size, || {
+                    Ok::<_, Infallible>(layer.digest == manifest_digest)
+                });
+            !matches!(copy, Ok(true))
         })
         .collect();
     if model.is_empty() {
@@ -197,13 +264,19 @@ pub async fn pull_verified<T: Target>(
     let moved = stage.commit(&moves, false, options.force)?;
     if non_empty {
         // What was there before is part of the model now: verify the directory as it ends up.
-        let whole = check_model_dir(out, &signed, &manifest_bytes, &[moved.staging_name()])?;
+        let whole = check_signed_model(
+            out,
+            &signed,
+            &manifest_bytes,
+            &[moved.staging_name()],
+            &NoProgress,
+        )?;
         if !whole.is_match() && enforced {
             moved.roll_back();
             result.reasons.push(format!(
                 "{} as it would end up does not match the signed manifest ({}); it was left as it was",
                 out.display(),
-                file_reasons(&whole).join("; ")
+                whole.reasons().join("; ")
             ));
             result.files = Some(whole);
             return Ok(result);
