@@ -4,7 +4,7 @@
 //!
 //!   cargo run --example verify_before_load -- MODEL_DIR MANIFEST_REF POLICY [--oci-layout]
 
-use modelseal::verify::{ModelCheck, verify_model};
+use modelseal::flows::{ModelCheck, verify_model};
 use std::process::ExitCode;
 
 fn load_model(dir: &std::path::Path) -> std::io::Result<usize> {

@@ -1,10 +1,10 @@
-//! The library call a model server makes before loading (`modelseal::verify::verify_model`), and
+//! The library call a model server makes before loading (`modelseal::flows::verify_model`), and
 //! the `verify_before_load` example built on it.
 
 mod common;
 
 use common::{copy_dir, keygen, modelseal};
-use modelseal::verify::{ModelCheck, verify_model};
+use modelseal::flows::{ModelCheck, verify_model};
 use std::path::Path;
 
 #[test]

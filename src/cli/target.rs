@@ -23,7 +23,7 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn connection(&self) -> Result<Connection> {
+    pub fn connection(&self) -> Result<Connection> {
         let password = if self.password_stdin {
             let mut line = String::new();
             std::io::stdin()

@@ -113,6 +113,8 @@ pub const ONLY_MANIFEST: &str = "the artifact carries only the signed manifest, 
 /// is false, and the files are written all the same.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifiedPull {
+    /// The artifact's manifest digest.
+    pub digest: String,
     /// Everything verified.
     pub verified: bool,
     /// Whether a failure blocked the pull (`level = "strict"`).
@@ -153,6 +155,7 @@ pub async fn pull_verified_from<T: Target>(
     let statements = verify_referrers(target, subject, scope, now, reference).await?;
     let enforced = statements.enforced;
     let mut result = VerifiedPull {
+        digest: subject.digest.clone(),
         enforced,
         verified: false,
         reasons: Vec::new(),
