@@ -12,7 +12,7 @@ use std::path::Path;
 /// The trust policy's scope for `reference` (the policy from `policy`, `$MODELSEAL_POLICY` or
 /// the default file; none, or no scope covering the reference, is an error: verification fails
 /// closed), and the reference as the policy's claim templates read it.
-pub(super) fn scope_for(
+fn scope_for(
     policy: Option<&Path>,
     reference: &str,
     oci_layout: bool,
@@ -24,7 +24,7 @@ pub(super) fn scope_for(
 }
 
 /// The target `reference` lives in and the manifest it names (a tag or digest is required).
-pub(super) async fn open_subject(
+async fn open_subject(
     reference: &str,
     oci_layout: bool,
     connection: &Connection,
@@ -33,4 +33,17 @@ pub(super) async fn open_subject(
     let selector = selector.ok_or_else(|| FlowError::NoSelector(reference.to_string()))?;
     let subject = target.resolve(&selector).await?;
     Ok((target, subject))
+}
+
+/// The policy scope for `reference` (checked first: without a policy nothing is fetched), then
+/// the target and the manifest it names.
+pub(super) async fn open_scoped(
+    reference: &str,
+    oci_layout: bool,
+    connection: &Connection,
+    policy: Option<&Path>,
+) -> Result<(ScopePolicy, ArtifactRef, AnyTarget, Descriptor), FlowError> {
+    let (scope, artifact) = scope_for(policy, reference, oci_layout)?;
+    let (target, subject) = open_subject(reference, oci_layout, connection).await?;
+    Ok((scope, artifact, target, subject))
 }

@@ -16,7 +16,7 @@
 //!    is verified as a whole ([`check_signed_model`]) and the move undone if it does not match.
 
 use super::decide::TreeVerdict;
-use super::open::{open_subject, scope_for};
+use super::open::open_scoped;
 use super::verify_artifact::verify_referrers;
 use super::{FlowError, Progress};
 use crate::core::manifest::{
@@ -26,7 +26,7 @@ use crate::core::manifest::{
 use crate::core::policy::{ArtifactRef, ScopePolicy};
 use crate::oci::Target;
 use crate::oci::manifest::{Descriptor, sha256_digest};
-use crate::oci::ops::{fetch_staged, titled_layers};
+use crate::oci::ops::{PullOptions, fetch_staged, pull, titled_layers};
 use crate::oci::registry::Connection;
 use crate::oci::stage::{self, PullError, Stage};
 use crate::oci::target::TransferProgress;
@@ -75,13 +75,13 @@ pub async fn pull_verified(
     request: &PullVerifiedRequest,
     progress: &dyn Progress,
 ) -> Result<VerifiedPull, FlowError> {
-    let (scope, artifact) = scope_for(
-        request.policy.as_deref(),
+    let (scope, artifact, target, subject) = open_scoped(
         &request.reference,
         request.oci_layout,
-    )?;
-    let (target, subject) =
-        open_subject(&request.reference, request.oci_layout, &request.connection).await?;
+        &request.connection,
+        request.policy.as_deref(),
+    )
+    .await?;
     let bars = progress.transfer("pulling");
     Ok(pull_verified_from(
         &target,
@@ -172,7 +172,12 @@ pub async fn pull_verified_from<T: Target>(
         if result.statements.manifest.is_empty() {
             // `skip`, or no manifest to check files against: the staged, all-or-nothing pull
             // without file checks.
-            return unchecked(target, subject, out, options, progress, result).await;
+            let options = PullOptions {
+                allow_traversal: false,
+                force: options.force,
+            };
+            result.written = pull(target, subject, out, options, progress).await?;
+            return Ok(result);
         }
     }
     let manifest_bytes = result.statements.manifest.clone();
@@ -227,13 +232,8 @@ pub async fn pull_verified_from<T: Target>(
             })
             .collect();
         let report = compare(&signed, &as_manifest(&signed, resources));
-        if !report.is_match() {
-            result = refuse(result, report);
-            if enforced {
-                return Ok(result);
-            }
-        } else {
-            result.files = Some(report);
+        if record_files(&mut result, report) {
+            return Ok(result);
         }
     }
 
@@ -250,13 +250,8 @@ pub async fn pull_verified_from<T: Target>(
             })
             .collect::<Result<_, _>>()?;
         let report = compare(&signed, &as_manifest(&signed, resources.concat()));
-        if !report.is_match() {
-            result = refuse(result, report);
-            if enforced {
-                return Ok(result);
-            }
-        } else {
-            result.files = Some(report);
+        if record_files(&mut result, report) {
+            return Ok(result);
         }
     }
 
@@ -290,32 +285,12 @@ pub async fn pull_verified_from<T: Target>(
     Ok(result)
 }
 
-/// The pull a policy that is not enforced falls back to when there is nothing to check files
-/// against: the same title rules, staging and all-or-nothing move, no file checks.
-async fn unchecked<T: Target>(
-    target: &T,
-    subject: &Descriptor,
-    out: &Path,
-    options: VerifiedPullOptions,
-    progress: &dyn TransferProgress,
-    mut result: VerifiedPull,
-) -> Result<VerifiedPull, PullError> {
-    let plan = titled_layers(target, subject, false).await?;
-    for (_, rel) in &plan {
-        stage::check_destination(out, rel, false, options.force)?;
+/// Records the pulled files' comparison; a mismatch is a reason, and `true` when it blocks.
+fn record_files(result: &mut VerifiedPull, report: CheckReport) -> bool {
+    if report.is_match() {
+        result.files = Some(report);
+        return false;
     }
-    let stage = Stage::new(out)?;
-    let layers: Vec<&Descriptor> = plan.iter().map(|(l, _)| l).collect();
-    let staged = fetch_staged(target, &stage, &layers, progress).await?;
-    let moves: Vec<(PathBuf, PathBuf)> = staged
-        .into_iter()
-        .zip(plan.iter().map(|(_, rel)| rel.clone()))
-        .collect();
-    result.written = stage.commit(&moves, false, options.force)?.keep();
-    Ok(result)
-}
-
-fn refuse(mut result: VerifiedPull, report: CheckReport) -> VerifiedPull {
     result.reasons.push(format!(
         "the pulled files do not match the signed manifest (modified: {:?}, missing: {:?}, extra: {:?})",
         report.modified, report.missing, report.extra
@@ -326,7 +301,7 @@ fn refuse(mut result: VerifiedPull, report: CheckReport) -> VerifiedPull {
             .push("the manifest's subject digest does not match its own resources".into());
     }
     result.files = Some(report);
-    result
+    result.enforced
 }
 
 /// A manifest with the signed one's parameters and these resources, to compare with it.

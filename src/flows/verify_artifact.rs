@@ -5,7 +5,7 @@
 
 use super::FlowError;
 use super::decide::{self, TreeVerdict, VerifiedReferrer};
-use super::open::{open_subject, scope_for};
+use super::open::open_scoped;
 use crate::core::policy::{ArtifactRef, Level, ScopePolicy};
 use crate::oci::documents::{manifest_of, model_manifest_bytes, statement_bytes};
 use crate::oci::manifest::Descriptor;
@@ -44,13 +44,13 @@ pub struct VerifyArtifactRequest {
 /// # Ok(()) }
 /// ```
 pub async fn verify_artifact(request: &VerifyArtifactRequest) -> Result<TreeVerdict, FlowError> {
-    let (scope, artifact) = scope_for(
-        request.policy.as_deref(),
+    let (scope, artifact, target, subject) = open_scoped(
         &request.reference,
         request.oci_layout,
-    )?;
-    let (target, subject) =
-        open_subject(&request.reference, request.oci_layout, &request.connection).await?;
+        &request.connection,
+        request.policy.as_deref(),
+    )
+    .await?;
     let now = crate::core::clock::now();
     Ok(verify_referrers(&target, &subject, &scope, now, &artifact).await?)
 }

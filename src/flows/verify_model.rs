@@ -4,7 +4,7 @@
 
 use super::FlowError;
 use super::decide::{self, TreeVerdict};
-use super::open::{open_subject, scope_for};
+use super::open::open_scoped;
 use super::verify_artifact::verify_referrers;
 use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_signed_model};
 use crate::oci::registry::Connection;
@@ -43,15 +43,11 @@ pub struct ModelVerdict {
 /// Checks the artifact's statements against the policy at `now`, then the model files on disk
 /// against the manifest they sign. Credentials come from the Docker config.
 pub async fn verify_model_async(check: &ModelCheck, now: i64) -> Result<ModelVerdict, FlowError> {
-    let (scope, reference) = scope_for(
-        check.policy.as_deref(),
-        &check.manifest_ref,
-        check.oci_layout,
-    )?;
-    let (target, subject) = open_subject(
+    let (scope, reference, target, subject) = open_scoped(
         &check.manifest_ref,
         check.oci_layout,
         &Connection::default(),
+        check.policy.as_deref(),
     )
     .await?;
     let statements = verify_referrers(&target, &subject, &scope, now, &reference).await?;
