@@ -4,9 +4,7 @@
 //! a tampered copy refused with its reasons.
 
 use modelseal::core::crypto::{Algorithm, PrivateKey};
-use modelseal::flows::{
-    self, ModelCheck, PublishRequest, PullVerifiedRequest, Silent, VerifyArtifactRequest,
-};
+use modelseal::flows::{self, Artifact, ModelCheck, PublishRequest, PullVerifiedRequest, Silent};
 use std::path::{Path, PathBuf};
 
 const ISSUER: &str = "https://publisher.example";
@@ -49,21 +47,19 @@ fn publish_pull_verify(dir: &Path, reference: &str, oci_layout: bool) {
     assert_eq!(published.referrers.len(), 1);
     assert_eq!(published.manifest.resources.len(), 4);
 
-    let verdict = block_on(flows::verify_artifact(&VerifyArtifactRequest {
+    let artifact = Artifact {
         reference: reference.into(),
         oci_layout,
         policy: Some(policy.clone()),
         ..Default::default()
-    }))
-    .unwrap();
+    };
+    let verdict = block_on(flows::verify_artifact(&artifact)).unwrap();
     assert!(verdict.verified, "{:?}", verdict.reasons);
 
     let pulled_dir = dir.join("pulled");
     let pulled = block_on(flows::pull_verified(
         &PullVerifiedRequest {
-            reference: reference.into(),
-            oci_layout,
-            policy: Some(policy.clone()),
+            artifact,
             output_dir: pulled_dir.clone(),
             ..Default::default()
         },
@@ -148,9 +144,12 @@ fn pull_verified_writes_nothing_when_the_policy_trusts_another_key() {
     let out = dir.path().join("pulled");
     let pulled = block_on(flows::pull_verified(
         &PullVerifiedRequest {
-            reference,
-            oci_layout: true,
-            policy: Some(policy),
+            artifact: Artifact {
+                reference,
+                oci_layout: true,
+                policy: Some(policy),
+                ..Default::default()
+            },
             output_dir: out.clone(),
             ..Default::default()
         },

@@ -4,7 +4,7 @@ use super::Outcome;
 use super::output::{Output, TreeNode, draw_tree};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
-use modelseal::flows::{VerifyArtifactRequest, verify_artifact};
+use modelseal::flows::verify_artifact;
 use modelseal::oci::Target;
 use modelseal::oci::ops::{ReferrerNode, discover_report};
 
@@ -114,13 +114,10 @@ fn grouped(nodes: &[ReferrerNode]) -> Vec<TreeNode> {
 
 /// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
 fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
-    let request = VerifyArtifactRequest {
-        reference: args.reference.clone(),
-        oci_layout: args.target.oci_layout,
-        connection: args.target.connection()?,
-        policy: args.policy.clone(),
-    };
-    let verdict = block_on(async { Ok(verify_artifact(&request).await?) })?;
+    let artifact = args
+        .target
+        .artifact(&args.reference, args.policy.as_deref())?;
+    let verdict = block_on(async { Ok(verify_artifact(&artifact).await?) })?;
     out.tree_verdict(&verdict);
     Ok(if verdict.blocks() {
         Outcome::VerificationFailed

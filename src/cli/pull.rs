@@ -74,10 +74,9 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
 /// `pull --verify`: [`pull_verified`], its report rendered.
 fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
     let request = PullVerifiedRequest {
-        reference: args.reference.clone(),
-        oci_layout: args.target.oci_layout,
-        connection: args.target.connection()?,
-        policy: args.policy.clone(),
+        artifact: args
+            .target
+            .artifact(&args.reference, args.policy.as_deref())?,
         output_dir: args.output_dir.clone(),
         options: VerifiedPullOptions {
             force: args.force,

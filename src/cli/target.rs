@@ -43,6 +43,20 @@ impl TargetArgs {
         })
     }
 
+    /// `reference` in this target, to be verified against `policy` (a library flow opens it).
+    pub fn artifact(
+        &self,
+        reference: &str,
+        policy: Option<&std::path::Path>,
+    ) -> Result<modelseal::flows::Artifact> {
+        Ok(modelseal::flows::Artifact {
+            reference: reference.to_string(),
+            oci_layout: self.oci_layout,
+            connection: self.connection()?,
+            policy: policy.map(Into::into),
+        })
+    }
+
     /// Opens the target of `reference`; `create` makes a missing OCI layout.
     pub async fn open(
         &self,

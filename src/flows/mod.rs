@@ -25,9 +25,10 @@ pub mod verify_model;
 
 pub use decide::{TreeVerdict, VerifiedReferrer};
 pub use error::FlowError;
+pub use open::Artifact;
 pub use progress::{Progress, Silent, Step};
 pub use publish::{PublishReport, PublishRequest, publish};
 pub use pull_verified::{PullVerifiedRequest, VerifiedPull, VerifiedPullOptions, pull_verified};
 pub use register::{RegisterReport, RegisterRequest, Registration, Service, register};
-pub use verify_artifact::{VerifyArtifactRequest, verify_artifact};
+pub use verify_artifact::verify_artifact;
 pub use verify_model::{ModelCheck, ModelVerdict, verify_model, verify_model_async};

@@ -7,7 +7,7 @@ use crate::oci::Target;
 use crate::oci::manifest::Descriptor;
 use crate::oci::open::{AnyTarget, open};
 use crate::oci::registry::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The trust policy's scope for `reference` (the policy from `policy`, `$MODELSEAL_POLICY` or
 /// the default file; none, or no scope covering the reference, is an error: verification fails
@@ -35,15 +35,29 @@ async fn open_subject(
     Ok((target, subject))
 }
 
-/// The policy scope for `reference` (checked first: without a policy nothing is fetched), then
-/// the target and the manifest it names.
-pub(super) async fn open_scoped(
-    reference: &str,
-    oci_layout: bool,
-    connection: &Connection,
-    policy: Option<&Path>,
-) -> Result<(ScopePolicy, ArtifactRef, AnyTarget, Descriptor), FlowError> {
-    let (scope, artifact) = scope_for(policy, reference, oci_layout)?;
-    let (target, subject) = open_subject(reference, oci_layout, connection).await?;
-    Ok((scope, artifact, target, subject))
+/// An artifact to verify: where it is, how to reach it, and the trust policy to apply.
+#[derive(Clone, Debug, Default)]
+pub struct Artifact {
+    /// `host/repo:tag|@digest`, or `DIR:tag|@digest` with `oci_layout`.
+    pub reference: String,
+    /// `reference` is an OCI image layout directory.
+    pub oci_layout: bool,
+    /// How to reach the registry (default: the Docker config's credentials).
+    pub connection: Connection,
+    /// `None`: `$MODELSEAL_POLICY`, else `~/.config/modelseal/policy.toml`.
+    pub policy: Option<PathBuf>,
+}
+
+impl Artifact {
+    /// The policy scope for the reference (checked first: without a policy nothing is fetched),
+    /// then the target and the manifest the reference names.
+    pub(super) async fn open(
+        &self,
+    ) -> Result<(ScopePolicy, ArtifactRef, AnyTarget, Descriptor), FlowError> {
+        let (scope, artifact) =
+            scope_for(self.policy.as_deref(), &self.reference, self.oci_layout)?;
+        let (target, subject) =
+            open_subject(&self.reference, self.oci_layout, &self.connection).await?;
+        Ok((scope, artifact, target, subject))
+    }
 }

@@ -16,7 +16,7 @@
 //!    is verified as a whole ([`check_signed_model`]) and the move undone if it does not match.
 
 use super::decide::TreeVerdict;
-use super::open::open_scoped;
+use super::open::Artifact;
 use super::verify_artifact::verify_referrers;
 use super::{FlowError, Progress};
 use crate::core::manifest::{
@@ -27,7 +27,6 @@ use crate::core::policy::{ArtifactRef, ScopePolicy};
 use crate::oci::Target;
 use crate::oci::manifest::{Descriptor, sha256_digest};
 use crate::oci::ops::{PullOptions, fetch_staged, pull, titled_layers};
-use crate::oci::registry::Connection;
 use crate::oci::stage::{self, PullError, Stage};
 use crate::oci::target::TransferProgress;
 use rayon::prelude::*;
@@ -38,14 +37,8 @@ use std::path::{Component, Path, PathBuf};
 /// What to pull, from where, into where, under which policy.
 #[derive(Clone, Debug, Default)]
 pub struct PullVerifiedRequest {
-    /// `host/repo:tag|@digest`, or `DIR:tag|@digest` with `oci_layout`.
-    pub reference: String,
-    /// `reference` is an OCI image layout directory.
-    pub oci_layout: bool,
-    /// How to reach the registry (default: the Docker config's credentials).
-    pub connection: Connection,
-    /// `None`: `$MODELSEAL_POLICY`, else `~/.config/modelseal/policy.toml`.
-    pub policy: Option<PathBuf>,
+    /// The artifact, and the policy it must meet.
+    pub artifact: Artifact,
     /// The output directory (must be empty unless `options.force`).
     pub output_dir: PathBuf,
     /// `force`, `require_files`.
@@ -57,11 +50,14 @@ pub struct PullVerifiedRequest {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), modelseal::flows::FlowError> {
-/// use modelseal::flows::{PullVerifiedRequest, Silent, pull_verified};
+/// use modelseal::flows::{Artifact, PullVerifiedRequest, Silent, pull_verified};
 /// let pulled = pull_verified(
 ///     &PullVerifiedRequest {
-///         reference: "registry.example.com/models/tiny:v1".into(),
-///         policy: Some("/etc/modelseal/policy.toml".into()),
+///         artifact: Artifact {
+///             reference: "registry.example.com/models/tiny:v1".into(),
+///             policy: Some("/etc/modelseal/policy.toml".into()),
+///             ..Default::default()
+///         },
 ///         output_dir: "/mnt/models/tiny".into(),
 ///         ..Default::default()
 ///     },
@@ -75,13 +71,7 @@ pub async fn pull_verified(
     request: &PullVerifiedRequest,
     progress: &dyn Progress,
 ) -> Result<VerifiedPull, FlowError> {
-    let (scope, artifact, target, subject) = open_scoped(
-        &request.reference,
-        request.oci_layout,
-        &request.connection,
-        request.policy.as_deref(),
-    )
-    .await?;
+    let (scope, artifact, target, subject) = request.artifact.open().await?;
     let bars = progress.transfer("pulling");
     Ok(pull_verified_from(
         &target,

@@ -5,34 +5,19 @@
 
 use super::FlowError;
 use super::decide::{self, TreeVerdict, VerifiedReferrer};
-use super::open::open_scoped;
+use super::open::Artifact;
 use crate::core::policy::{ArtifactRef, Level, ScopePolicy};
 use crate::oci::documents::{manifest_of, model_manifest_bytes, statement_bytes};
 use crate::oci::manifest::Descriptor;
-use crate::oci::registry::Connection;
 use crate::oci::{OciError, Target};
-use std::path::PathBuf;
 
-/// Which artifact to verify, and against which policy.
-#[derive(Clone, Debug, Default)]
-pub struct VerifyArtifactRequest {
-    /// `host/repo:tag|@digest`, or `DIR:tag|@digest` with `oci_layout`.
-    pub reference: String,
-    /// `reference` is an OCI image layout directory.
-    pub oci_layout: bool,
-    /// How to reach the registry (default: the Docker config's credentials).
-    pub connection: Connection,
-    /// `None`: `$MODELSEAL_POLICY`, else `~/.config/modelseal/policy.toml`.
-    pub policy: Option<PathBuf>,
-}
-
-/// Verifies the statements attached to the artifact `request` names against the trust policy,
+/// Verifies the statements attached to `artifact` against the trust policy,
 /// at the current time.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), modelseal::flows::FlowError> {
-/// use modelseal::flows::{VerifyArtifactRequest, verify_artifact};
-/// let verdict = verify_artifact(&VerifyArtifactRequest {
+/// use modelseal::flows::{Artifact, verify_artifact};
+/// let verdict = verify_artifact(&Artifact {
 ///     reference: "registry.example.com/models/tiny:v1".into(),
 ///     policy: Some("/etc/modelseal/policy.toml".into()),
 ///     ..Default::default()
@@ -43,16 +28,10 @@ pub struct VerifyArtifactRequest {
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn verify_artifact(request: &VerifyArtifactRequest) -> Result<TreeVerdict, FlowError> {
-    let (scope, artifact, target, subject) = open_scoped(
-        &request.reference,
-        request.oci_layout,
-        &request.connection,
-        request.policy.as_deref(),
-    )
-    .await?;
+pub async fn verify_artifact(artifact: &Artifact) -> Result<TreeVerdict, FlowError> {
+    let (scope, reference, target, subject) = artifact.open().await?;
     let now = crate::core::clock::now();
-    Ok(verify_referrers(&target, &subject, &scope, now, &artifact).await?)
+    Ok(verify_referrers(&target, &subject, &scope, now, &reference).await?)
 }
 
 /// Verifies the transparent statements attached to `subject` against `policy`; `reference` is

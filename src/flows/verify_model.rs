@@ -4,7 +4,7 @@
 
 use super::FlowError;
 use super::decide::{self, TreeVerdict};
-use super::open::open_scoped;
+use super::open::Artifact;
 use super::verify_artifact::verify_referrers;
 use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_signed_model};
 use crate::oci::registry::Connection;
@@ -43,13 +43,13 @@ pub struct ModelVerdict {
 /// Checks the artifact's statements against the policy at `now`, then the model files on disk
 /// against the manifest they sign. Credentials come from the Docker config.
 pub async fn verify_model_async(check: &ModelCheck, now: i64) -> Result<ModelVerdict, FlowError> {
-    let (scope, reference, target, subject) = open_scoped(
-        &check.manifest_ref,
-        check.oci_layout,
-        &Connection::default(),
-        check.policy.as_deref(),
-    )
-    .await?;
+    let artifact = Artifact {
+        reference: check.manifest_ref.clone(),
+        oci_layout: check.oci_layout,
+        connection: Connection::default(),
+        policy: check.policy.clone(),
+    };
+    let (scope, reference, target, subject) = artifact.open().await?;
     let statements = verify_referrers(&target, &subject, &scope, now, &reference).await?;
     if statements.blocks() || (!statements.verified && statements.manifest.is_empty()) {
         return Ok(ModelVerdict {
