@@ -63,23 +63,22 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
             "WARNING: this log accepts statements from ANY issuer; use it for private development only"
         );
     }
+    let size = log.size();
     block_on(async {
-        let listener = tokio::net::TcpListener::bind(&a.listen)
-            .await
-            .with_context(|| format!("listening on {}", a.listen))?;
-        let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
-        out.info(format!(
-            "serving the transparency log {} ({} entries) at {base}",
-            a.dir.display(),
-            log.size()
-        ));
-        println!("{base}");
-        let limits = modelseal::transparency::server::ServeLimits::default();
-        let app = modelseal::transparency::server::router_with(log, base, limits);
-        modelseal::transparency::server::serve(listener, app, limits, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        modelseal::transparency::server::serve_at(
+            log,
+            &a.listen,
+            |base| {
+                out.info(format!(
+                    "serving the transparency log {} ({size} entries) at {base}",
+                    a.dir.display()
+                ));
+                println!("{base}");
+            },
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+        )
         .await?;
         Ok(Outcome::Success)
     })
