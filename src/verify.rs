@@ -1,4 +1,4 @@
-//! Verify before load, under its first name: [`crate::flows::verify_model`] and what it
+//! Verify before load, under its first name: [`crate::flows::verify_model()`] and what it
 //! returns. New code uses `modelseal::flows`.
 
 pub use crate::core::manifest::{check_signed_model, is_manifest_copy, manifest_copies};

@@ -1,7 +1,7 @@
 //! What the trust policy makes of an artifact's checked statements: which referrers are judged
 //! and which are past a limit, whether the policy is met, whether a failure is enforced, and the
 //! one-line reasons. Pure: the statements are fetched and checked before (in
-//! [`verify_artifact`](super::verify_artifact)), nothing here touches a registry.
+//! [`verify_artifact`](super::verify_artifact())), nothing here touches a registry.
 
 use crate::core::manifest::CheckReport;
 use crate::core::policy::{Level, ScopePolicy, StatementVerdict};

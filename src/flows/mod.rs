@@ -13,6 +13,8 @@
 //! What the trust policy decides from the checked statements (what counts, level, enforced, the
 //! reasons) is in [`decide`].
 
+#![deny(missing_docs)]
+
 pub mod decide;
 mod error;
 mod open;
