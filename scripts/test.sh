@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 need_debs=()
 command -v curl >/dev/null || need_debs+=(curl)
 command -v openssl >/dev/null || need_debs+=(openssl)
+command -v skopeo >/dev/null || need_debs+=(skopeo)   # reads our layouts and registry manifests
 if [ ${#need_debs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null && apt-get install -y -q "${need_debs[@]}" >/dev/null

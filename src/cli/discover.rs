@@ -1,7 +1,7 @@
 //! `modelseal discover`: the referrer tree of an artifact, as `oras discover` shows it.
 
 use super::Outcome;
-use super::output::{Output, TreeNode, draw_tree};
+use super::output::{Output, TreeNode, cosign_node, draw_tree};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::flows::verify_artifact;
@@ -63,13 +63,19 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
         for s in &skipped {
             out.info(format!("skipped referrer {}: {}", s.digest, s.reason));
         }
+        // cosign's tag-based signatures are not referrers; shown beside them, unverified.
+        let cosign = if args.artifact_type.is_none() {
+            modelseal::oci::cosign::verify_cosign(&target, &subject, &[]).await?
+        } else {
+            Vec::new()
+        };
         let format = if out.is_json() {
             Format::Json
         } else {
             args.format
         };
         match format {
-            Format::Json => out.json(&serde_json::json!({ "manifests": tree })),
+            Format::Json => out.json(&serde_json::json!({ "manifests": tree, "cosign": cosign })),
             Format::Table => {
                 println!("{:<72} Artifact Type", "Digest");
                 fn rows(nodes: &[ReferrerNode]) {
@@ -79,11 +85,15 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
                     }
                 }
                 rows(&tree);
+                for c in &cosign {
+                    println!("{:<72} cosign/{} [tag {}]", c.digest, c.kind.name(), c.tag);
+                }
             }
-            Format::Tree => print!(
-                "{}",
-                draw_tree(&target.name_of(&subject.digest), &grouped(&tree))
-            ),
+            Format::Tree => {
+                let mut nodes = grouped(&tree);
+                nodes.extend(cosign.iter().map(|c| cosign_node(c, false)));
+                print!("{}", draw_tree(&target.name_of(&subject.digest), &nodes));
+            }
         }
         Ok(Outcome::Success)
     })

@@ -210,7 +210,7 @@ impl Output {
         if self.is_json() {
             return self.json(v);
         }
-        let nodes: Vec<TreeNode> = v
+        let mut nodes: Vec<TreeNode> = v
             .referrers
             .iter()
             .map(|r| TreeNode {
@@ -233,6 +233,7 @@ impl Output {
                 children: Vec::new(),
             })
             .collect();
+        nodes.extend(v.cosign.iter().map(|c| cosign_node(c, true)));
         print!(
             "{}",
             draw_tree(&format!("{}  (policy {})", v.subject, v.policy), &nodes)
@@ -328,6 +329,31 @@ impl modelseal::flows::Progress for Output {
             )),
             _ => self.info(format!("registered with {}", r.service)),
         }
+    }
+}
+
+/// One cosign signature or attestation in a tree: ✔/✘ when judged (· when not), its tag, what
+/// it says, and an attestation's SLSA lineage.
+pub fn cosign_node(c: &modelseal::oci::cosign::CosignVerdict, judged: bool) -> TreeNode {
+    let mark = match (judged, c.verified) {
+        (false, _) => "·",
+        (true, true) => "✔",
+        (true, false) => "✘",
+    };
+    let what = match &c.predicate_type {
+        Some(p) => format!("cosign {} ({p})", c.kind.name()),
+        None => format!("cosign {}", c.kind.name()),
+    };
+    let mut notes = vec![c.detail.clone()];
+    if let Some(p) = &c.provenance {
+        notes.extend(p.builder.iter().map(|b| format!("builder: {b}")));
+        notes.extend(p.build_type.iter().map(|t| format!("build type: {t}")));
+        notes.extend(p.materials.iter().map(|m| format!("material: {m}")));
+    }
+    TreeNode {
+        label: format!("{mark} {what} {}  [tag {}]", c.digest, c.tag),
+        notes,
+        children: Vec::new(),
     }
 }
 

@@ -271,6 +271,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         "file": path, "reference": a.reference, "repository": artifact.name.to_string(),
         "policy": p.name, "level": p.level, "matched": selection.winner, "lost": selection.losers,
         "scopes": p.scopes, "issuers": issuers, "transparency_services": services,
+        "cosign_keys": p.cosign_keys.iter().map(|k| &k.source).collect::<Vec<_>>(),
         "min_receipts": p.min_receipts, "required_profiles": p.required_profiles,
         "required_artifact_types": p.required_artifact_types,
     });
@@ -310,6 +311,9 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             pin("iss", &i.iss),
             pin("sub", &i.sub)
         );
+    }
+    for k in &p.cosign_keys {
+        println!("  cosign key: {}", k.source);
     }
     for s in &p.services {
         println!(

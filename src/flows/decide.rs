@@ -6,6 +6,8 @@
 use crate::core::manifest::CheckReport;
 use crate::core::policy::{Level, ScopePolicy, StatementVerdict};
 use crate::core::verdict::{Check, Verdict};
+use crate::oci::cosign::{CosignKind, CosignVerdict};
+use crate::oci::manifest::Descriptor;
 use crate::oci::media;
 use crate::oci::ops::MAX_REFERRERS_PER_MANIFEST;
 use serde::Serialize;
@@ -54,6 +56,9 @@ pub struct TreeVerdict {
     pub reasons: Vec<String>,
     /// Every referrer, judged or not.
     pub referrers: Vec<VerifiedReferrer>,
+    /// cosign's tag-based signatures and attestations, checked when the policy has cosign keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cosign: Vec<CosignVerdict>,
     /// The verified model manifest's bytes (for `pull --verify` and `verify-model`).
     #[serde(skip)]
     pub manifest: Vec<u8>,
@@ -79,8 +84,24 @@ pub fn skipped(policy: &ScopePolicy, subject: String) -> TreeVerdict {
             policy.name
         )],
         referrers: Vec::new(),
+        cosign: Vec::new(),
         manifest: Vec::new(),
     }
+}
+
+/// Whether the policy looks at cosign's tag-based signatures and attestations: it has cosign
+/// keys, or requires one of them.
+pub fn wants_cosign(policy: &ScopePolicy) -> bool {
+    !policy.cosign_keys.is_empty() || COSIGN_KINDS.into_iter().any(|k| cosign_required(policy, k))
+}
+
+const COSIGN_KINDS: [CosignKind; 2] = [CosignKind::Signature, CosignKind::Attestation];
+
+fn cosign_required(policy: &ScopePolicy, kind: CosignKind) -> bool {
+    policy
+        .required_artifact_types
+        .iter()
+        .any(|t| t == kind.artifact_type())
 }
 
 /// Why referrer number `index` is not checked, if it is past a limit (`statements_before`:
@@ -111,13 +132,16 @@ pub fn failed_statement(check: &str, reason: String) -> StatementVerdict {
     }
 }
 
-/// The policy applied to the judged referrers: every required artifact type must be present,
-/// and for statements, at least one must meet the policy. Others that fail are reported, not
-/// fatal: anyone who can push to the repository can attach a bogus statement.
+/// The policy applied to the judged referrers and cosign tags: every required artifact type must
+/// be present, and for statements and cosign signatures, at least one must meet the policy.
+/// Others that fail are reported, not fatal: anyone who can push to the repository can attach a
+/// bogus statement.
 pub fn judge(
     policy: &ScopePolicy,
-    subject: String,
+    subject: &Descriptor,
+    name: String,
     referrers: Vec<VerifiedReferrer>,
+    cosign: Vec<CosignVerdict>,
     manifest: Vec<u8>,
 ) -> TreeVerdict {
     let mut reasons = Vec::new();
@@ -126,6 +150,9 @@ pub fn judge(
         .filter(|r| r.statement.as_ref().is_some_and(|s| s.verified))
         .count();
     for required in &policy.required_artifact_types {
+        if required.starts_with("cosign/") {
+            continue; // below, from the cosign tags
+        }
         let present = referrers.iter().any(|r| &r.artifact_type == required);
         let ok = if VerifiedReferrer::is_statement(required) {
             verified_statements > 0
@@ -151,14 +178,38 @@ pub fn judge(
             format!("no {required} referrer is attached")
         });
     }
+    for kind in COSIGN_KINDS
+        .into_iter()
+        .filter(|k| cosign_required(policy, *k))
+    {
+        let found: Vec<_> = cosign.iter().filter(|c| c.kind == kind).collect();
+        if found.iter().any(|c| c.verified) {
+            continue;
+        }
+        reasons.push(if found.is_empty() {
+            format!(
+                "no cosign {} is stored beside it (tag {})",
+                kind.name(),
+                kind.tag(&subject.digest)
+            )
+        } else {
+            let why: BTreeSet<&str> = found.iter().map(|c| c.detail.as_str()).collect();
+            format!(
+                "no cosign {} by a policy key holds ({})",
+                kind.name(),
+                why.into_iter().collect::<Vec<_>>().join("; ")
+            )
+        });
+    }
     TreeVerdict {
-        subject,
+        subject: name,
         policy: policy.name.clone(),
         level: policy.level,
         enforced: policy.level.enforced(),
         verified: reasons.is_empty(),
         reasons,
         referrers,
+        cosign,
         manifest,
     }
 }

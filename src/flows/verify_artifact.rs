@@ -1,12 +1,13 @@
 //! `discover --verify` as a library call: every transparent statement attached to an artifact
 //! is fetched and checked (signature, receipts, and the binding to the exact manifest bytes the
-//! artifact holds), then the policy decides ([`decide::judge`]). Unrelated referrers are
+//! artifact holds), and cosign's tag-based signatures when the policy has cosign keys; then the policy decides ([`decide::judge`]). Unrelated referrers are
 //! listed, not judged.
 
 use super::FlowError;
 use super::decide::{self, TreeVerdict, VerifiedReferrer};
 use super::open::Artifact;
 use crate::core::policy::{ArtifactRef, Level, ScopePolicy};
+use crate::oci::cosign::verify_cosign;
 use crate::oci::documents::{manifest_of, model_manifest_bytes, statement_bytes};
 use crate::oci::manifest::Descriptor;
 use crate::oci::{OciError, Target};
@@ -79,5 +80,12 @@ pub async fn verify_referrers<T: Target>(
             statement,
         });
     }
-    Ok(decide::judge(policy, name, referrers, manifest))
+    let cosign = if decide::wants_cosign(policy) {
+        verify_cosign(target, subject, &policy.cosign_keys).await?
+    } else {
+        Vec::new()
+    };
+    Ok(decide::judge(
+        policy, subject, name, referrers, cosign, manifest,
+    ))
 }

@@ -510,6 +510,32 @@ async fn copy_one<S: Target, D: Target>(
             ))
             .await?;
         }
+        // cosign's tag-based signatures and attestations travel with the artifact, under the
+        // same tags (the digest they are named for does not change in a copy).
+        for kind in [
+            super::cosign::CosignKind::Signature,
+            super::cosign::CosignKind::Attestation,
+        ] {
+            let Some(found) = super::cosign::find_tag(src, kind, &manifest.digest).await? else {
+                continue;
+            };
+            let tag = kind.tag(&manifest.digest);
+            if !walk.visited.insert(found.digest.clone()) {
+                continue;
+            }
+            let found_bytes = src.fetch_manifest(&found).await?;
+            copied += Box::pin(copy_one(
+                src,
+                dst,
+                &found,
+                found_bytes,
+                Some(&tag),
+                false,
+                depth + 1,
+                walk,
+            ))
+            .await?;
+        }
     }
     Ok(copied)
 }

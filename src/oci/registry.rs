@@ -27,6 +27,9 @@ pub struct Connection {
 const IDENTITY_TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
 /// Attempts to update a tag-schema referrers index that other clients change at the same time.
 const INDEX_UPDATE_ATTEMPTS: usize = 5;
+/// How long a tag-schema index write is left to settle before it is checked again: longer than
+/// another client's read-modify-write of the index on any reasonable link.
+const INDEX_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Registry {
     client: Client,
@@ -320,8 +323,14 @@ impl Registry {
     }
 
     /// Adds `referrer` to the tag-schema index of its subject (distribution spec, "referrers tag
-    /// schema"), keeping every descriptor another client put there. Re-reads after writing and
-    /// retries if a concurrent writer replaced our update.
+    /// schema"), keeping every descriptor another client put there.
+    ///
+    /// The registry offers no conditional write, so two clients that read the index before either
+    /// wrote can each write a list without the other's entry: the later write wins. A write is
+    /// therefore checked twice: at once, and again after a settle delay longer than a
+    /// read-modify-write of the others (at least [`INDEX_SETTLE`], three times our own); a
+    /// writer whose entry was dropped by a write that landed meanwhile adds it again, merged with
+    /// what is there now.
     async fn add_to_referrers_index(
         &self,
         subject: &Descriptor,
@@ -332,32 +341,27 @@ impl Registry {
             .ok_or_else(|| self.err("subject digest", &subject.digest))?;
         let tag = format!("sha256-{hex}");
         for _ in 0..INDEX_UPDATE_ATTEMPTS {
-            let mut index = match self.manifest_raw(&tag).await? {
-                Some(bytes) => serde_json::from_slice::<ImageIndex>(&bytes).map_err(|e| {
-                    OciError::BadDocument {
-                        what: format!("referrers index {tag}"),
-                        reason: e.to_string(),
-                    }
-                })?,
-                None => ImageIndex::new(),
-            };
-            if index.manifests.iter().any(|d| d.digest == referrer.digest) {
-                return Ok(());
+            let started = std::time::Instant::now();
+            let mut index = self
+                .referrers_index(&tag)
+                .await?
+                .unwrap_or_else(ImageIndex::new);
+            if !index.manifests.iter().any(|d| d.digest == referrer.digest) {
+                index.manifests.push(referrer.clone());
+                self.client
+                    .push_manifest_raw(
+                        &self.at(&tag),
+                        index.to_bytes(),
+                        media::IMAGE_INDEX.parse().expect("a valid header value"),
+                    )
+                    .await
+                    .map_err(|e| self.err("updating the referrers index in", e))?;
             }
-            index.manifests.push(referrer.clone());
-            let bytes = index.to_bytes();
-            self.client
-                .push_manifest_raw(
-                    &self.at(&tag),
-                    bytes,
-                    media::IMAGE_INDEX.parse().expect("a valid header value"),
-                )
-                .await
-                .map_err(|e| self.err("updating the referrers index in", e))?;
-            let now = self.manifest_raw(&tag).await?.unwrap_or_default();
-            if let Ok(seen) = serde_json::from_slice::<ImageIndex>(&now)
-                && seen.manifests.iter().any(|d| d.digest == referrer.digest)
-            {
+            if !self.index_lists(&tag, referrer).await? {
+                continue;
+            }
+            tokio::time::sleep(INDEX_SETTLE.max(started.elapsed() * 3)).await;
+            if self.index_lists(&tag, referrer).await? {
                 return Ok(());
             }
         }
@@ -365,6 +369,26 @@ impl Registry {
             subject: subject.digest.clone(),
             attempts: INDEX_UPDATE_ATTEMPTS,
         })
+    }
+
+    /// The tag-schema index at `tag`, if there is one.
+    async fn referrers_index(&self, tag: &str) -> Result<Option<ImageIndex>> {
+        self.manifest_raw(tag)
+            .await?
+            .map(|bytes| {
+                serde_json::from_slice::<ImageIndex>(&bytes).map_err(|e| OciError::BadDocument {
+                    what: format!("referrers index {tag}"),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    async fn index_lists(&self, tag: &str, referrer: &Descriptor) -> Result<bool> {
+        Ok(self
+            .referrers_index(tag)
+            .await?
+            .is_some_and(|i| i.manifests.iter().any(|d| d.digest == referrer.digest)))
     }
 
     /// One upload attempt; a retry starts a fresh upload session (the registry drops the old one).

@@ -23,7 +23,7 @@ const POLICY_KEYS: [&str; 8] = [
     "required_profiles",
     "required_artifact_types",
 ];
-const ISSUER_KEYS: [&str; 4] = ["key", "root", "iss", "sub"];
+const ISSUER_KEYS: [&str; 5] = ["kind", "key", "root", "iss", "sub"];
 const SERVICE_KEYS: [&str; 3] = ["name", "key", "profile"];
 
 /// Where things are in the text: `[[policy]]` blocks and the tables and keys inside them.
@@ -278,7 +278,16 @@ fn document_findings(doc: &Document, lines: &Lines) -> Vec<Finding> {
                 .iss
                 .as_deref()
                 .is_some_and(|i| i.starts_with("did:x509:"));
-            if issuer.key.is_none() && issuer.root.is_none() && !did {
+            if issuer.kind.is_some() && issuer.key.is_none() {
+                out.push(Finding {
+                    line: lines.table(p, "issuers", n).0 + 1,
+                    message: format!(
+                        "policy '{}': issuer {} is a cosign issuer without a key",
+                        spec.name,
+                        n + 1
+                    ),
+                });
+            } else if issuer.key.is_none() && issuer.root.is_none() && !did {
                 out.push(Finding {
                     line: lines.table(p, "issuers", n).0 + 1,
                     message: format!(

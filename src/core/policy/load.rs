@@ -1,8 +1,8 @@
 //! Reading a policy file: every field validated before anything is verified with it.
 
 use super::{
-    ClaimPattern, Level, PolicyError, Scope, ScopePolicy, TRANSPARENT_STATEMENT_ARTIFACT,
-    TrustPolicy, TrustedIssuer, TrustedService,
+    COSIGN_SIGNATURE_TYPE, ClaimPattern, CosignKey, Level, PolicyError, Scope, ScopePolicy,
+    TRANSPARENT_STATEMENT_ARTIFACT, TrustPolicy, TrustedIssuer, TrustedService,
 };
 use crate::core::crypto::{MAX_KEY_FILE_BYTES, pem_decode_all, read_public_keys};
 use crate::core::input::read_bounded;
@@ -32,17 +32,19 @@ pub(super) struct ScopeSpec {
     pub min_receipts: usize,
     #[serde(default)]
     pub required_profiles: Vec<String>,
-    #[serde(default = "default_required_types")]
-    pub required_artifact_types: Vec<String>,
+    /// Absent: statements are required unless every issuer is a cosign key.
+    pub required_artifact_types: Option<Vec<String>>,
 }
 
-fn default_required_types() -> Vec<String> {
-    vec![TRANSPARENT_STATEMENT_ARTIFACT.into()]
-}
+/// The `kind` of an issuer that signs cosign's tag-based signatures.
+pub(super) const COSIGN_KIND: &str = "cosign";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct IssuerSpec {
+    /// Absent for statement issuers; `"cosign"` for a key that signs cosign's tag-based
+    /// signatures and attestations.
+    pub kind: Option<String>,
     pub key: Option<PathBuf>,
     pub root: Option<PathBuf>,
     pub iss: Option<String>,
@@ -145,7 +147,36 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
             ));
         }
         let mut issuers = Vec::new();
+        let mut cosign_keys = Vec::new();
         for i in &spec.issuers {
+            match i.kind.as_deref() {
+                None => {}
+                Some(COSIGN_KIND) => {
+                    let key = match (&i.key, &i.root, &i.iss, &i.sub) {
+                        (Some(k), None, None, None) => k,
+                        _ => {
+                            return Err(at(
+                                "a cosign issuer is a key alone (`kind = \"cosign\"`, `key = FILE`): cosign's signatures carry no iss or sub".into(),
+                            ));
+                        }
+                    };
+                    cosign_keys.extend(
+                        read_public_keys(&read(key, "a cosign key")?)
+                            .map_err(|e| at(format!("{}: {e}", key.display())))?
+                            .into_iter()
+                            .map(|k| CosignKey {
+                                key: k.key,
+                                source: resolve(key).display().to_string(),
+                            }),
+                    );
+                    continue;
+                }
+                Some(other) => {
+                    return Err(at(format!(
+                        "unknown issuer kind '{other}' (give none for statement issuers, or \"{COSIGN_KIND}\")"
+                    )));
+                }
+            }
             let pattern = |text: &Option<String>| {
                 text.as_deref()
                     .map(ClaimPattern::parse)
@@ -266,11 +297,22 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
             scopes: spec.scopes,
             parsed_scopes,
             level,
-            issuers,
             services,
             min_receipts: spec.min_receipts,
             required_profiles,
-            required_artifact_types: spec.required_artifact_types,
+            // By default, what the issuers can sign: statements, cosign signatures, or both.
+            required_artifact_types: spec.required_artifact_types.unwrap_or_else(|| {
+                let mut types = Vec::new();
+                if !issuers.is_empty() || cosign_keys.is_empty() {
+                    types.push(TRANSPARENT_STATEMENT_ARTIFACT.to_string());
+                }
+                if !cosign_keys.is_empty() {
+                    types.push(COSIGN_SIGNATURE_TYPE.to_string());
+                }
+                types
+            }),
+            issuers,
+            cosign_keys,
         });
     }
     Ok(TrustPolicy {

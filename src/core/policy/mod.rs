@@ -37,6 +37,12 @@ use std::path::{Path, PathBuf};
 
 /// The artifact type a verified model must carry, unless the policy says otherwise.
 pub const TRANSPARENT_STATEMENT_ARTIFACT: &str = "scitt/transparent-statement";
+/// In `required_artifact_types`: a cosign signature (tag `sha256-<hex>.sig`) by a policy cosign
+/// key over the artifact's digest. Required by default when the policy has cosign keys.
+pub const COSIGN_SIGNATURE_TYPE: &str = "cosign/signature";
+/// In `required_artifact_types`: a cosign attestation (tag `sha256-<hex>.att`) by a policy
+/// cosign key whose subjects include the artifact.
+pub const COSIGN_ATTESTATION_TYPE: &str = "cosign/attestation";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -97,6 +103,13 @@ pub struct TrustedIssuer {
     pub source: String,
 }
 
+/// A key trusted for cosign's tag-based signatures and attestations, and the file it came from.
+#[derive(Clone, Debug)]
+pub struct CosignKey {
+    pub key: crate::core::crypto::PublicKey,
+    pub source: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct TrustedService {
     pub name: String,
@@ -114,6 +127,9 @@ pub struct ScopePolicy {
     pub parsed_scopes: Vec<Scope>,
     pub level: Level,
     pub issuers: Vec<TrustedIssuer>,
+    /// Keys whose cosign signatures (`sha256-<hex>.sig` tags) the policy requires: with any, one
+    /// signature by one of them over the artifact's digest must hold.
+    pub cosign_keys: Vec<CosignKey>,
     pub services: Vec<TrustedService>,
     pub min_receipts: usize,
     pub required_profiles: Vec<String>,
