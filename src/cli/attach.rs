@@ -1,8 +1,8 @@
 //! `modelseal attach`: a referrer artifact (e.g. a transparent statement) whose `subject` is REF.
 
 use super::Outcome;
+use super::artifact::{artifact_spec, layer_files, report};
 use super::output::Output;
-use super::push::{artifact_spec, layer_files, report};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::oci::Target;

@@ -1,9 +1,10 @@
 //! `modelseal discover`: the referrer tree of an artifact, as `oras discover` shows it.
 
 use super::Outcome;
-use super::output::Output;
+use super::output::{Output, TreeNode, cosign_node, draw_tree};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
+use modelseal::flows::verify_artifact;
 use modelseal::oci::Target;
 use modelseal::oci::ops::{ReferrerNode, discover_report};
 
@@ -89,17 +90,9 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
                 }
             }
             Format::Tree => {
-                println!("{}", target.name_of(&subject.digest));
-                print_tree(&tree, "", cosign.is_empty());
-                for (i, c) in cosign.iter().enumerate() {
-                    let last = i + 1 == cosign.len();
-                    super::output::print_cosign(
-                        c,
-                        if last { "└── " } else { "├── " },
-                        if last { "    " } else { "│   " },
-                        false,
-                    );
-                }
+                let mut nodes = grouped(&tree);
+                nodes.extend(cosign.iter().map(|c| cosign_node(c, false)));
+                print!("{}", draw_tree(&target.name_of(&subject.digest), &nodes));
             }
         }
         Ok(Outcome::Success)
@@ -107,83 +100,38 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
 }
 
 /// Referrers grouped by artifact type under their subject, as oras draws them.
-/// `last_at_top`: whether the tree's last group ends its subject (nothing follows it).
-fn print_tree(nodes: &[ReferrerNode], prefix: &str, last_at_top: bool) {
+fn grouped(nodes: &[ReferrerNode]) -> Vec<TreeNode> {
     let mut types: Vec<&str> = nodes.iter().map(|n| n.artifact_type.as_str()).collect();
-    types.dedup();
     types.sort();
     types.dedup();
-    for (ti, ty) in types.iter().enumerate() {
-        let last_type = ti + 1 == types.len() && last_at_top;
-        println!(
-            "{prefix}{}{ty}",
-            if last_type {
-                "└── "
-            } else {
-                "├── "
-            }
-        );
-        let type_prefix = format!("{prefix}{}", if last_type { "    " } else { "│   " });
-        let of_type: Vec<&ReferrerNode> = nodes.iter().filter(|n| n.artifact_type == *ty).collect();
-        for (ni, n) in of_type.iter().enumerate() {
-            let last = ni + 1 == of_type.len();
-            println!(
-                "{type_prefix}{}{}",
-                if last { "└── " } else { "├── " },
-                n.digest
-            );
-            print_tree(
-                &n.referrers,
-                &format!("{type_prefix}{}", if last { "    " } else { "│   " }),
-                true,
-            );
-        }
-    }
-}
-
-/// The trust policy's scope for `reference` (policy from --policy, $MODELSEAL_POLICY or the
-/// default file; none, or no scope covering the reference, is an error: verification fails
-/// closed), and the reference as the policy's claim templates read it.
-pub(super) fn scope_for(
-    policy: Option<&std::path::Path>,
-    reference: &str,
-    oci_layout: bool,
-) -> Result<(
-    modelseal::core::policy::ScopePolicy,
-    modelseal::core::policy::ArtifactRef,
-)> {
-    use modelseal::core::policy::{TrustPolicy, locate};
-    let policy_path = locate(policy).map_err(anyhow::Error::msg)?;
-    let policy = TrustPolicy::load(&policy_path)?;
-    let (selection, artifact) = policy.select_reference(reference, oci_layout)?;
-    Ok((selection.policy.clone(), artifact))
+    types
+        .into_iter()
+        .map(|ty| TreeNode {
+            label: ty.to_string(),
+            notes: Vec::new(),
+            children: nodes
+                .iter()
+                .filter(|n| n.artifact_type == ty)
+                .map(|n| TreeNode {
+                    label: n.digest.clone(),
+                    notes: Vec::new(),
+                    children: grouped(&n.referrers),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
 fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
-    let (scope, artifact) = scope_for(
-        args.policy.as_deref(),
-        &args.reference,
-        args.target.oci_layout,
-    )?;
-    block_on(async {
-        let (target, selector) = args.target.open(&args.reference, false).await?;
-        let subject = target
-            .resolve(&require_selector(selector, &args.reference)?)
-            .await?;
-        let verdict = modelseal::oci::verify::verify_referrers(
-            &target,
-            &subject,
-            &scope,
-            modelseal::core::clock::now(),
-            &artifact,
-        )
-        .await?;
-        out.tree_verdict(&verdict);
-        Ok(if verdict.verified || !verdict.enforced {
-            Outcome::Success
-        } else {
-            Outcome::VerificationFailed
-        })
+    let artifact = args
+        .target
+        .artifact(&args.reference, args.policy.as_deref())?;
+    let verdict = block_on(async { Ok(verify_artifact(&artifact).await?) })?;
+    out.tree_verdict(&verdict);
+    Ok(if verdict.blocks() {
+        Outcome::VerificationFailed
+    } else {
+        Outcome::Success
     })
 }

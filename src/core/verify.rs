@@ -4,7 +4,7 @@
 
 use crate::core::cose::{CoseError, Sign1, label};
 use crate::core::crypto::NamedKey;
-use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_model};
+use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_signed_model};
 use crate::core::receipt::{Receipt, VerifiedReceipt};
 use crate::core::sigstore::keyless::{
     KeylessIdentity, ParsedBundle, SignedArtifact, SigstoreTrust, VerifiedBundle,
@@ -414,23 +414,11 @@ fn same_model(signed: &[u8], given: &[u8]) -> Result<(), String> {
 }
 
 fn describe_differences(report: &CheckReport) -> String {
-    let mut parts = Vec::new();
-    for (what, names) in [
-        ("modified", &report.modified),
-        ("missing", &report.missing),
-        ("extra", &report.extra),
-    ] {
-        if !names.is_empty() {
-            parts.push(format!("{what}: {}", names.join(", ")));
-        }
-    }
-    if report.subject_mismatch {
-        parts.push("the manifest's subject digest disagrees with its resources".into());
-    }
-    if parts.is_empty() {
+    let reasons = report.reasons();
+    if reasons.is_empty() {
         "resources listed differently".into()
     } else {
-        parts.join("; ")
+        reasons.join("; ")
     }
 }
 
@@ -937,11 +925,11 @@ fn receipt_check(r: &ReceiptReport) -> Check {
 }
 
 fn check_model_files(
-    manifest: &[u8],
+    bytes: &[u8],
     dir: &Path,
     verdict: &mut Verdict,
 ) -> Result<CheckReport, VerifyError> {
-    let manifest = match ModelManifest::from_json(manifest) {
+    let manifest = match ModelManifest::from_json(bytes) {
         Ok(m) => m,
         Err(e) => {
             verdict.push(Check::fail(
@@ -951,7 +939,7 @@ fn check_model_files(
             return Ok(CheckReport::default());
         }
     };
-    let report = check_model(&manifest, dir, &NoProgress)?;
+    let report = check_signed_model(dir, &manifest, bytes, &[], &NoProgress)?;
     if report.is_match() {
         let ignored = &manifest.serialization.ignore_paths;
         verdict.push(Check::pass(

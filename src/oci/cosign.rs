@@ -4,11 +4,11 @@
 //! only the tag name and what their signed payloads say — so nothing here is trusted: the
 //! checks are `core::cosign`'s.
 
+use super::documents::fetch_small_blob;
 use super::error::{OciError, Result};
 use super::manifest::{Descriptor, ImageManifest};
 use super::reference::Selector;
 use super::target::{MAX_MANIFEST_BYTES, Target};
-use super::verify::fetch_small_blob;
 use crate::core::cosign::{self, MAX_LAYER_BYTES};
 
 /// A `.sig` or `.att` manifest holds one layer per signature; more than this is not fetched.

@@ -12,6 +12,8 @@ pub const DEFAULT_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
 
 /// The model manifest artifact and its layer, as the seed demo pushed them.
 pub const MODEL_MANIFEST_ARTIFACT: &str = "in-toto/model-manifest";
+/// A model file pushed as a layer by `publish --files`.
+pub const MODEL_FILE_LAYER: &str = "application/octet-stream";
 pub const IN_TOTO_LAYER: &str = "application/vnd.in-toto+json";
 /// A transparent statement attached as a referrer.
 pub const TRANSPARENT_STATEMENT_ARTIFACT: &str = "scitt/transparent-statement";

@@ -1,14 +1,12 @@
 //! Push, attach, discover, fetch and pull, written once for any [`Target`].
 
 use super::error::{OciError, Result};
-use super::manifest::{Annotations, Descriptor, ImageManifest};
+use super::manifest::{Annotations, Descriptor, ImageManifest, sha256_stream};
 use super::media;
 use super::stage::{self, Stage};
 use super::target::{BlobSource, Target, TransferProgress, no_progress};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Blobs moved at once: enough to keep a link busy while one blob waits on the registry.
@@ -34,19 +32,11 @@ pub struct ArtifactSpec {
 
 /// The descriptor of a file, hashed in a streaming pass (never held in memory).
 pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
-    let mut file = std::fs::File::open(path).map_err(|e| OciError::io(path, e))?;
-    let (mut hasher, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; 1 << 20]);
-    loop {
-        let n = file.read(&mut buf).map_err(|e| OciError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
+    let file = std::fs::File::open(path).map_err(|e| OciError::io(path, e))?;
+    let (digest, size) = sha256_stream(file, |_| Ok(()), |e| OciError::io(path, e))?;
     Ok(Descriptor {
         media_type: media_type.into(),
-        digest: format!("sha256:{}", hex::encode(hasher.finalize())),
+        digest,
         size,
         annotations: Annotations::new(),
         data: None,
