@@ -79,7 +79,6 @@ fn main() {
         for c in 0..clients {
             let (url, statements) = (url.clone(), statements.clone());
             tasks.push(tokio::spawn(async move {
-                modelseal::net::install_tls_provider();
                 let http = reqwest::Client::new();
                 let mut lat = Vec::new();
                 for i in (c..statements.len()).step_by(clients) {

@@ -5,13 +5,16 @@
 #   2. the library without default features: it builds, and has no CLI, server or log crate
 #      (scripts/lib-features.sh; the layering of docs/architecture.md is tests/layering.rs),
 #   3. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
-#   4. the interop tests against model-signing (scripts/interop.sh).
+#   4. the interop tests against model-signing (scripts/interop.sh),
+#   5. sigstore-conformance's 140 verification cases through scripts/sigstore-conformance-client
+#      (scripts/conformance.sh; the suite's requirements.txt goes into the same venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_debs=()
 command -v curl >/dev/null || need_debs+=(curl)
 command -v openssl >/dev/null || need_debs+=(openssl)
+command -v skopeo >/dev/null || need_debs+=(skopeo)   # reads our layouts and registry manifests
 if [ ${#need_debs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null && apt-get install -y -q "${need_debs[@]}" >/dev/null
@@ -28,3 +31,6 @@ scripts/registry.sh -- cargo test --all-targets
 
 echo "== interop with the peer tools"
 scripts/interop.sh
+
+echo "== sigstore-conformance (verification cases)"
+scripts/conformance.sh

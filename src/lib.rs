@@ -6,6 +6,7 @@
 
 pub mod compat;
 pub mod core;
+pub mod flows;
 pub mod net;
 pub mod oci;
 pub mod transparency;

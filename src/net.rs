@@ -71,29 +71,10 @@ pub fn notice(message: &str) {
     }
 }
 
-/// Makes rustls's crypto provider the process default, once, unless the application installed one
-/// first (then that one is kept). reqwest and oci-client are built without a provider of their
-/// own (ring is the default here: no C build of aws-lc; `tls-aws-lc` selects aws-lc-rs, for its
-/// post-quantum key exchange), so every HTTP client of modelseal is built after this call:
-/// [`client`] and the OCI registry connection call it. Code that builds its own
-/// reqwest client in the same process calls it too.
-pub fn install_tls_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        #[cfg(feature = "tls-aws-lc")]
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        #[cfg(not(feature = "tls-aws-lc"))]
-        let provider = rustls::crypto::ring::default_provider();
-        // An error means a provider is already installed: the application chose, keep it.
-        let _ = provider.install_default();
-    });
-}
-
 /// A reqwest client with our timeouts: connect and idle-read on every request, no automatic
 /// redirects (callers follow them with their own limits), no overall timeout (set it per
 /// request with [`Timeouts::request`] for small answers; transfers have none).
 pub fn client() -> reqwest::Client {
-    install_tls_provider();
     let t = timeouts();
     reqwest::Client::builder()
         .connect_timeout(t.connect)

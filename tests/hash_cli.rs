@@ -299,3 +299,59 @@ fn check_follows_links_out_of_the_model_only_when_asked() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_an_error_naming_it_and_nothing_is_written() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, model) = tiny_model_copy();
+    fs::write(model.join(std::ffi::OsStr::from_bytes(b"w\xff.bin")), b"x").unwrap();
+    let dest = dir.path().join("out.json");
+    modelseal()
+        .arg("hash")
+        .arg(&model)
+        .arg("-o")
+        .arg(&dest)
+        .assert()
+        .code(2)
+        .stderr(contains("w\u{fffd}.bin"))
+        .stderr(contains("not valid UTF-8"));
+    assert!(!dest.exists(), "no output for a model that cannot be named");
+}
+
+#[test]
+fn an_ignored_directory_is_not_entered() {
+    // Inside it, things hashing would refuse (a symlink out of the model, a FIFO): ignored, the
+    // directory is never read, so the hash succeeds and lists nothing from it.
+    let (dir, model) = tiny_model_copy();
+    let cache = model.join("cache");
+    fs::create_dir_all(cache.join("deep")).unwrap();
+    symlink("/etc/passwd", cache.join("deep/escape")).unwrap();
+    let fifo = cache.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    modelseal()
+        .arg("hash")
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stderr(contains("cache"));
+    let out = modelseal()
+        .current_dir(dir.path())
+        .args(["hash", "tiny-model", "--ignore-paths", "tiny-model/cache"])
+        .assert()
+        .success();
+    let statement = json_of(&out.get_output().stdout);
+    let names: Vec<&str> = statement["predicate"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("cache")), "{names:?}");
+    assert!(names.contains(&"config.json"), "{names:?}");
+}

@@ -287,6 +287,25 @@ fn peer_cli_signatures_check_against_our_hashing_and_both_catch_tampering() {
         .assert()
         .success();
 
+    // The peer's own verify: it accepts the model as signed (so a broken call cannot pass for a
+    // rejection below), and rejects it once a file changes.
+    let peer_verify = || {
+        peer_cli()
+            .args(["verify", "key"])
+            .arg(&model)
+            .arg("--public_key")
+            .arg(&pubkey)
+            .arg("--signature")
+            .arg(&sig)
+            .output()
+            .unwrap()
+    };
+    let before = peer_verify();
+    assert!(
+        before.status.success(),
+        "the peer must accept its own signature: {}",
+        String::from_utf8_lossy(&before.stderr)
+    );
     fs::write(model.join("config.json"), b"{\"evil\": 1}").unwrap();
     modelseal()
         .args(["hash", "--check"])
@@ -295,17 +314,9 @@ fn peer_cli_signatures_check_against_our_hashing_and_both_catch_tampering() {
         .assert()
         .code(1)
         .stdout(predicates::str::contains("modified: config.json"));
-    let peer_verdict = peer_cli()
-        .args(["verify", "key"])
-        .arg(&model)
-        .arg("--public_key")
-        .arg(&pubkey)
-        .arg("--signature")
-        .arg(&sig)
-        .output()
-        .unwrap();
+    let after = peer_verify();
     assert!(
-        !peer_verdict.status.success(),
+        !after.status.success(),
         "the peer must reject the tampered model too"
     );
 }

@@ -3,10 +3,14 @@
 //! tag-schema fallback is what runs) and against an OCI image layout.
 
 mod common;
+#[path = "common/front.rs"]
+mod front;
 
 use common::{json_of, modelseal, vector};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const CREATED: &str = "org.opencontainers.image.created=2025-07-15T09:13:25Z";
 
@@ -218,19 +222,28 @@ fn credentials_come_from_password_stdin_or_the_docker_config_and_are_never_print
     let bin = assert_cmd::cargo::cargo_bin("modelseal");
     let config = dir.path().join("docker");
     std::fs::create_dir(&config).unwrap();
-    // Pushes with -u/--password-stdin, then with the Docker config, then fails without credentials.
+    // Pushes with -u/--password-stdin, then with the Docker config, then fails without
+    // credentials and with a wrong password. Everything every run prints (stdout and stderr,
+    // success or failure) goes to all.log, which must hold neither password nor their base64.
     let script = format!(
         r#"set -e
 R=$MODELSEAL_TEST_REGISTRY
-printf 's3cret\n' | {bin} push $R/auth/m:v1 m.json -u alice --password-stdin
+log() {{ "$@" >> all.log 2>&1; }}
+printf 's3cret\n' | log {bin} push $R/auth/m:v1 m.json -u alice --password-stdin
 printf '{{"auths":{{"%s":{{"auth":"%s"}}}}}}' "$R" "$(printf alice:s3cret | base64)" > {config}/config.json
-DOCKER_CONFIG={config} {bin} push $R/auth/m:v2 m.json
-DOCKER_CONFIG={config} {bin} discover $R/auth/m:v2 > /dev/null
-DOCKER_CONFIG={config} {bin} pull $R/auth/m:v2 -o pulled
+DOCKER_CONFIG={config} log {bin} push $R/auth/m:v2 m.json
+DOCKER_CONFIG={config} log {bin} discover $R/auth/m:v2
+DOCKER_CONFIG={config} log {bin} pull $R/auth/m:v2 -o pulled
+DOCKER_CONFIG={config} log {bin} --output json manifest fetch $R/auth/m:v2
 cmp pulled/m.json m.json
-if DOCKER_CONFIG=/nonexistent {bin} pull $R/auth/m:v2 -o pulled2 2>/dev/null; then exit 12; fi
-if DOCKER_CONFIG=/nonexistent {bin} push $R/auth/m:v3 m.json 2> noauth.err; then exit 10; fi
-if grep -q s3cret noauth.err; then exit 11; fi
+if DOCKER_CONFIG=/nonexistent log {bin} pull $R/auth/m:v2 -o pulled2; then exit 12; fi
+if DOCKER_CONFIG=/nonexistent log {bin} push $R/auth/m:v3 m.json; then exit 10; fi
+if printf 'wr0ngpass\n' | log {bin} push $R/auth/m:v4 m.json -u alice --password-stdin; then exit 13; fi
+if printf 'wr0ngpass\n' | log {bin} login $R -u alice --password-stdin; then exit 14; fi
+grep -q . all.log || exit 15
+for secret in s3cret wr0ngpass "$(printf alice:s3cret | base64)" "$(printf alice:wr0ngpass | base64)"; do
+  if grep -qF "$secret" all.log; then echo "printed: $secret"; exit 11; fi
+done
 "#,
         bin = bin.display(),
         config = config.display()
@@ -412,13 +425,56 @@ fn many_files_upload_in_parallel_keep_their_order_and_all_come_back() {
             "{n}"
         );
     }
-    // A second push skips every blob the registry already has, and gives the same layers.
+    // A second push (through a front that counts) asks about every blob and uploads none: the
+    // registry has them all; only the manifest is written again.
+    let (uploads, heads) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (u, h) = (uploads.clone(), heads.clone());
+    let counting = front::start(
+        registry(),
+        Arc::new(
+            move |method: &axum::http::Method,
+                  path: &str,
+                  _q: Option<&str>,
+                  _h: &axum::http::HeaderMap| {
+                if path.contains("/blobs/uploads") {
+                    u.fetch_add(1, Ordering::SeqCst);
+                } else if *method == axum::http::Method::HEAD && path.contains("/blobs/") {
+                    h.fetch_add(1, Ordering::SeqCst);
+                }
+                None
+            },
+        ),
+        Arc::new(|_: &axum::http::Method, _: &str, _: &[u8], _| Vec::new()),
+    );
     modelseal()
         .current_dir(dir.path())
-        .args(["push", &reference, "--artifact-type", "example/shards"])
+        .args([
+            "push",
+            &format!("{counting}/many/files:v1"),
+            "--artifact-type",
+            "example/shards",
+        ])
         .args(&files)
         .assert()
         .success();
+    assert_eq!(
+        uploads.load(Ordering::SeqCst),
+        0,
+        "a blob was uploaded again"
+    );
+    assert!(
+        heads.load(Ordering::SeqCst) >= names.len(),
+        "every layer is asked about"
+    );
+    let again = modelseal()
+        .args(["manifest", "fetch", &reference])
+        .assert()
+        .success();
+    // The same layers (the manifest differs only by its creation time).
+    assert_eq!(
+        json_of(&again.get_output().stdout)["layers"],
+        manifest["layers"]
+    );
 }
 
 #[test]
@@ -453,20 +509,20 @@ fn the_same_round_trip_works_against_an_oci_layout() {
         std::fs::read(dir.path().join("out/manifest.json")).unwrap(),
         b"{\"model\": 2}"
     );
-    // The layout is a real OCI image layout: skopeo (when installed) reads it.
-    if let Ok(out) = std::process::Command::new("skopeo")
+    // The layout is a real OCI image layout: skopeo reads it. (scripts/test.sh installs skopeo
+    // before the tests; a missing tool fails here rather than skipping the check.)
+    let out = std::process::Command::new("skopeo")
         .args(["inspect", "--raw", "oci:layout:v1"])
         .current_dir(dir.path())
         .output()
-    {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            json_of(&out.stdout)["artifactType"],
-            "in-toto/model-manifest"
-        );
-    }
+        .expect("skopeo is installed (scripts/test.sh does it: apt-get install skopeo)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json_of(&out.stdout)["artifactType"],
+        "in-toto/model-manifest"
+    );
 }

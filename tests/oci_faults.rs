@@ -135,25 +135,31 @@ fn a_registry_serving_wrong_bytes_for_a_blob_is_caught_and_nothing_is_written() 
 
 #[test]
 fn a_500_on_an_upload_is_retried_and_the_push_succeeds() {
-    // The registry answers the first upload commit (PUT .../blobs/uploads/...) with a 500.
-    let failed = Arc::new(AtomicUsize::new(0));
-    let count = failed.clone();
+    // The registry answers the first commit of the layer's upload (PUT .../blobs/uploads/...
+    // ?digest=<the layer>) with a 500; every commit of that blob is counted.
+    let weights = vec![5u8; 300_000];
+    let layer = format!(
+        "sha256:{}",
+        hex::encode(modelseal::core::manifest::sha256(&weights))
+    );
+    let commits = Arc::new(AtomicUsize::new(0));
+    let count = commits.clone();
     let intercept = Arc::new(
         move |method: &axum::http::Method,
               path: &str,
-              _q: Option<&str>,
+              q: Option<&str>,
               _h: &axum::http::HeaderMap| {
-            (*method == axum::http::Method::PUT
+            let commit = *method == axum::http::Method::PUT
                 && path.contains("/blobs/uploads/")
-                && count.fetch_add(1, Ordering::SeqCst) == 0)
-                .then(|| {
-                    axum::response::Response::builder()
-                        .status(500)
-                        .body(axum::body::Body::from(
-                            "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"injected\"}]}",
-                        ))
-                        .unwrap()
-                })
+                && q.is_some_and(|q| q.contains(&layer.replace(':', "%3A")) || q.contains(&layer));
+            (commit && count.fetch_add(1, Ordering::SeqCst) == 0).then(|| {
+                axum::response::Response::builder()
+                    .status(500)
+                    .body(axum::body::Body::from(
+                        "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"injected\"}]}",
+                    ))
+                    .unwrap()
+            })
         },
     );
     let front = front::start(
@@ -162,7 +168,7 @@ fn a_500_on_an_upload_is_retried_and_the_push_succeeds() {
         Arc::new(|_: &axum::http::Method, _: &str, _: &[u8], _| Vec::new()),
     );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("w.bin"), vec![5u8; 300_000]).unwrap();
+    std::fs::write(dir.path().join("w.bin"), &weights).unwrap();
     modelseal()
         .current_dir(dir.path())
         .args([
@@ -174,9 +180,10 @@ fn a_500_on_an_upload_is_retried_and_the_push_succeeds() {
         ])
         .assert()
         .success();
-    assert!(
-        failed.load(Ordering::SeqCst) >= 2,
-        "no upload went through the front after the 500"
+    assert_eq!(
+        commits.load(Ordering::SeqCst),
+        2,
+        "the layer's upload should be committed twice: the 500, then the retry"
     );
     let out = dir.path().join("out");
     modelseal()

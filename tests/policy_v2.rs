@@ -7,7 +7,7 @@ mod common;
 use common::phi::{DID, discover_verify, phi, publish_seed};
 use common::{json_of, keygen, modelseal};
 
-use modelseal::verify::{ModelCheck, verify_model};
+use modelseal::flows::{ModelCheck, verify_model};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 

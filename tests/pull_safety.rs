@@ -1,5 +1,5 @@
 //! Issue 10, cases 5, 6 and 9 — "nothing unverified reaches disk, really" — end to end through
-//! the CLI (and `modelseal::verify::verify_model`): symlinks planted in the output directory,
+//! the CLI (and `modelseal::flows::verify_model`): symlinks planted in the output directory,
 //! duplicate titles at publish and pull, an all-or-nothing move, non-empty output directories,
 //! artifacts without model files, and the digest fast path that fails before downloading.
 //! OCI layouts for speed; the symlink attack also against the real registry.
@@ -448,7 +448,8 @@ fn verify_model_streams_past_same_size_files_and_finds_manifest_copies_anywhere(
     std::fs::create_dir(model.join("meta")).unwrap();
     std::fs::write(model.join("meta/model-manifest.json"), &manifest_bytes).unwrap();
 
-    use modelseal::verify::{ModelCheck, is_manifest_copy, verify_model};
+    use modelseal::core::manifest::is_manifest_copy;
+    use modelseal::flows::{ModelCheck, verify_model};
     assert!(!is_manifest_copy(&model.join("pad.bin"), &manifest_bytes).unwrap());
     let mut last_differs = manifest_bytes.clone();
     *last_differs.last_mut().unwrap() ^= 1;
@@ -484,12 +485,12 @@ fn verify_model_streams_past_same_size_files_and_finds_manifest_copies_anywhere(
 #[test]
 fn pull_verified_is_a_library_call_with_the_same_rules() {
     use modelseal::core::policy::TrustPolicy;
+    use modelseal::flows::pull_verified::{ONLY_MANIFEST, VerifiedPullOptions, pull_verified_from};
     use modelseal::oci::Target;
     use modelseal::oci::open::open;
     use modelseal::oci::registry::Connection;
     use modelseal::oci::stage::PullError;
     use modelseal::oci::target::Quiet;
-    use modelseal::oci::verified_pull::{ONLY_MANIFEST, VerifiedPullOptions, pull_verified};
 
     let dir = tempfile::tempdir().unwrap();
     let reference = format!("{}:v1", dir.path().join("layout").display());
@@ -515,7 +516,7 @@ fn pull_verified_is_a_library_call_with_the_same_rules() {
             force: true,
             require_files: false,
         };
-        let refused = pull_verified(
+        let refused = pull_verified_from(
             &target, &subject, &scope, &artifact, now, &out, forced, &Quiet,
         )
         .await;
@@ -526,7 +527,7 @@ fn pull_verified_is_a_library_call_with_the_same_rules() {
         );
         assert!(snapshot(&outside).is_empty());
         let clean = dir.path().join("clean");
-        let pulled = pull_verified(
+        let pulled = pull_verified_from(
             &target,
             &subject,
             &scope,
@@ -546,7 +547,7 @@ fn pull_verified_is_a_library_call_with_the_same_rules() {
             require_files: true,
         };
         let other = dir.path().join("strict");
-        let pulled = pull_verified(
+        let pulled = pull_verified_from(
             &target, &subject, &scope, &artifact, now, &other, strict, &Quiet,
         )
         .await

@@ -1,5 +1,5 @@
-//! HTTPS through the TLS stack the library is built with (rustls; ring unless `tls-aws-lc`): a
-//! registry over TLS is reached when its CA is trusted, and refused when it is not. The server is
+//! HTTPS through the TLS stack the library is built with (rustls with aws-lc-rs, the platform
+//! verifier): a registry over TLS is reached when its CA is trusted, and refused when it is not. The server is
 //! `openssl s_server` on 127.0.0.2 (not a plain-HTTP loopback name, so modelseal speaks HTTPS),
 //! with a leaf for that address under a CA made here; trust comes from `SSL_CERT_FILE`, which the
 //! platform verifier reads on Linux.

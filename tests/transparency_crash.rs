@@ -9,8 +9,6 @@ use modelseal::core::receipt::Receipt;
 use modelseal::core::signed_statement::{StatementSpec, sign_statement};
 use modelseal::transparency::TransparencyLog;
 use modelseal::transparency::registration::RegistrationPolicy;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -38,18 +36,9 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
             sign_statement(&issuer, format!("payload {i}").as_bytes(), &spec)
         })
         .collect();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
-        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(&ts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    let url = url.trim().to_string();
+    // Killed when dropped, also when the test panics.
+    let mut server = common::ts_server::serve(&ts, &[]);
+    let url = server.url.clone();
     let acked: Arc<Mutex<Vec<(u64, usize)>>> = Arc::default();
     let done = Arc::new(AtomicUsize::new(0));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -62,7 +51,6 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
             let (url, acked, done, statements) =
                 (url.clone(), acked.clone(), done.clone(), statements.clone());
             rt.spawn(async move {
-                modelseal::net::install_tls_provider();
                 let http = reqwest::Client::new();
                 for i in (c..statements.len()).step_by(8) {
                     let Ok(r) = http
@@ -91,12 +79,23 @@ fn acknowledged_entries_survive_a_kill_9_under_load() {
             })
         })
         .collect();
-    // Kill the server hard once a good number of registrations were acknowledged.
+    // Kill the server hard once a good number of registrations were acknowledged; a server that
+    // refuses (the clients stop) or stalls fails the test instead of hanging it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while done.load(Ordering::SeqCst) < 120 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} registrations acknowledged in 60 s",
+            done.load(Ordering::SeqCst)
+        );
+        assert!(
+            !clients.iter().all(|c| c.is_finished()),
+            "every client stopped after {} acknowledged registrations (a refusal?)",
+            done.load(Ordering::SeqCst)
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    server.kill();
     rt.block_on(async {
         for c in clients {
             let _ = c.await;

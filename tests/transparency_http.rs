@@ -3,53 +3,15 @@
 
 mod common;
 
+use common::ts_server::{Server, curl};
 use common::{keygen, modelseal};
 use predicates::str::contains;
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `ts serve --dir DIR`, killed when dropped.
 fn serve(dir: &Path) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
-        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    Server {
-        child,
-        url: line.trim().to_string(),
-    }
-}
-
-fn curl(args: &[&str]) -> (String, Vec<u8>) {
-    let out = Command::new("curl")
-        .args(["-s", "-o", "-", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .unwrap();
-    let mut body = out.stdout;
-    let pos = body.iter().rposition(|b| *b == b'\n').unwrap();
-    let code = String::from_utf8_lossy(&body[pos + 1..]).to_string();
-    body.truncate(pos);
-    (code, body)
+    common::ts_server::serve(dir, &[])
 }
 
 #[test]
@@ -260,7 +222,6 @@ fn legacy_front(upstream: String) -> String {
         b
     }
     async fn post(State(s): State<S>, body: Bytes) -> Response {
-        modelseal::net::install_tls_provider();
         let r = reqwest::Client::new()
             .post(format!("{}/entries", s.upstream))
             .header("content-type", "application/cose")
@@ -303,7 +264,6 @@ fn legacy_front(upstream: String) -> String {
             .unwrap()
     }
     async fn entry(State(s): State<S>, P(id): P<String>) -> Response {
-        modelseal::net::install_tls_provider();
         let r = reqwest::get(format!("{}/entries/{id}", s.upstream))
             .await
             .unwrap();
@@ -408,23 +368,7 @@ fn serve_makes_the_log_on_first_start_from_its_flags() {
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "ES256");
     let ts = dir.path().join("fresh-ts");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
-        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--issuer-key"])
-        .arg(&public)
-        .arg("--dir")
-        .arg(&ts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server {
-        child,
-        url: line.trim().to_string(),
-    };
+    let server = common::ts_server::serve(&ts, &[OsStr::new("--issuer-key"), public.as_os_str()]);
     assert!(ts.join("service.pub").is_file());
     let statement = dir.path().join("s.cose");
     modelseal()

@@ -1,10 +1,13 @@
-//! The library call a model server makes before loading (`modelseal::verify::verify_model`), and
-//! the `verify_before_load` example built on it.
+//! The library call a model server makes before loading (`modelseal::flows::verify_model`), and
+//! the `verify_before_load` example built on it (compiled in: its `guarded_load`).
 
 mod common;
+#[path = "../examples/verify_before_load.rs"]
+#[allow(dead_code)]
+mod verify_before_load;
 
 use common::{copy_dir, keygen, modelseal};
-use modelseal::verify::{ModelCheck, verify_model};
+use modelseal::flows::{ModelCheck, verify_model};
 use std::path::Path;
 
 #[test]
@@ -52,29 +55,13 @@ fn a_server_loads_a_verified_model_and_refuses_a_tampered_one_with_reasons() {
         vec!["modified: model.safetensors".to_string()]
     );
 
-    // The example program guards its load the same way: exit 1 and no load.
-    let example = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/verify_before_load");
-    if example.exists() {
-        let out = std::process::Command::new(&example)
-            .arg(&weights)
-            .arg(&layout)
-            .arg(&policy)
-            .arg("--oci-layout")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to load"));
+    // The example program guards its load the same way: refused, no load. Its code is compiled
+    // into this test, so the check does not depend on the example binary having been built.
+    match verify_before_load::guarded_load(&check) {
+        verify_before_load::Load::Refused(reasons) => {
+            assert!(reasons.contains("modified: model.safetensors"), "{reasons}")
+        }
+        other => panic!("the example did not refuse: {other:?}"),
     }
 
     // No policy at all: an error, not a verdict.

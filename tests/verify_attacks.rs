@@ -5,7 +5,7 @@ mod common;
 
 use common::phi::{discover_verify, phi, phi_policy, publish_seed};
 use common::{copy_dir, keygen, modelseal};
-use modelseal::verify::{ModelCheck, verify_model};
+use modelseal::flows::{ModelCheck, verify_model};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 

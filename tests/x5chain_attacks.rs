@@ -9,7 +9,7 @@ mod common;
 use common::modelseal;
 use common::pki::{CODE_SIGNING, Pki, YEAR_2020, YEAR_2021, did_x509_eku, write_chain};
 use modelseal::core::clock;
-use modelseal::verify::{ModelCheck, verify_model};
+use modelseal::flows::{ModelCheck, verify_model};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 

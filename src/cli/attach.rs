@@ -1,8 +1,8 @@
 //! `modelseal attach`: a referrer artifact (e.g. a transparent statement) whose `subject` is REF.
 
 use super::Outcome;
+use super::artifact::{artifact_spec, layer_files, report};
 use super::output::Output;
-use super::push::{artifact_spec, layer_files, report};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::oci::Target;
@@ -34,6 +34,8 @@ pub struct AttachArgs {
 pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
     let default_type = if args.artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT {
         media::SCITT_STATEMENT_LAYER
+    } else if media::is_sigstore_bundle(&args.artifact_type) {
+        args.artifact_type.as_str()
     } else {
         media::DEFAULT_LAYER
     };

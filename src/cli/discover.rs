@@ -1,9 +1,10 @@
 //! `modelseal discover`: the referrer tree of an artifact, as `oras discover` shows it.
 
 use super::Outcome;
-use super::output::Output;
+use super::output::{Output, TreeNode, cosign_node, draw_tree};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
+use modelseal::flows::verify_artifact;
 use modelseal::oci::Target;
 use modelseal::oci::ops::{ReferrerNode, discover_report};
 
@@ -62,13 +63,19 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
         for s in &skipped {
             out.info(format!("skipped referrer {}: {}", s.digest, s.reason));
         }
+        // cosign's tag-based signatures are not referrers; shown beside them, unverified.
+        let cosign = if args.artifact_type.is_none() {
+            modelseal::oci::cosign::verify_cosign(&target, &subject, &[]).await?
+        } else {
+            Vec::new()
+        };
         let format = if out.is_json() {
             Format::Json
         } else {
             args.format
         };
         match format {
-            Format::Json => out.json(&serde_json::json!({ "manifests": tree })),
+            Format::Json => out.json(&serde_json::json!({ "manifests": tree, "cosign": cosign })),
             Format::Table => {
                 println!("{:<72} Artifact Type", "Digest");
                 fn rows(nodes: &[ReferrerNode]) {
@@ -78,10 +85,14 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
                     }
                 }
                 rows(&tree);
+                for c in &cosign {
+                    println!("{:<72} cosign/{} [tag {}]", c.digest, c.kind.name(), c.tag);
+                }
             }
             Format::Tree => {
-                println!("{}", target.name_of(&subject.digest));
-                print_tree(&tree, "");
+                let mut nodes = grouped(&tree);
+                nodes.extend(cosign.iter().map(|c| cosign_node(c, false)));
+                print!("{}", draw_tree(&target.name_of(&subject.digest), &nodes));
             }
         }
         Ok(Outcome::Success)
@@ -89,81 +100,38 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
 }
 
 /// Referrers grouped by artifact type under their subject, as oras draws them.
-fn print_tree(nodes: &[ReferrerNode], prefix: &str) {
+fn grouped(nodes: &[ReferrerNode]) -> Vec<TreeNode> {
     let mut types: Vec<&str> = nodes.iter().map(|n| n.artifact_type.as_str()).collect();
-    types.dedup();
     types.sort();
     types.dedup();
-    for (ti, ty) in types.iter().enumerate() {
-        let last_type = ti + 1 == types.len();
-        println!(
-            "{prefix}{}{ty}",
-            if last_type {
-                "└── "
-            } else {
-                "├── "
-            }
-        );
-        let type_prefix = format!("{prefix}{}", if last_type { "    " } else { "│   " });
-        let of_type: Vec<&ReferrerNode> = nodes.iter().filter(|n| n.artifact_type == *ty).collect();
-        for (ni, n) in of_type.iter().enumerate() {
-            let last = ni + 1 == of_type.len();
-            println!(
-                "{type_prefix}{}{}",
-                if last { "└── " } else { "├── " },
-                n.digest
-            );
-            print_tree(
-                &n.referrers,
-                &format!("{type_prefix}{}", if last { "    " } else { "│   " }),
-            );
-        }
-    }
-}
-
-/// The trust policy's scope for `reference` (policy from --policy, $MODELSEAL_POLICY or the
-/// default file; none, or no scope covering the reference, is an error: verification fails
-/// closed), and the reference as the policy's claim templates read it.
-pub(super) fn scope_for(
-    policy: Option<&std::path::Path>,
-    reference: &str,
-    oci_layout: bool,
-) -> Result<(
-    modelseal::core::policy::ScopePolicy,
-    modelseal::core::policy::ArtifactRef,
-)> {
-    use modelseal::core::policy::{TrustPolicy, locate};
-    let policy_path = locate(policy).map_err(anyhow::Error::msg)?;
-    let policy = TrustPolicy::load(&policy_path)?;
-    let (selection, artifact) = policy.select_reference(reference, oci_layout)?;
-    Ok((selection.policy.clone(), artifact))
+    types
+        .into_iter()
+        .map(|ty| TreeNode {
+            label: ty.to_string(),
+            notes: Vec::new(),
+            children: nodes
+                .iter()
+                .filter(|n| n.artifact_type == ty)
+                .map(|n| TreeNode {
+                    label: n.digest.clone(),
+                    notes: Vec::new(),
+                    children: grouped(&n.referrers),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// `discover --verify`: the policy for REF's repository, applied to its referrer tree.
 fn verify(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
-    let (scope, artifact) = scope_for(
-        args.policy.as_deref(),
-        &args.reference,
-        args.target.oci_layout,
-    )?;
-    block_on(async {
-        let (target, selector) = args.target.open(&args.reference, false).await?;
-        let subject = target
-            .resolve(&require_selector(selector, &args.reference)?)
-            .await?;
-        let verdict = modelseal::oci::verify::verify_referrers(
-            &target,
-            &subject,
-            &scope,
-            modelseal::core::clock::now(),
-            &artifact,
-        )
-        .await?;
-        out.tree_verdict(&verdict);
-        Ok(if verdict.verified || !verdict.enforced {
-            Outcome::Success
-        } else {
-            Outcome::VerificationFailed
-        })
+    let artifact = args
+        .target
+        .artifact(&args.reference, args.policy.as_deref())?;
+    let verdict = block_on(async { Ok(verify_artifact(&artifact).await?) })?;
+    out.tree_verdict(&verdict);
+    Ok(if verdict.blocks() {
+        Outcome::VerificationFailed
+    } else {
+        Outcome::Success
     })
 }

@@ -1,15 +1,16 @@
 //! `modelseal hash`: a model's manifest, or `--check` a model against one.
 
 use super::Outcome;
+use super::ignore::relative_to_model;
 use super::output::Output;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::manifest::{
-    DEFAULT_SHARD_SIZE, HashAlgorithm, HashConfig, ModelManifest, Serialization, SymlinkPolicy,
-    compare, hash_model, read_manifest,
+    DEFAULT_SHARD_SIZE, HashAlgorithm, HashConfig, Serialization, SymlinkPolicy, compare,
+    hash_model, read_manifest,
 };
 use serde::Serialize;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 const EXAMPLES: &str = "Examples:
   modelseal hash ./my-model                        manifest of a model directory, on stdout
@@ -157,21 +158,6 @@ fn check(
     })
 }
 
-/// The manifest of `model` with `modelseal hash`'s defaults, leaving out `exclude` (the signature
-/// about to be written) when it lies inside the model, as model-signing does.
-pub(super) fn default_manifest(
-    model: &Path,
-    exclude: Option<&PathBuf>,
-    out: &Output,
-) -> Result<ModelManifest> {
-    let config = HashConfig {
-        ignore_paths: relative_to_model(model, exclude.into_iter())?,
-        ..HashConfig::default()
-    };
-    let progress = out.hashing_progress("hashing");
-    Ok(hash_model(model, &config, &progress)?)
-}
-
 fn hash_config(args: &HashArgs) -> Result<HashConfig> {
     let serialization = match (args.serialization, args.shard_size) {
         (Method::Files, None) => Serialization::Files,
@@ -198,59 +184,6 @@ fn hash_config(args: &HashArgs) -> Result<HashConfig> {
         ignore_paths: relative_to_model(&args.model_path, ignore_paths)?,
         ignore_git_paths: !args.no_ignore_git_paths,
     })
-}
-
-/// model-signing's CLI rule: an ignore path is resolved against the current directory, then made
-/// relative to the (resolved) model; paths outside the model are dropped.
-fn relative_to_model<'a>(
-    model: &Path,
-    paths: impl Iterator<Item = &'a PathBuf>,
-) -> Result<Vec<String>> {
-    let paths: Vec<_> = paths.collect();
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
-    let root = std::fs::canonicalize(model)
-        .with_context(|| format!("{}: cannot open the model", model.display()))?;
-    let mut rel = Vec::new();
-    for p in paths {
-        let resolved = resolve(p)?;
-        if let Ok(r) = resolved.strip_prefix(&root) {
-            let Some(s) = r.to_str() else {
-                bail!("{}: ignore path is not valid UTF-8", p.display());
-            };
-            rel.push(s.to_string());
-        }
-    }
-    Ok(rel)
-}
-
-/// Like Python's `Path.resolve()`: follows symlinks where the path exists, normalises the rest.
-fn resolve(p: &Path) -> Result<PathBuf> {
-    let abs = std::path::absolute(p).with_context(|| format!("{}: cannot resolve", p.display()))?;
-    // Resolve the longest existing prefix, then append the remaining components lexically.
-    let mut existing = abs.clone();
-    let mut rest = Vec::new();
-    while std::fs::symlink_metadata(&existing).is_err() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_owned());
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut resolved = std::fs::canonicalize(&existing).unwrap_or(existing);
-    for name in rest.iter().rev() {
-        match Path::new(name).components().next() {
-            Some(Component::ParentDir) => {
-                resolved.pop();
-            }
-            Some(Component::CurDir) | None => {}
-            _ => resolved.push(name),
-        }
-    }
-    Ok(resolved)
 }
 
 /// `300`, `64K`, `1M`, `1G` (powers of ten), `64KiB`, `1MiB`, `1GiB` (powers of two).

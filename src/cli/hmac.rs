@@ -102,7 +102,8 @@ fn key(args: &Option<PathBuf>) -> Result<HmacKey> {
     })
 }
 
-fn now() -> String {
+/// The signing time as the HMAC signatures record it (RFC 3339).
+fn signing_timestamp() -> String {
     modelseal::core::x509::format_unix_time(modelseal::core::clock::signing_time())
 }
 
@@ -110,7 +111,7 @@ pub fn run(args: HmacArgs, out: &Output) -> Result<Outcome> {
     let key = key(&args.key_file)?;
     match args.command {
         HmacCommand::Sign { model } => {
-            let sig = sign_file(&key, &model, &now())?;
+            let sig = sign_file(&key, &model, &signing_timestamp())?;
             if out.is_json() {
                 out.json(&sig);
             } else {
@@ -120,7 +121,7 @@ pub fn run(args: HmacArgs, out: &Output) -> Result<Outcome> {
         }
         HmacCommand::SignAll(d) => {
             let files = model_files(&d.models_dir, &DEFAULT_EXTENSIONS, !d.no_recursive)?;
-            let index = sign_all(&key, &d.models_dir, &files, &now())?;
+            let index = sign_all(&key, &d.models_dir, &files, &signing_timestamp())?;
             if out.is_json() {
                 out.json(&index);
             } else {
@@ -227,8 +228,15 @@ fn migrate(key: &HmacKey, m: MigrateArgs, out: &Output) -> Result<Outcome> {
     };
     let mut statement = sign_statement(&publisher, &manifest.to_json(), &spec);
     if !m.services.is_empty() {
-        let pinned = trust::public_keys(&m.ts_key)?;
-        statement = super::ts::register_with(&statement, &m.services, &pinned, out)?;
+        let request = modelseal::flows::RegisterRequest {
+            statement,
+            services: trust::services(&m.services)?,
+            service_keys: trust::pinned_service_keys(&m.ts_key)?,
+        };
+        statement = super::target::block_on(async {
+            Ok(modelseal::flows::register(&request, out).await?)
+        })?
+        .statement;
     }
     modelseal::core::atomic_file::write_atomic(&m.out, &statement)
         .with_context(|| format!("writing {}", m.out.display()))?;

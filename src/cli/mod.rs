@@ -1,11 +1,13 @@
 //! The `modelseal` command line: argument parsing and dispatch. Each command lives in its own file
 //! and hands its result to `output`; `main` turns the outcome into an exit code (see README).
 
+mod artifact;
 mod attach;
 mod copy;
 mod discover;
 mod hash;
 mod hmac;
+mod ignore;
 mod key;
 mod login;
 mod manifest;

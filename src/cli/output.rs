@@ -3,6 +3,8 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use modelseal::core::manifest::{CheckReport, Progress};
+use modelseal::flows::{Registration, Step, TreeVerdict};
+use modelseal::oci::target::TransferProgress;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -118,7 +120,6 @@ impl Output {
 impl Output {
     /// A verification report: one line per check (✔ pass, ✘ fail, – skipped), then the verdict.
     pub fn verify_report(&self, report: &modelseal::core::verify::Report, file: &str) {
-        use modelseal::core::verdict::Outcome;
         if self.is_json() {
             return self.json(report);
         }
@@ -131,12 +132,7 @@ impl Output {
             );
         }
         for check in &report.verdict.checks {
-            let mark = match check.outcome {
-                Outcome::Pass => "✔",
-                Outcome::Fail => "✘",
-                Outcome::Skipped => "–",
-            };
-            println!("{mark} {}: {}", check.what, check.detail);
+            println!("{} {}: {}", mark(check.outcome), check.what, check.detail);
         }
         if report.verified {
             println!("✔ verified");
@@ -174,7 +170,7 @@ pub struct TransferBars {
     total: ProgressBar,
 }
 
-impl modelseal::oci::target::TransferProgress for TransferBars {
+impl TransferProgress for TransferBars {
     fn total(&self, bytes: u64) {
         self.total.set_length(bytes);
     }
@@ -210,36 +206,38 @@ impl Drop for TransferBars {
 impl Output {
     /// `discover --verify`: the subject, each referrer with ✔/✘ (statements) or · (not judged),
     /// the checks under each statement, then the policy's verdict.
-    pub fn tree_verdict(&self, v: &modelseal::oci::verify::TreeVerdict) {
-        use modelseal::core::verdict::Outcome;
+    pub fn tree_verdict(&self, v: &TreeVerdict) {
         if self.is_json() {
             return self.json(v);
         }
-        println!("{}  (policy {})", v.subject, v.policy);
-        for (i, r) in v.referrers.iter().enumerate() {
-            let last = i + 1 == v.referrers.len();
-            let (branch, pad) = if last {
-                ("└── ", "    ")
-            } else {
-                ("├── ", "│   ")
-            };
-            let mark = match &r.statement {
-                Some(s) if s.verified => "✔",
-                Some(_) => "✘",
-                None => "·",
-            };
-            println!("{branch}{mark} {} {}", r.artifact_type, r.digest);
-            if let Some(s) = &r.statement {
-                for c in &s.verdict.checks {
-                    let m = match c.outcome {
-                        Outcome::Pass => "✔",
-                        Outcome::Fail => "✘",
-                        Outcome::Skipped => "–",
-                    };
-                    println!("{pad}    {m} {}: {}", c.what, c.detail);
-                }
-            }
-        }
+        let mut nodes: Vec<TreeNode> = v
+            .referrers
+            .iter()
+            .map(|r| TreeNode {
+                label: format!(
+                    "{} {} {}",
+                    match &r.statement {
+                        Some(s) if s.verified => "✔",
+                        Some(_) => "✘",
+                        None => "·",
+                    },
+                    r.artifact_type,
+                    r.digest
+                ),
+                notes: r
+                    .statement
+                    .iter()
+                    .flat_map(|s| &s.verdict.checks)
+                    .map(|c| format!("{} {}: {}", mark(c.outcome), c.what, c.detail))
+                    .collect(),
+                children: Vec::new(),
+            })
+            .collect();
+        nodes.extend(v.cosign.iter().map(|c| cosign_node(c, true)));
+        print!(
+            "{}",
+            draw_tree(&format!("{}  (policy {})", v.subject, v.policy), &nodes)
+        );
         if v.verified {
             println!("✔ policy met");
         } else if v.enforced {
@@ -251,6 +249,111 @@ impl Output {
                 v.reasons.join("; ")
             );
         }
+    }
+}
+
+/// ✔ pass, ✘ fail, – skipped.
+fn mark(outcome: modelseal::core::verdict::Outcome) -> &'static str {
+    use modelseal::core::verdict::Outcome;
+    match outcome {
+        Outcome::Pass => "✔",
+        Outcome::Fail => "✘",
+        Outcome::Skipped => "–",
+    }
+}
+
+/// A line of a tree: its label, lines shown under it without branches (a statement's checks),
+/// and its children.
+pub struct TreeNode {
+    pub label: String,
+    pub notes: Vec<String>,
+    pub children: Vec<TreeNode>,
+}
+
+impl TreeNode {
+    pub fn leaf(label: impl Into<String>) -> Self {
+        TreeNode {
+            label: label.into(),
+            notes: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+}
+
+/// The one tree drawing of the CLI (`discover`, `discover --verify`, `publish`): the root, then
+/// each node under `├──`/`└──`, as oras draws referrers.
+pub fn draw_tree(root: &str, nodes: &[TreeNode]) -> String {
+    fn draw(nodes: &[TreeNode], prefix: &str, out: &mut String) {
+        for (i, n) in nodes.iter().enumerate() {
+            let (branch, pad) = if i + 1 == nodes.len() {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            out.push_str(&format!("{prefix}{branch}{}\n", n.label));
+            for note in &n.notes {
+                out.push_str(&format!("{prefix}{pad}    {note}\n"));
+            }
+            draw(&n.children, &format!("{prefix}{pad}"), out);
+        }
+    }
+    let mut out = format!("{root}\n");
+    draw(nodes, "", &mut out);
+    out
+}
+
+impl modelseal::flows::Progress for Output {
+    fn step(&self, step: Step) {
+        self.info(format!("== {step}"));
+    }
+
+    fn hashing(&self) -> Box<dyn Progress + '_> {
+        Box::new(self.hashing_progress("hashing"))
+    }
+
+    fn transfer(&self, label: &'static str) -> Box<dyn TransferProgress + '_> {
+        Box::new(self.transfer_progress(label))
+    }
+
+    fn registered(&self, r: &Registration) {
+        for pem in &r.fetched_keys {
+            self.info(format!(
+                "{}: service key fetched on first use, pin it with --ts-key:\n{pem}",
+                r.service
+            ));
+        }
+        match (r.entry, r.log_size) {
+            (Some(entry), Some(size)) => self.info(format!(
+                "registered with {}: entry {entry} of {size}",
+                r.service
+            )),
+            _ => self.info(format!("registered with {}", r.service)),
+        }
+    }
+}
+
+/// One cosign signature or attestation in a tree: ✔/✘ when judged (· when not), its tag, what
+/// it says, and an attestation's SLSA lineage.
+pub fn cosign_node(c: &modelseal::oci::cosign::CosignVerdict, judged: bool) -> TreeNode {
+    let mark = match (judged, c.verified) {
+        (false, _) => "·",
+        (true, true) => "✔",
+        (true, false) => "✘",
+    };
+    let what = match &c.predicate_type {
+        Some(p) => format!("cosign {} ({p})", c.kind.name()),
+        None => format!("cosign {}", c.kind.name()),
+    };
+    let mut notes = vec![c.detail.clone()];
+    if let Some(p) = &c.provenance {
+        notes.extend(p.builder.iter().map(|b| format!("builder: {b}")));
+        notes.extend(p.build_type.iter().map(|t| format!("build type: {t}")));
+        notes.extend(p.materials.iter().map(|m| format!("material: {m}")));
+    }
+    TreeNode {
+        label: format!("{mark} {what} {}  [tag {}]", c.digest, c.tag),
+        notes,
+        children: Vec::new(),
     }
 }
 

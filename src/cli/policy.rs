@@ -250,7 +250,9 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         .issuers
         .iter()
         .map(|i| {
-            let kind = if i.did.is_some() {
+            let kind = if i.sigstore.is_some() {
+                "sigstore"
+            } else if i.did.is_some() {
                 "did:x509"
             } else if i.roots.is_empty() {
                 "key"
@@ -259,6 +261,9 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             };
             serde_json::json!({"identity": kind, "source": i.source, "keys": i.keys.len(),
                 "roots": i.roots.len(), "iss": i.iss, "sub": i.sub,
+                "certificate_identity": i.sigstore.as_ref().map(|s| s.identity.to_string()),
+                "oidc_issuer": i.sigstore.as_ref().map(|s| s.oidc_issuer.clone()),
+                "trusted_root": i.sigstore.as_ref().map(|s| s.trust.name.clone()),
                 "sub_required_here": i.sub.as_ref().map(|s| s.expand(&artifact).unwrap_or_else(|e| e))})
         })
         .collect();
@@ -271,6 +276,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         "file": path, "reference": a.reference, "repository": artifact.name.to_string(),
         "policy": p.name, "level": p.level, "matched": selection.winner, "lost": selection.losers,
         "scopes": p.scopes, "issuers": issuers, "transparency_services": services,
+        "cosign_keys": p.cosign_keys.iter().map(|k| &k.source).collect::<Vec<_>>(),
         "min_receipts": p.min_receipts, "required_profiles": p.required_profiles,
         "required_artifact_types": p.required_artifact_types,
     });
@@ -310,6 +316,9 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             pin("iss", &i.iss),
             pin("sub", &i.sub)
         );
+    }
+    for k in &p.cosign_keys {
+        println!("  cosign key: {}", k.source);
     }
     for s in &p.services {
         println!(

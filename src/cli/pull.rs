@@ -7,9 +7,9 @@ use super::Outcome;
 use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
+use modelseal::flows::{PullVerifiedRequest, VerifiedPullOptions, pull_verified};
 use modelseal::oci::Target;
 use modelseal::oci::ops::{PullOptions, pull};
-use modelseal::oci::verified_pull::{VerifiedPullOptions, pull_verified};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -51,84 +51,77 @@ pub struct PullArgs {
 }
 
 pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
-    let scoped = if args.verify {
-        Some(super::discover::scope_for(
-            args.policy.as_deref(),
-            &args.reference,
-            args.target.oci_layout,
-        )?)
-    } else {
-        None
-    };
+    if args.verify {
+        return verified(args, out);
+    }
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, false).await?;
         let d = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
         let progress = out.transfer_progress("pulling");
-        let Some((scope, artifact)) = scoped else {
-            let options = PullOptions {
-                allow_traversal: args.allow_path_traversal,
-                force: args.force,
-            };
-            let files = pull(&target, &d, &args.output_dir, options, &progress).await?;
-            drop(progress);
-            report(out, &args.reference, &d.digest, &files);
-            return Ok(Outcome::Success);
-        };
-        let options = VerifiedPullOptions {
+        let options = PullOptions {
+            allow_traversal: args.allow_path_traversal,
             force: args.force,
-            require_files: args.require_files,
         };
-        let pulled = pull_verified(
-            &target,
-            &d,
-            &scope,
-            &artifact,
-            modelseal::core::clock::now(),
-            &args.output_dir,
-            options,
-            &progress,
-        )
-        .await?;
+        let files = pull(&target, &d, &args.output_dir, options, &progress).await?;
         drop(progress);
-        if !pulled.statements.verified {
-            out.tree_verdict(&pulled.statements);
-            if pulled.enforced {
-                return Ok(Outcome::VerificationFailed);
-            }
-        }
-        for w in &pulled.warnings {
-            eprintln!("warning: {w}");
-        }
-        if !pulled.verified && !pulled.enforced {
-            for reason in &pulled.reasons {
-                eprintln!(
-                    "warning: {reason} (policy {} has level {}: not enforced)",
-                    scope.name,
-                    scope.level.name()
-                );
-            }
-            report(out, &args.reference, &d.digest, &pulled.written);
-            return Ok(Outcome::Success);
-        }
-        if !pulled.verified {
-            if out.is_json() {
-                out.json(&pulled);
-            } else {
-                for reason in &pulled.reasons {
-                    println!("✘ {reason}; nothing was written");
-                }
-            }
-            return Ok(Outcome::VerificationFailed);
-        }
-        out.info(format!(
-            "✔ verified against policy {} before writing",
-            scope.name
-        ));
-        report(out, &args.reference, &d.digest, &pulled.written);
+        report(out, &args.reference, &d.digest, &files);
         Ok(Outcome::Success)
     })
+}
+
+/// `pull --verify`: [`pull_verified`], its report rendered.
+fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
+    let request = PullVerifiedRequest {
+        artifact: args
+            .target
+            .artifact(&args.reference, args.policy.as_deref())?,
+        output_dir: args.output_dir.clone(),
+        options: VerifiedPullOptions {
+            force: args.force,
+            require_files: args.require_files,
+        },
+    };
+    let pulled = block_on(async { Ok(pull_verified(&request, out).await?) })?;
+    let statements = &pulled.statements;
+    let digest = &pulled.digest;
+    if !statements.verified {
+        out.tree_verdict(statements);
+        if statements.blocks() {
+            return Ok(Outcome::VerificationFailed);
+        }
+    }
+    for w in &pulled.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !pulled.verified && !pulled.enforced {
+        for reason in &pulled.reasons {
+            eprintln!(
+                "warning: {reason} (policy {} has level {}: not enforced)",
+                statements.policy,
+                statements.level.name()
+            );
+        }
+        report(out, &args.reference, digest, &pulled.written);
+        return Ok(Outcome::Success);
+    }
+    if !pulled.verified {
+        if out.is_json() {
+            out.json(&pulled);
+        } else {
+            for reason in &pulled.reasons {
+                println!("✘ {reason}; nothing was written");
+            }
+        }
+        return Ok(Outcome::VerificationFailed);
+    }
+    out.info(format!(
+        "✔ verified against policy {} before writing",
+        statements.policy
+    ));
+    report(out, &args.reference, digest, &pulled.written);
+    Ok(Outcome::Success)
 }
 
 fn report(out: &Output, reference: &str, digest: &str, files: &[PathBuf]) {

@@ -75,7 +75,7 @@ pub struct SignArgs {
 pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
     let key = trust::private_key(&args.key)?;
     let (payload, is_manifest) = if args.input.is_dir() {
-        let manifest = super::hash::default_manifest(&args.input, Some(&args.out), out)?;
+        let manifest = super::ignore::default_manifest(&args.input, Some(&args.out), out)?;
         (manifest.to_json(), true)
     } else {
         let bytes = read_bounded(&args.input, MAX_MANIFEST_BYTES)
@@ -112,7 +112,10 @@ pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
                 issuer,
                 subject,
                 content_type,
-                issued_at: Some(args.iat.unwrap_or_else(trust::now)),
+                issued_at: Some(
+                    args.iat
+                        .unwrap_or_else(modelseal::core::clock::signing_time),
+                ),
                 hash_envelope: args
                     .hash_envelope
                     .as_deref()

@@ -23,7 +23,7 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn connection(&self) -> Result<Connection> {
+    pub fn connection(&self) -> Result<Connection> {
         let password = if self.password_stdin {
             let mut line = String::new();
             std::io::stdin()
@@ -40,6 +40,20 @@ impl TargetArgs {
             plain_http: self.plain_http,
             username: self.username.clone(),
             password,
+        })
+    }
+
+    /// `reference` in this target, to be verified against `policy` (a library flow opens it).
+    pub fn artifact(
+        &self,
+        reference: &str,
+        policy: Option<&std::path::Path>,
+    ) -> Result<modelseal::flows::Artifact> {
+        Ok(modelseal::flows::Artifact {
+            reference: reference.to_string(),
+            oci_layout: self.oci_layout,
+            connection: self.connection()?,
+            policy: policy.map(Into::into),
         })
     }
 

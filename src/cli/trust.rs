@@ -87,8 +87,12 @@ pub fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
-/// The time new statements and artifacts record: `SOURCE_DATE_EPOCH` when set (reproducible
-/// builds), else the clock. Verification never uses it (see `core::clock`).
-pub fn now() -> i64 {
-    modelseal::core::clock::signing_time()
+/// `--ts SERVICE` values: `local:DIR` or an http(s) URL.
+pub fn services(names: &[String]) -> Result<Vec<modelseal::flows::Service>> {
+    Ok(names.iter().map(|n| n.parse()).collect::<Result<_, _>>()?)
+}
+
+/// Pinned transparency-service keys from `--ts-key` files.
+pub fn pinned_service_keys(paths: &[PathBuf]) -> Result<Vec<modelseal::core::crypto::PublicKey>> {
+    Ok(public_keys(paths)?.into_iter().map(|k| k.key).collect())
 }

@@ -3,16 +3,16 @@
 
 use super::Outcome;
 use super::output::Output;
+use super::target::block_on;
 use super::trust;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
-use modelseal::core::cose::{MAX_COSE_BYTES, Sign1};
-use modelseal::core::crypto::NamedKey;
+use modelseal::core::cose::MAX_COSE_BYTES;
 use modelseal::core::input::read_bounded;
-use modelseal::core::receipt::Receipt;
+use modelseal::flows::{self, RegisterRequest};
 use modelseal::transparency::TransparencyLog;
 use modelseal::transparency::registration::{IssuerKeyEntry, RegistrationPolicy};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const TS_EXAMPLES: &str = "Examples:
   modelseal ts init --dir ./ts --issuer-key publisher.pub     a log that accepts this publisher's statements
@@ -63,23 +63,22 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
             "WARNING: this log accepts statements from ANY issuer; use it for private development only"
         );
     }
-    super::target::block_on(async {
-        let listener = tokio::net::TcpListener::bind(&a.listen)
-            .await
-            .with_context(|| format!("listening on {}", a.listen))?;
-        let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
-        out.info(format!(
-            "serving the transparency log {} ({} entries) at {base}",
-            a.dir.display(),
-            log.size()
-        ));
-        println!("{base}");
-        let limits = modelseal::transparency::server::ServeLimits::default();
-        let app = modelseal::transparency::server::router_with(log, base, limits);
-        modelseal::transparency::server::serve(listener, app, limits, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let size = log.size();
+    block_on(async {
+        modelseal::transparency::server::serve_at(
+            log,
+            &a.listen,
+            |base| {
+                out.info(format!(
+                    "serving the transparency log {} ({size} entries) at {base}",
+                    a.dir.display()
+                ));
+                println!("{base}");
+            },
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+        )
         .await?;
         Ok(Outcome::Success)
     })
@@ -262,76 +261,20 @@ pub struct RegisterArgs {
 }
 
 pub fn register(args: RegisterArgs, out: &Output) -> Result<Outcome> {
-    let bytes = read_bounded(&args.statement, MAX_COSE_BYTES as u64)
+    let statement = read_bounded(&args.statement, MAX_COSE_BYTES as u64)
         .with_context(|| format!("{}: cannot read", args.statement.display()))?;
-    let pinned = trust::public_keys(&args.ts_key)?;
-    let transparent = register_with(&bytes, &args.services, &pinned, out)?;
-    write_atomic(&args.out, &transparent)
+    let request = RegisterRequest {
+        statement,
+        services: trust::services(&args.services)?,
+        service_keys: trust::pinned_service_keys(&args.ts_key)?,
+    };
+    let report = block_on(async { Ok(flows::register(&request, out).await?) })?;
+    write_atomic(&args.out, &report.statement)
         .with_context(|| format!("writing {}", args.out.display()))?;
     out.info(format!(
         "wrote {} ({} receipt(s) added)",
         args.out.display(),
-        args.services.len()
+        report.registrations.len()
     ));
     Ok(Outcome::Success)
-}
-
-/// Registers `statement` with each service, checks each receipt against the service's key, and
-/// returns the statement with the receipts stapled.
-pub(super) fn register_with(
-    statement: &[u8],
-    services: &[String],
-    pinned: &[NamedKey],
-    out: &Output,
-) -> Result<Vec<u8>> {
-    let parsed = Sign1::parse(statement).context("the statement is not a COSE_Sign1")?;
-    let mut receipts = parsed.receipts()?;
-    for service in services {
-        if service.starts_with("http://") || service.starts_with("https://") {
-            let receipt =
-                super::target::block_on(scrapi_register(service, statement, &parsed, pinned, out))?;
-            receipts.push(receipt);
-            continue;
-        }
-        let Some(dir) = service.strip_prefix("local:") else {
-            bail!("{service}: a transparency service is `local:DIR` or an http(s) URL");
-        };
-        let log = TransparencyLog::open(Path::new(dir))?;
-        let index = log
-            .append(&[statement.to_vec()])
-            .with_context(|| format!("registering with {service}"))?[0];
-        let receipt = log.receipt(index)?;
-        Receipt::parse(&receipt)?
-            .verify(&parsed, &log.public_key())
-            .with_context(|| format!("the receipt from {service} does not verify"))?;
-        out.info(format!(
-            "registered with {service}: entry {index} of {}",
-            log.size()
-        ));
-        receipts.push(receipt);
-    }
-    Ok(parsed.with_receipts(&receipts))
-}
-
-/// SCRAPI registration (the client is `modelseal::transparency::client`): the receipt, checked
-/// against a pinned key or the key the service publishes (printed, so the user can pin it).
-async fn scrapi_register(
-    url: &str,
-    statement: &[u8],
-    parsed: &Sign1,
-    pinned: &[NamedKey],
-    out: &Output,
-) -> Result<Vec<u8>> {
-    let pinned: Vec<_> = pinned.iter().map(|k| k.key.clone()).collect();
-    let shown = modelseal::net::redact(url.trim_end_matches('/'));
-    let registered =
-        modelseal::transparency::client::register(url, statement, parsed, &pinned).await?;
-    for k in &registered.fetched_keys {
-        out.info(format!(
-            "{shown}: service key fetched on first use, pin it with --ts-key:\n{}",
-            k.to_spki_pem()
-        ));
-    }
-    out.info(format!("registered with {shown}"));
-    Ok(registered.receipt)
 }

@@ -1,12 +1,12 @@
 //! `modelseal verify-model DIR --manifest REF`: a model already on disk (a volume, a cache)
 //! checked against a manifest whose statements meet the trust policy — the model server's case,
-//! and the same call a server makes (`modelseal::verify::verify_model`).
+//! and the same call a server makes (`modelseal::flows::verify_model`).
 
 use super::Outcome;
 use super::output::Output;
 use super::target::block_on;
 use anyhow::Result;
-use modelseal::verify::{ModelCheck, verify_model_async};
+use modelseal::flows::{ModelCheck, verify_model_async};
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "Examples:

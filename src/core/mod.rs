@@ -4,6 +4,7 @@
 pub mod atomic_file;
 pub mod clock;
 pub mod cose;
+pub mod cosign;
 pub mod crypto;
 pub mod input;
 pub mod manifest;

@@ -4,12 +4,16 @@
 
 use crate::core::cose::{CoseError, Sign1, label};
 use crate::core::crypto::NamedKey;
-use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_model};
+use crate::core::manifest::{CheckReport, ModelManifest, NoProgress, check_signed_model};
 use crate::core::receipt::{Receipt, VerifiedReceipt};
+use crate::core::sigstore::keyless::{
+    KeylessIdentity, ParsedBundle, SignedArtifact, SigstoreTrust, VerifiedBundle,
+};
 use crate::core::verdict::{Check, Verdict};
 use crate::core::{sigstore, x509};
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Keys and roots the caller trusts.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +29,12 @@ pub struct TrustInputs {
     /// Transparency-service keys (`--ts-key`, trust store). An MMR receipt's own `cnf` key counts
     /// only when it is one of these.
     pub service_keys: Vec<NamedKey>,
+    /// Who may have signed a keyless Sigstore bundle (`--certificate-identity` and
+    /// `--certificate-oidc-issuer`, or a policy issuer of kind `sigstore`), each with its root.
+    pub sigstore_identities: Vec<KeylessIdentity>,
+    /// The trusted root a managed-key Sigstore bundle's log entries are checked against
+    /// (`--trusted-root`); the public-good production root when none is given.
+    pub sigstore_root: Option<Arc<SigstoreTrust>>,
 }
 
 /// What to verify and against what.
@@ -37,6 +47,9 @@ pub struct VerifyRequest<'a> {
     pub model: Option<&'a Path>,
     /// The statement a lone receipt is for.
     pub statement: Option<&'a [u8]>,
+    /// What a generic Sigstore bundle signs (not a model: a file or its digest). With it, a
+    /// bundle is verified as Sigstore clients do, whatever its payload.
+    pub artifact: Option<SignedArtifact<'a>>,
     /// "Now", in unix seconds (the system clock: [`crate::core::clock::now`]). Certificates are
     /// judged at the earliest registration time a verified receipt proves, else now; a
     /// statement's own `iat` is only a claim, checked against that time.
@@ -149,6 +162,11 @@ pub fn verify(req: &VerifyRequest) -> Result<Report, VerifyError> {
 }
 
 fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
+    // model-signing's key bundles (a key hint, no log entry) keep their own path; anything with a
+    // certificate, or given an artifact, is verified as Sigstore clients verify it.
+    if req.artifact.is_some() || sigstore::is_certificate_bundle(req.bytes) {
+        return verify_sigstore_bundle(req);
+    }
     let bundle =
         sigstore::read_bundle(req.bytes).map_err(|e| VerifyError::Unrecognised(e.to_string()))?;
     if req.trust.issuer_keys.is_empty() {
@@ -175,7 +193,140 @@ fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
     if statement.is_none() {
         verdict.push(Check::fail("signature", last_err));
     }
-    if let (Some(signed), Some(given)) = (&statement, req.payload) {
+    let model = bind_bundle_to_model(statement.as_deref(), req, &mut verdict)?;
+    Ok(finish(
+        Kind::SigstoreBundle,
+        verdict,
+        Vec::new(),
+        model,
+        None,
+        None,
+    ))
+}
+
+/// A Sigstore bundle verified by `sigstore-verify` (keyless, or a managed key with log entries),
+/// then bound to the model: its DSSE payload must be a model manifest whose subject digest is
+/// what the signature covers, the given manifest (`--payload`) and the model files must match it.
+fn verify_sigstore_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
+    let bundle =
+        ParsedBundle::parse(req.bytes).map_err(|e| VerifyError::Unrecognised(e.to_string()))?;
+    let mut verdict = Verdict::default();
+    // What the signature must cover: the artifact given, else the model the payload describes
+    // (its subject digest, recomputed from the resources it lists).
+    let artifact = match req.artifact {
+        Some(a) => a,
+        None => {
+            let payload = bundle.dsse_payload().ok_or_else(|| {
+                VerifyError::Usage(
+                    "the bundle signs a message, not a model manifest: give the artifact it signs with --artifact".into(),
+                )
+            })?;
+            let manifest = ModelManifest::from_json(&payload).map_err(|e| {
+                VerifyError::Usage(format!(
+                    "the bundle's payload is not a model manifest ({e}): give the artifact it signs with --artifact"
+                ))
+            })?;
+            let computed = manifest.computed_subject_digest();
+            if manifest.stated_subject_digest != Some(computed) {
+                verdict.push(Check::fail(
+                    "payload",
+                    "the signed manifest states a subject digest its resources do not give",
+                ));
+            }
+            SignedArtifact::Sha256(computed)
+        }
+    };
+    let outcome = if bundle.has_certificate() {
+        if req.trust.sigstore_identities.is_empty() {
+            return Err(VerifyError::Usage(
+                "a keyless Sigstore bundle is checked against its signer's identity: give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer".into(),
+            ));
+        }
+        first_success(req.trust.sigstore_identities.iter().map(|who| {
+            bundle
+                .verify_keyless(artifact, who)
+                .map(|v| (v, who.trust.name.clone()))
+        }))
+    } else {
+        if req.trust.issuer_keys.is_empty() {
+            return Err(VerifyError::Usage(
+                "the bundle is signed with a key: give it with --key".into(),
+            ));
+        }
+        let root = match &req.trust.sigstore_root {
+            Some(r) => r.clone(),
+            None => SigstoreTrust::production().map_err(|e| VerifyError::Usage(e.to_string()))?,
+        };
+        first_success(req.trust.issuer_keys.iter().map(|k| {
+            bundle
+                .verify_with_key(artifact, &k.key.to_spki_der(), &root)
+                .map(|v| (v, root.name.clone()))
+        }))
+    };
+    let verified = match outcome {
+        Ok((v, root)) => {
+            verdict.push(Check::pass("signature", signer_facts(&v, &root)));
+            v
+        }
+        Err(why) => {
+            verdict.push(Check::fail("signature", why));
+            return Ok(finish(
+                Kind::SigstoreBundle,
+                verdict,
+                Vec::new(),
+                None,
+                None,
+                None,
+            ));
+        }
+    };
+    let receipts: Vec<ReceiptReport> = verified
+        .log_entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ReceiptReport {
+            index: i + 1,
+            profile: Some(sigstore::REKOR_PROFILE.into()),
+            vds: None,
+            issuer: Some(e.log_url.clone()),
+            subject: None,
+            issued_at: e.integrated_time,
+            verified: true,
+            verified_by: Some(e.verified_by.clone()),
+            detail: format!(
+                "{} entry {} verified by the trusted root's log key",
+                e.kind, e.log_index
+            ),
+        })
+        .collect();
+    for r in &receipts {
+        verdict.push(receipt_check(r));
+    }
+    if verified.dsse_payload.is_none() && req.model.is_some() {
+        verdict.push(Check::fail(
+            "model files",
+            "the bundle signs a message, not a model manifest",
+        ));
+    }
+    let model = bind_bundle_to_model(verified.dsse_payload.as_deref(), req, &mut verdict)?;
+    Ok(finish(
+        Kind::SigstoreBundle,
+        verdict,
+        receipts,
+        model,
+        verified.oidc_issuer,
+        verified.identity,
+    ))
+}
+
+/// A verified bundle's payload (`signed`, None when it signs a message or did not verify) bound to
+/// what the caller holds: the same model as the given manifest, and the model's files.
+fn bind_bundle_to_model(
+    signed: Option<&[u8]>,
+    req: &VerifyRequest,
+    verdict: &mut Verdict,
+) -> Result<Option<CheckReport>, VerifyError> {
+    if let (Some(signed), Some(given)) = (signed, req.payload) {
         verdict.push(match same_model(signed, given) {
             Ok(()) => Check::pass(
                 "payload",
@@ -187,18 +338,43 @@ fn verify_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
             ),
         });
     }
-    let model = match (statement, req.model) {
-        (Some(payload), Some(dir)) => Some(check_model_files(&payload, dir, &mut verdict)?),
-        _ => None,
-    };
-    Ok(finish(
-        Kind::SigstoreBundle,
-        verdict,
-        Vec::new(),
-        model,
-        None,
-        None,
-    ))
+    match (signed, req.model) {
+        (Some(payload), Some(dir)) => Ok(Some(check_model_files(payload, dir, verdict)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The first attempt that verifies, else every reason (one per identity or key tried).
+fn first_success<T>(
+    attempts: impl Iterator<Item = Result<T, sigstore::keyless::KeylessError>>,
+) -> Result<T, String> {
+    let mut reasons = Vec::new();
+    for attempt in attempts {
+        match attempt {
+            Ok(v) => return Ok(v),
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    reasons.dedup();
+    Err(reasons.join("; "))
+}
+
+fn signer_facts(v: &VerifiedBundle, root: &str) -> String {
+    let time = v
+        .signed_at
+        .map(|t| format!(" at {}", x509::format_unix_time(t)))
+        .unwrap_or_default();
+    match (&v.identity, &v.oidc_issuer) {
+        (Some(id), Some(iss)) => format!(
+            "keyless: Fulcio certificate for {id} (OIDC issuer {iss}), chained to {root}{time}, SCT {}",
+            if v.sct_verified {
+                "verified"
+            } else {
+                "not checked"
+            }
+        ),
+        _ => format!("signed by the key given, logged under {root}{time}"),
+    }
 }
 
 /// Whether two model manifests (a Sigstore bundle's in-toto payload and the manifest an artifact
@@ -238,23 +414,11 @@ fn same_model(signed: &[u8], given: &[u8]) -> Result<(), String> {
 }
 
 fn describe_differences(report: &CheckReport) -> String {
-    let mut parts = Vec::new();
-    for (what, names) in [
-        ("modified", &report.modified),
-        ("missing", &report.missing),
-        ("extra", &report.extra),
-    ] {
-        if !names.is_empty() {
-            parts.push(format!("{what}: {}", names.join(", ")));
-        }
-    }
-    if report.subject_mismatch {
-        parts.push("the manifest's subject digest disagrees with its resources".into());
-    }
-    if parts.is_empty() {
+    let reasons = report.reasons();
+    if reasons.is_empty() {
         "resources listed differently".into()
     } else {
-        parts.join("; ")
+        reasons.join("; ")
     }
 }
 
@@ -737,10 +901,15 @@ fn receipt_check(r: &ReceiptReport) -> Check {
     } else {
         format!("receipt {}", r.index)
     };
+    // A Rekor entry has no COSE verifiable-data-structure number.
     let facts = format!(
-        "profile {} ({}), issuer {}, subject {}",
+        "profile {}{}, issuer {}, subject {}",
         r.profile.as_deref().unwrap_or("?"),
-        r.vds.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        match (r.vds, r.profile.as_deref()) {
+            (Some(v), _) => format!(" ({v})"),
+            (None, Some(sigstore::REKOR_PROFILE)) => String::new(),
+            (None, _) => " (?)".into(),
+        },
         r.issuer.as_deref().unwrap_or("-"),
         r.subject.as_deref().unwrap_or("-"),
     );
@@ -756,11 +925,11 @@ fn receipt_check(r: &ReceiptReport) -> Check {
 }
 
 fn check_model_files(
-    manifest: &[u8],
+    bytes: &[u8],
     dir: &Path,
     verdict: &mut Verdict,
 ) -> Result<CheckReport, VerifyError> {
-    let manifest = match ModelManifest::from_json(manifest) {
+    let manifest = match ModelManifest::from_json(bytes) {
         Ok(m) => m,
         Err(e) => {
             verdict.push(Check::fail(
@@ -770,7 +939,7 @@ fn check_model_files(
             return Ok(CheckReport::default());
         }
     };
-    let report = check_model(&manifest, dir, &NoProgress)?;
+    let report = check_signed_model(dir, &manifest, bytes, &[], &NoProgress)?;
     if report.is_match() {
         let ignored = &manifest.serialization.ignore_paths;
         verdict.push(Check::pass(

@@ -4,12 +4,13 @@
 //! their `subject`. Every write goes to a temp file and is renamed; `index.json` updates hold a lock.
 
 use super::error::{OciError, Result};
-use super::manifest::{Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest};
+use super::manifest::{
+    Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest, sha256_stream,
+};
 use super::media;
 use super::reference::Selector;
 use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target, no_progress};
 use crate::core::atomic_file::write_atomic;
-use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -106,21 +107,15 @@ impl OciLayout {
             .prefix(".blob-")
             .tempfile_in(&dir)
             .map_err(|e| OciError::io(&dir, e))?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = reader.read(&mut buf).map_err(|e| OciError::io(&dest, e))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            on_bytes(n as u64);
-            tmp.write_all(&buf[..n])
-                .map_err(|e| OciError::io(tmp.path(), e))?;
-            size += n as u64;
-        }
-        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        let (actual, size) = sha256_stream(
+            &mut reader,
+            |block| {
+                on_bytes(block.len() as u64);
+                tmp.write_all(block)
+                    .map_err(|e| OciError::io(tmp.path(), e))
+            },
+            |e| OciError::io(&dest, e),
+        )?;
         if actual != d.digest || size != d.size {
             return Err(OciError::DigestMismatch {
                 what: format!("blob for {}", self.name_of(&d.digest)),
@@ -197,19 +192,14 @@ impl Target for OciLayout {
         let mut src = std::fs::File::open(&path)
             .map_err(|_| OciError::NotFound(self.name_of(&blob.digest)))?;
         let mut out = std::fs::File::create(dest).map_err(|e| OciError::io(dest, e))?;
-        let (mut hasher, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; 1 << 20]);
-        loop {
-            let n = src.read(&mut buf).map_err(|e| OciError::io(&path, e))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            on_bytes(n as u64);
-            out.write_all(&buf[..n])
-                .map_err(|e| OciError::io(dest, e))?;
-            size += n as u64;
-        }
-        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        let (actual, size) = sha256_stream(
+            &mut src,
+            |block| {
+                on_bytes(block.len() as u64);
+                out.write_all(block).map_err(|e| OciError::io(dest, e))
+            },
+            |e| OciError::io(&path, e),
+        )?;
         if actual != blob.digest || size != blob.size {
             return Err(OciError::DigestMismatch {
                 what: self.name_of(&blob.digest),

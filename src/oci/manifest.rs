@@ -95,6 +95,18 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
+/// The `sha256:` digest and size of what `reader` yields, each block handed to `sink` as it
+/// passes ([`hash_stream`](crate::core::manifest::hash_stream) with OCI's digest spelling).
+pub fn sha256_stream<E>(
+    reader: impl std::io::Read,
+    sink: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+    read_error: impl Fn(std::io::Error) -> E,
+) -> std::result::Result<(String, u64), E> {
+    use crate::core::manifest::{HashAlgorithm, hash_stream};
+    let (digest, size) = hash_stream(HashAlgorithm::Sha256, reader, sink, read_error)?;
+    Ok((format!("sha256:{}", hex::encode(digest)), size))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {

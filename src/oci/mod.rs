@@ -2,6 +2,8 @@
 //! referrers, discover the referrer tree, pull — against a registry or an OCI image layout.
 
 pub mod challenge;
+pub mod cosign;
+pub mod documents;
 pub mod error;
 pub mod layout;
 pub mod login;
@@ -13,8 +15,6 @@ pub mod reference;
 pub mod registry;
 pub mod stage;
 pub mod target;
-pub mod verified_pull;
-pub mod verify;
 
 pub use error::OciError;
 pub use target::Target;

@@ -1,14 +1,12 @@
 //! Push, attach, discover, fetch and pull, written once for any [`Target`].
 
 use super::error::{OciError, Result};
-use super::manifest::{Annotations, Descriptor, ImageManifest};
+use super::manifest::{Annotations, Descriptor, ImageManifest, sha256_stream};
 use super::media;
 use super::stage::{self, Stage};
 use super::target::{BlobSource, Target, TransferProgress, no_progress};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Blobs moved at once: enough to keep a link busy while one blob waits on the registry.
@@ -34,19 +32,11 @@ pub struct ArtifactSpec {
 
 /// The descriptor of a file, hashed in a streaming pass (never held in memory).
 pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
-    let mut file = std::fs::File::open(path).map_err(|e| OciError::io(path, e))?;
-    let (mut hasher, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; 1 << 20]);
-    loop {
-        let n = file.read(&mut buf).map_err(|e| OciError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
+    let file = std::fs::File::open(path).map_err(|e| OciError::io(path, e))?;
+    let (digest, size) = sha256_stream(file, |_| Ok(()), |e| OciError::io(path, e))?;
     Ok(Descriptor {
         media_type: media_type.into(),
-        digest: format!("sha256:{}", hex::encode(hasher.finalize())),
+        digest,
         size,
         annotations: Annotations::new(),
         data: None,
@@ -515,6 +505,32 @@ async fn copy_one<S: Target, D: Target>(
                 referrer_bytes,
                 None,
                 true,
+                depth + 1,
+                walk,
+            ))
+            .await?;
+        }
+        // cosign's tag-based signatures and attestations travel with the artifact, under the
+        // same tags (the digest they are named for does not change in a copy).
+        for kind in [
+            super::cosign::CosignKind::Signature,
+            super::cosign::CosignKind::Attestation,
+        ] {
+            let Some(found) = super::cosign::find_tag(src, kind, &manifest.digest).await? else {
+                continue;
+            };
+            let tag = kind.tag(&manifest.digest);
+            if !walk.visited.insert(found.digest.clone()) {
+                continue;
+            }
+            let found_bytes = src.fetch_manifest(&found).await?;
+            copied += Box::pin(copy_one(
+                src,
+                dst,
+                &found,
+                found_bytes,
+                Some(&tag),
+                false,
                 depth + 1,
                 walk,
             ))

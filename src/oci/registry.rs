@@ -27,6 +27,9 @@ pub struct Connection {
 const IDENTITY_TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
 /// Attempts to update a tag-schema referrers index that other clients change at the same time.
 const INDEX_UPDATE_ATTEMPTS: usize = 5;
+/// How long a tag-schema index write is left to settle before it is checked again: longer than
+/// another client's read-modify-write of the index on any reasonable link.
+const INDEX_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Registry {
     client: Client,
@@ -59,7 +62,6 @@ impl Registry {
             ClientProtocol::Https
         };
         let timeouts = crate::net::timeouts();
-        crate::net::install_tls_provider();
         let client = Client::new(ClientConfig {
             protocol,
             read_timeout: Some(timeouts.idle),
@@ -321,8 +323,14 @@ impl Registry {
     }
 
     /// Adds `referrer` to the tag-schema index of its subject (distribution spec, "referrers tag
-    /// schema"), keeping every descriptor another client put there. Re-reads after writing and
-    /// retries if a concurrent writer replaced our update.
+    /// schema"), keeping every descriptor another client put there.
+    ///
+    /// The registry offers no conditional write, so two clients that read the index before either
+    /// wrote can each write a list without the other's entry: the later write wins. A write is
+    /// therefore checked twice: at once, and again after a settle delay longer than a
+    /// read-modify-write of the others (at least [`INDEX_SETTLE`], three times our own); a
+    /// writer whose entry was dropped by a write that landed meanwhile adds it again, merged with
+    /// what is there now.
     async fn add_to_referrers_index(
         &self,
         subject: &Descriptor,
@@ -332,40 +340,69 @@ impl Registry {
             .sha256_hex()
             .ok_or_else(|| self.err("subject digest", &subject.digest))?;
         let tag = format!("sha256-{hex}");
-        for _ in 0..INDEX_UPDATE_ATTEMPTS {
-            let mut index = match self.manifest_raw(&tag).await? {
-                Some(bytes) => serde_json::from_slice::<ImageIndex>(&bytes).map_err(|e| {
-                    OciError::BadDocument {
-                        what: format!("referrers index {tag}"),
-                        reason: e.to_string(),
-                    }
-                })?,
-                None => ImageIndex::new(),
-            };
-            if index.manifests.iter().any(|d| d.digest == referrer.digest) {
-                return Ok(());
-            }
-            index.manifests.push(referrer.clone());
-            let bytes = index.to_bytes();
-            self.client
-                .push_manifest_raw(
-                    &self.at(&tag),
-                    bytes,
-                    media::IMAGE_INDEX.parse().expect("a valid header value"),
-                )
-                .await
-                .map_err(|e| self.err("updating the referrers index in", e))?;
-            let now = self.manifest_raw(&tag).await?.unwrap_or_default();
-            if let Ok(seen) = serde_json::from_slice::<ImageIndex>(&now)
-                && seen.manifests.iter().any(|d| d.digest == referrer.digest)
-            {
-                return Ok(());
+        for attempt in 1..=INDEX_UPDATE_ATTEMPTS {
+            match self.try_index_update(&tag, referrer).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                // distribution answers 500 now and then while two clients write one tag: one
+                // more read-modify-write, after a pause, is the cure.
+                Err(OciError::Transient(_)) if attempt < INDEX_UPDATE_ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64))
+                        .await;
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(OciError::ReferrersContention {
             subject: subject.digest.clone(),
             attempts: INDEX_UPDATE_ATTEMPTS,
         })
+    }
+
+    /// One read-modify-write of the index at `tag` adding `referrer`, checked at once and after
+    /// the settle delay: whether `referrer` is still listed then.
+    async fn try_index_update(&self, tag: &str, referrer: &Descriptor) -> Result<bool> {
+        let started = std::time::Instant::now();
+        let mut index = self
+            .referrers_index(tag)
+            .await?
+            .unwrap_or_else(ImageIndex::new);
+        if !index.manifests.iter().any(|d| d.digest == referrer.digest) {
+            index.manifests.push(referrer.clone());
+            self.client
+                .push_manifest_raw(
+                    &self.at(tag),
+                    index.to_bytes(),
+                    media::IMAGE_INDEX.parse().expect("a valid header value"),
+                )
+                .await
+                .map_err(|e| self.classify("updating the referrers index in", e))?;
+        }
+        if !self.index_lists(tag, referrer).await? {
+            return Ok(false);
+        }
+        tokio::time::sleep(INDEX_SETTLE.max(started.elapsed() * 3)).await;
+        self.index_lists(tag, referrer).await
+    }
+
+    /// The tag-schema index at `tag`, if there is one.
+    async fn referrers_index(&self, tag: &str) -> Result<Option<ImageIndex>> {
+        self.manifest_raw(tag)
+            .await?
+            .map(|bytes| {
+                serde_json::from_slice::<ImageIndex>(&bytes).map_err(|e| OciError::BadDocument {
+                    what: format!("referrers index {tag}"),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    async fn index_lists(&self, tag: &str, referrer: &Descriptor) -> Result<bool> {
+        Ok(self
+            .referrers_index(tag)
+            .await?
+            .is_some_and(|i| i.manifests.iter().any(|d| d.digest == referrer.digest)))
     }
 
     /// One upload attempt; a retry starts a fresh upload session (the registry drops the old one).

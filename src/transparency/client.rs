@@ -307,14 +307,19 @@ pub async fn register(
                     reason: "a redirect without Location".into(),
                 })?
                 .to_string();
-            if status == reqwest::StatusCode::FOUND {
-                let wait = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(1);
-                sleep_within(&s, Duration::from_secs(wait.clamp(1, 30))).await?;
+            // Retry-After is honoured on both (SCRAPI: a 303 may say when the entry will be
+            // ready); a 302 "still pending" without one waits a second rather than spinning.
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let wait = match (status == reqwest::StatusCode::FOUND, retry_after) {
+                (true, secs) => secs.unwrap_or(1).clamp(1, 30),
+                (false, secs) => secs.unwrap_or(0).min(30),
+            };
+            if wait > 0 {
+                sleep_within(&s, Duration::from_secs(wait)).await?;
             }
             let target = s.resolve(&location);
             response = s.get(&target, None).await?;

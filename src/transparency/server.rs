@@ -98,13 +98,6 @@ fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Respon
         .into_response()
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn receipt_response(service: &Service, status: StatusCode, index: u64) -> Response {
     match service.log.receipt(index) {
         Ok(r) => (
@@ -222,7 +215,7 @@ async fn consistency(State(service): State<Service>, UrlPath(old): UrlPath<Strin
     match old
         .parse::<u64>()
         .ok()
-        .map(|o| service.log.consistency(o, now()))
+        .map(|o| service.log.consistency(o, crate::core::clock::now()))
     {
         Some(Ok(r)) => ([(header::CONTENT_TYPE, "application/cose")], r).into_response(),
         _ => problem(
@@ -363,6 +356,24 @@ pub fn router_with(log: Arc<TransparencyLog>, base: String, limits: ServeLimits)
 /// headers must arrive within `limits.header_read`, at most `limits.connections` connections
 /// are open (beyond, a 503 with Retry-After and the connection closes), and the router's own
 /// body limits apply (see [`router_with`]). HTTP/1.1, keep-alive.
+/// Binds `listen` (`host:port`) and serves `log` there with the default limits until
+/// `shutdown` resolves; `on_listening` gets the service's base URL (`http://host:port`) once it
+/// is bound.
+pub async fn serve_at(
+    log: Arc<TransparencyLog>,
+    listen: &str,
+    on_listening: impl FnOnce(&str),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("listening on {listen}: {e}")))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    on_listening(&base);
+    let limits = ServeLimits::default();
+    serve(listener, router_with(log, base, limits), limits, shutdown).await
+}
+
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,

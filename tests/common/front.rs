@@ -44,7 +44,6 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
     for (k, v) in &parts.headers {
         headers.insert(k.clone(), v.clone());
     }
-    modelseal::net::install_tls_provider();
     let Ok(upstream) = reqwest::Client::new()
         .request(parts.method.clone(), url)
         .headers(headers)
@@ -81,7 +80,10 @@ pub fn start(upstream: String, intercept: Arc<Intercept>, observe: Arc<Observe>)
         observe,
     };
     std::thread::spawn(move || {
+        // Enough workers that an `intercept` which sleeps (to widen a race, or to hold requests
+        // while they are counted) holds only its own request, whatever the machine's cores.
         let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(16)
             .enable_all()
             .build()
             .unwrap();

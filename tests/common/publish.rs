@@ -66,6 +66,16 @@ pub fn attach(target: &[&str], statement: &Path) {
         .success();
 }
 
+/// Attaches `file` to `target` as a referrer of `artifact_type`.
+pub fn attach_as(target: &[&str], artifact_type: &str, file: &Path) {
+    modelseal()
+        .args(["attach", "--artifact-type", artifact_type])
+        .args(target)
+        .arg(file)
+        .assert()
+        .success();
+}
+
 /// Renames a layer's title in the manifest an OCI layout tags `tag` (rewriting the manifest blob
 /// and index.json), to make artifacts `push` would not: two layers with one title.
 pub fn retitle_layer(layout: &Path, tag: &str, from: &str, to: &str) {

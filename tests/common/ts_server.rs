@@ -11,6 +11,14 @@ pub struct Server {
     pub url: String,
 }
 
+impl Server {
+    /// SIGKILL now (a crash, not a shutdown), and reap it.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -94,6 +94,36 @@ impl StreamHasher {
     }
 }
 
+/// Streams `reader` through `algorithm`, handing each block to `sink` as it passes (to write it
+/// somewhere, or count it): the one read-and-hash loop for files, blobs and downloads. Returns
+/// the digest and the number of bytes. Read errors go through `read_error`, so that a caller can
+/// name the file it was reading, apart from the one `sink` writes.
+pub fn hash_stream<E>(
+    algorithm: HashAlgorithm,
+    mut reader: impl std::io::Read,
+    mut sink: impl FnMut(&[u8]) -> Result<(), E>,
+    read_error: impl Fn(std::io::Error) -> E,
+) -> Result<(Vec<u8>, u64), E> {
+    let mut hasher = algorithm.hasher();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; STREAM_BLOCK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e)),
+        };
+        hasher.update(&buf[..n]);
+        sink(&buf[..n])?;
+        size += n as u64;
+    }
+    Ok((hasher.finalize(), size))
+}
+
+/// The block [`hash_stream`] reads at a time.
+const STREAM_BLOCK: usize = 1 << 20;
+
 /// Below this, splitting a BLAKE3 update across threads costs more than it saves (the blake3
 /// crate's own guidance is "at least 128 KiB").
 const BLAKE3_PARALLEL_MIN: usize = 128 * 1024;

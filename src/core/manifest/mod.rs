@@ -5,15 +5,17 @@ mod algorithm;
 mod check;
 mod engine;
 mod error;
+mod signed;
 mod statement;
 mod walk;
 
-pub use algorithm::{HashAlgorithm, StreamHasher, sha256};
+pub use algorithm::{HashAlgorithm, StreamHasher, hash_stream, sha256};
 pub use check::{CheckReport, check_model, compare};
 pub use engine::{
     DEFAULT_SHARD_SIZE, GIT_PATHS, HashConfig, NoProgress, Progress, Serialization, hash_model,
 };
 pub use error::ManifestError;
+pub use signed::{check_signed_model, is_manifest_copy, is_manifest_copy_entry, manifest_copies};
 pub use statement::{
     IN_TOTO_PAYLOAD_TYPE, LEGACY_PREDICATE_TYPE, ManifestFormat, ModelManifest, PREDICATE_TYPE,
     Resource, STATEMENT_TYPE, SerializationInfo,

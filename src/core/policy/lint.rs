@@ -23,8 +23,18 @@ const POLICY_KEYS: [&str; 8] = [
     "required_profiles",
     "required_artifact_types",
 ];
-const ISSUER_KEYS: [&str; 4] = ["key", "root", "iss", "sub"];
-const SERVICE_KEYS: [&str; 3] = ["name", "key", "profile"];
+const ISSUER_KEYS: [&str; 9] = [
+    "kind",
+    "key",
+    "root",
+    "iss",
+    "sub",
+    "identity",
+    "identity_regexp",
+    "oidc_issuer",
+    "trusted_root",
+];
+const SERVICE_KEYS: [&str; 4] = ["name", "key", "trusted_root", "profile"];
 
 /// Where things are in the text: `[[policy]]` blocks and the tables and keys inside them.
 struct Lines<'a> {
@@ -278,7 +288,32 @@ fn document_findings(doc: &Document, lines: &Lines) -> Vec<Finding> {
                 .iss
                 .as_deref()
                 .is_some_and(|i| i.starts_with("did:x509:"));
-            if issuer.key.is_none() && issuer.root.is_none() && !did {
+            let sigstore = issuer.kind.as_deref() == Some(super::load::SIGSTORE_KIND);
+            if issuer.kind.as_deref() == Some(super::load::COSIGN_KIND) && issuer.key.is_none() {
+                out.push(Finding {
+                    line: lines.table(p, "issuers", n).0 + 1,
+                    message: format!(
+                        "policy '{}': issuer {} is a cosign issuer without a key",
+                        spec.name,
+                        n + 1
+                    ),
+                });
+            } else if sigstore {
+                if let Some(re) = &issuer.identity_regexp
+                    // The start of an identity (URI scheme and host, or the mailbox) is what
+                    // pins the signer; a wildcard there admits anyone the provider vouches for.
+                    && (re.starts_with(".*") || re.starts_with(".+") || re.starts_with("^.*"))
+                {
+                    out.push(Finding {
+                        line: lines.table(p, "issuers", n).0 + 1,
+                        message: format!(
+                            "policy '{}': issuer {} identity_regexp {re} starts with a wildcard, so it admits identities anyone the OIDC issuer vouches for can have: pin the host and organisation (or the mailbox)",
+                            spec.name,
+                            n + 1
+                        ),
+                    });
+                }
+            } else if issuer.key.is_none() && issuer.root.is_none() && !did {
                 out.push(Finding {
                     line: lines.table(p, "issuers", n).0 + 1,
                     message: format!(

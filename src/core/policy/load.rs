@@ -1,11 +1,16 @@
 //! Reading a policy file: every field validated before anything is verified with it.
 
 use super::{
-    ClaimPattern, Level, PolicyError, Scope, ScopePolicy, TRANSPARENT_STATEMENT_ARTIFACT,
-    TrustPolicy, TrustedIssuer, TrustedService,
+    COSIGN_SIGNATURE_TYPE, ClaimPattern, CosignKey, Level, PolicyError, Scope, ScopePolicy,
+    TRANSPARENT_STATEMENT_ARTIFACT, TrustPolicy, TrustedIssuer, TrustedService,
 };
-use crate::core::crypto::{MAX_KEY_FILE_BYTES, pem_decode_all, read_public_keys};
+use crate::core::crypto::{
+    MAX_KEY_FILE_BYTES, NamedKey, PublicKey, pem_decode_all, read_public_keys,
+};
 use crate::core::input::read_bounded;
+use crate::core::sigstore::keyless::{
+    IdentityRule, KeylessIdentity, PRODUCTION_ROOT_NAME, SigstoreTrust,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -32,28 +37,56 @@ pub(super) struct ScopeSpec {
     pub min_receipts: usize,
     #[serde(default)]
     pub required_profiles: Vec<String>,
-    #[serde(default = "default_required_types")]
-    pub required_artifact_types: Vec<String>,
+    /// Absent: what the issuers sign (see [`default_required_types`]).
+    #[serde(default)]
+    pub required_artifact_types: Option<Vec<String>>,
 }
 
-fn default_required_types() -> Vec<String> {
-    vec![TRANSPARENT_STATEMENT_ARTIFACT.into()]
+/// The `kind` of an issuer that signs cosign's tag-based signatures.
+pub(super) const COSIGN_KIND: &str = "cosign";
+
+/// What a policy requires attached when it does not say, from what its issuers sign: a keyless
+/// signer publishes a Sigstore bundle, a cosign key a cosign signature, everyone else a
+/// transparent statement.
+fn default_required_types(issuers: &[TrustedIssuer], cosign_keys: &[CosignKey]) -> Vec<String> {
+    let mut types = Vec::new();
+    if !issuers.is_empty() && issuers.iter().all(|i| i.sigstore.is_some()) {
+        types.push(crate::core::sigstore::BUNDLE_MEDIA_TYPE.into());
+    } else if !issuers.is_empty() || cosign_keys.is_empty() {
+        types.push(TRANSPARENT_STATEMENT_ARTIFACT.into());
+    }
+    if !cosign_keys.is_empty() {
+        types.push(COSIGN_SIGNATURE_TYPE.into());
+    }
+    types
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct IssuerSpec {
+    /// `sigstore` for a keyless signer, `cosign` for a key that signs cosign's tag-based
+    /// signatures and attestations; absent for keys, roots and did:x509.
+    pub kind: Option<String>,
     pub key: Option<PathBuf>,
     pub root: Option<PathBuf>,
     pub iss: Option<String>,
     pub sub: Option<String>,
+    pub identity: Option<String>,
+    pub identity_regexp: Option<String>,
+    pub oidc_issuer: Option<String>,
+    pub trusted_root: Option<String>,
 }
+
+/// The only issuer kind besides the default (keys, roots, did:x509).
+pub(super) const SIGSTORE_KIND: &str = "sigstore";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ServiceSpec {
     pub name: String,
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    /// A Sigstore trusted root whose transparency logs' keys are this service's keys (Rekor).
+    pub trusted_root: Option<String>,
     pub profile: Option<String>,
 }
 
@@ -66,6 +99,7 @@ pub(super) fn profile_name(given: &str) -> Option<&'static str> {
         "rfc9162" | "1" => Some("RFC 9162"),
         "ccf" | "2" => Some("CCF"),
         "mmr" | "3" => Some("MMR"),
+        "rekor" => Some(crate::core::sigstore::REKOR_PROFILE),
         _ => None,
     }
 }
@@ -145,7 +179,42 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
             ));
         }
         let mut issuers = Vec::new();
+        let mut cosign_keys = Vec::new();
         for i in &spec.issuers {
+            match i.kind.as_deref() {
+                None => {}
+                Some(COSIGN_KIND) => {
+                    let key = match (
+                        &i.key,
+                        &i.root,
+                        &i.iss,
+                        &i.sub,
+                        &i.identity,
+                        &i.identity_regexp,
+                        &i.oidc_issuer,
+                        &i.trusted_root,
+                    ) {
+                        (Some(k), None, None, None, None, None, None, None) => k,
+                        _ => {
+                            return Err(at(
+                                "a cosign issuer is a key alone (`kind = \"cosign\"`, `key = FILE`): cosign's signatures carry no iss or sub".into(),
+                            ));
+                        }
+                    };
+                    cosign_keys.extend(
+                        read_public_keys(&read(key, "a cosign key")?)
+                            .map_err(|e| at(format!("{}: {e}", key.display())))?
+                            .into_iter()
+                            .map(|k| CosignKey {
+                                key: k.key,
+                                source: resolve(key).display().to_string(),
+                            }),
+                    );
+                    continue;
+                }
+                // sigstore, and unknown kinds, below.
+                Some(_) => {}
+            }
             let pattern = |text: &Option<String>| {
                 text.as_deref()
                     .map(ClaimPattern::parse)
@@ -153,12 +222,35 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                     .map_err(&at)
             };
             let (iss, sub) = (pattern(&i.iss)?, pattern(&i.sub)?);
+            match i.kind.as_deref() {
+                None => {
+                    if i.identity.is_some()
+                        || i.identity_regexp.is_some()
+                        || i.oidc_issuer.is_some()
+                        || i.trusted_root.is_some()
+                    {
+                        return Err(at(format!(
+                            "identity, identity_regexp, oidc_issuer and trusted_root belong to issuers of kind = \"{SIGSTORE_KIND}\""
+                        )));
+                    }
+                }
+                Some(SIGSTORE_KIND) => {
+                    issuers.push(sigstore_issuer(i, base, iss, sub).map_err(&at)?);
+                    continue;
+                }
+                Some(other) => {
+                    return Err(at(format!(
+                        "unknown issuer kind '{other}' (\"{SIGSTORE_KIND}\" or \"{COSIGN_KIND}\"; keys, roots and did:x509 need none)"
+                    )));
+                }
+            }
             let issuer = match (&i.key, &i.root) {
                 (Some(k), None) => TrustedIssuer {
                     keys: read_public_keys(&read(k, "an issuer key")?)
                         .map_err(|e| at(format!("{}: {e}", k.display())))?,
                     roots: Vec::new(),
                     did: None,
+                    sigstore: None,
                     iss,
                     sub,
                     source: resolve(k).display().to_string(),
@@ -168,6 +260,7 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                     roots: read_roots(&read(r, "an issuer root")?)
                         .map_err(|e| at(format!("{}: {e}", r.display())))?,
                     did: None,
+                    sigstore: None,
                     iss,
                     sub,
                     source: resolve(r).display().to_string(),
@@ -186,6 +279,7 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                         keys: Vec::new(),
                         roots: Vec::new(),
                         did: Some(did.to_string()),
+                        sigstore: None,
                         iss,
                         sub,
                         source: did.to_string(),
@@ -199,8 +293,18 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
         }
         let mut services = Vec::new();
         for s in &spec.transparency_services {
-            let keys = read_public_keys(&read(&s.key, "a service key")?)
-                .map_err(|e| at(format!("{}: {e}", s.key.display())))?;
+            let keys = match (&s.key, &s.trusted_root) {
+                (Some(key), None) => read_public_keys(&read(key, "a service key")?)
+                    .map_err(|e| at(format!("{}: {e}", key.display())))?,
+                (None, Some(root)) => sigstore_log_keys(root, base)
+                    .map_err(|e| at(format!("transparency service '{}': {e}", s.name)))?,
+                _ => {
+                    return Err(at(format!(
+                        "transparency service '{}' needs a key or a trusted_root, not both",
+                        s.name
+                    )));
+                }
+            };
             let profile = match &s.profile {
                 None => None,
                 Some(p) => Some(
@@ -261,16 +365,20 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
                 }
             }
         }
+        let required_artifact_types = spec
+            .required_artifact_types
+            .unwrap_or_else(|| default_required_types(&issuers, &cosign_keys));
         policies.push(ScopePolicy {
             name: spec.name,
             scopes: spec.scopes,
             parsed_scopes,
             level,
-            issuers,
             services,
             min_receipts: spec.min_receipts,
             required_profiles,
-            required_artifact_types: spec.required_artifact_types,
+            required_artifact_types,
+            issuers,
+            cosign_keys,
         });
     }
     Ok(TrustPolicy {
@@ -278,6 +386,78 @@ pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
         version: doc.version,
         policies,
     })
+}
+
+/// A `kind = "sigstore"` issuer: both an identity (exact or regexp, not both) and the OIDC
+/// issuer are required, as cosign requires them; the trusted root defaults to public-good
+/// production.
+fn sigstore_issuer(
+    i: &IssuerSpec,
+    base: &Path,
+    iss: Option<ClaimPattern>,
+    sub: Option<ClaimPattern>,
+) -> Result<TrustedIssuer, String> {
+    if i.key.is_some() || i.root.is_some() {
+        return Err(
+            "a sigstore issuer is named by identity and OIDC issuer; key and root do not apply (its CA is in trusted_root)".into(),
+        );
+    }
+    let identity = match (&i.identity, &i.identity_regexp) {
+        (Some(id), None) if !id.is_empty() => IdentityRule::Exact(id.clone()),
+        (None, Some(re)) => IdentityRule::regexp(re).map_err(|e| e.to_string())?,
+        (Some(_), Some(_)) => {
+            return Err("a sigstore issuer has identity or identity_regexp, not both".into());
+        }
+        _ => {
+            return Err(
+                "a sigstore issuer needs identity or identity_regexp (the certificate's SAN)"
+                    .into(),
+            );
+        }
+    };
+    let oidc_issuer = i
+        .oidc_issuer
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or("a sigstore issuer needs oidc_issuer (who vouched for the identity)")?;
+    let root_name = i.trusted_root.as_deref().unwrap_or(PRODUCTION_ROOT_NAME);
+    let trust = SigstoreTrust::named_or_file(root_name, base).map_err(|e| e.to_string())?;
+    let source = format!(
+        "sigstore {identity} from {oidc_issuer} under {}",
+        trust.name
+    );
+    Ok(TrustedIssuer {
+        keys: Vec::new(),
+        roots: Vec::new(),
+        did: None,
+        sigstore: Some(KeylessIdentity {
+            identity,
+            oidc_issuer,
+            trust,
+        }),
+        iss,
+        sub,
+        source,
+    })
+}
+
+/// The keys of a Sigstore trusted root's transparency logs (Rekor): receipts (log entries) are
+/// counted for the service whose key verified them, so the service holds exactly those keys.
+fn sigstore_log_keys(root: &str, base: &Path) -> Result<Vec<NamedKey>, String> {
+    let trust = SigstoreTrust::named_or_file(root, base).map_err(|e| e.to_string())?;
+    let keys: Vec<NamedKey> = trust
+        .log_key_spkis()
+        .iter()
+        .filter_map(|der| PublicKey::from_spki_der(der).ok())
+        .map(|key| NamedKey { kid: None, key })
+        .collect();
+    if keys.is_empty() {
+        return Err(format!(
+            "{} lists no transparency log key modelseal reads",
+            trust.name
+        ));
+    }
+    Ok(keys)
 }
 
 /// Root certificates from PEM (every CERTIFICATE block) or one DER certificate.

@@ -19,6 +19,19 @@
 //! name = "azure-ccf"
 //! key = "ccf.pem"
 //! ```
+//!
+//! A keyless Sigstore signer, with Rekor counted as a transparency service:
+//!
+//! ```toml
+//! [[policy.issuers]]
+//! kind = "sigstore"
+//! identity = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
+//! oidc_issuer = "https://token.actions.githubusercontent.com"
+//! trusted_root = "sigstore-production"       # or sigstore-staging, or a trusted_root.json
+//! [[policy.transparency_services]]
+//! name = "rekor"
+//! trusted_root = "sigstore-production"       # the keys of that root's logs
+//! ```
 
 mod claims;
 mod lint;
@@ -32,11 +45,18 @@ pub use scope::{LAYOUT_HOST, RepositoryName, Scope, Specificity};
 pub use statement::StatementVerdict;
 
 use crate::core::crypto::NamedKey;
+use crate::core::sigstore::keyless::KeylessIdentity;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// The artifact type a verified model must carry, unless the policy says otherwise.
 pub const TRANSPARENT_STATEMENT_ARTIFACT: &str = "scitt/transparent-statement";
+/// In `required_artifact_types`: a cosign signature (tag `sha256-<hex>.sig`) by a policy cosign
+/// key over the artifact's digest. Required by default when the policy has cosign keys.
+pub const COSIGN_SIGNATURE_TYPE: &str = "cosign/signature";
+/// In `required_artifact_types`: a cosign attestation (tag `sha256-<hex>.att`) by a policy
+/// cosign key whose subjects include the artifact.
+pub const COSIGN_ATTESTATION_TYPE: &str = "cosign/attestation";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -91,9 +111,19 @@ pub struct TrustedIssuer {
     pub keys: Vec<NamedKey>,
     pub roots: Vec<Vec<u8>>,
     pub did: Option<String>,
+    /// A keyless Sigstore signer (`kind = "sigstore"`): certificate identity, OIDC issuer and
+    /// the trusted root its certificate and log entry must verify under.
+    pub sigstore: Option<KeylessIdentity>,
     pub iss: Option<ClaimPattern>,
     pub sub: Option<ClaimPattern>,
     /// Where it was declared: the key or root file, or the DID.
+    pub source: String,
+}
+
+/// A key trusted for cosign's tag-based signatures and attestations, and the file it came from.
+#[derive(Clone, Debug)]
+pub struct CosignKey {
+    pub key: crate::core::crypto::PublicKey,
     pub source: String,
 }
 
@@ -114,6 +144,9 @@ pub struct ScopePolicy {
     pub parsed_scopes: Vec<Scope>,
     pub level: Level,
     pub issuers: Vec<TrustedIssuer>,
+    /// Keys whose cosign signatures (`sha256-<hex>.sig` tags) the policy requires: with any, one
+    /// signature by one of them over the artifact's digest must hold.
+    pub cosign_keys: Vec<CosignKey>,
     pub services: Vec<TrustedService>,
     pub min_receipts: usize,
     pub required_profiles: Vec<String>,

@@ -40,6 +40,8 @@ impl ScopePolicy {
                 issuer_roots: issuer.roots.clone(),
                 issuer_dids: issuer.did.iter().cloned().collect(),
                 service_keys: service_keys.clone(),
+                sigstore_identities: issuer.sigstore.iter().cloned().collect(),
+                sigstore_root: None,
             };
             let request = VerifyRequest {
                 bytes: statement,
@@ -47,6 +49,7 @@ impl ScopePolicy {
                 payload: Some(manifest),
                 model: None,
                 statement: None,
+                artifact: None,
                 now,
             };
             let report = match verify(&request) {

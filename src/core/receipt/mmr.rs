@@ -244,9 +244,23 @@ pub(crate) mod tests {
 
     #[test]
     fn a_hostile_index_and_path_are_hashed_without_overflow() {
-        let path = vec![[7u8; 32]; 64];
-        included_root(u64::MAX, &[0; 32], &path);
-        included_root((1 << 62) - 1, &[0; 32], &path);
+        // Indices near 2^64 and a 64-step path: no overflow, and still a hash of every step (each
+        // sibling changes the root, and the whole path is consumed), never a constant.
+        let path: Vec<[u8; 32]> = (0..64u8).map(|b| [b; 32]).collect();
+        for i in [u64::MAX, u64::MAX - 1, (1 << 62) - 1] {
+            let root = included_root(i, &[0; 32], &path);
+            assert_ne!(root, included_root(i, &[0; 32], &path[..63]), "index {i}");
+            assert_ne!(root, included_root(i, &[1; 32], &path), "index {i}");
+            for j in [0, 31, 63] {
+                let mut bad = path.clone();
+                bad[j][0] ^= 1;
+                assert_ne!(
+                    root,
+                    included_root(i, &[0; 32], &bad),
+                    "index {i}, step {j}"
+                );
+            }
+        }
         assert_eq!(index_height(u64::MAX - 1), 63);
     }
 }

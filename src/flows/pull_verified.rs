@@ -13,23 +13,78 @@
 //!    serializations hash the staged files (streaming, in parallel).
 //! 5. Everything is staged inside the output directory, then moved into place all-or-nothing
 //!    ([`Stage::commit`]); with `force` into a non-empty directory, the directory as it ends up
-//!    is verified as a whole ([`check_model_dir`]) and the move undone if it does not match.
+//!    is verified as a whole ([`check_signed_model`]) and the move undone if it does not match.
 
-use super::manifest::{Descriptor, sha256_digest};
-use super::ops::{fetch_staged, titled_layers};
-use super::stage::{self, PullError, Stage};
-use super::target::{Target, TransferProgress};
-use super::verify::{TreeVerdict, verify_referrers};
+use super::decide::TreeVerdict;
+use super::open::Artifact;
+use super::verify_artifact::verify_referrers;
+use super::{FlowError, Progress};
 use crate::core::manifest::{
     CheckReport, HashAlgorithm, HashConfig, ManifestError, ModelManifest, NoProgress, Resource,
-    Serialization, compare, hash_model,
+    Serialization, check_signed_model, compare, hash_model, is_manifest_copy_entry,
 };
 use crate::core::policy::{ArtifactRef, ScopePolicy};
-use crate::verify::{check_model_dir, file_reasons};
+use crate::oci::Target;
+use crate::oci::manifest::{Descriptor, sha256_digest};
+use crate::oci::ops::{PullOptions, fetch_staged, pull, titled_layers};
+use crate::oci::stage::{self, PullError, Stage};
+use crate::oci::target::TransferProgress;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::convert::Infallible;
 use std::path::{Component, Path, PathBuf};
+
+/// What to pull, from where, into where, under which policy.
+#[derive(Clone, Debug, Default)]
+pub struct PullVerifiedRequest {
+    /// The artifact, and the policy it must meet.
+    pub artifact: Artifact,
+    /// The output directory (must be empty unless `options.force`).
+    pub output_dir: PathBuf,
+    /// `force`, `require_files`.
+    pub options: VerifiedPullOptions,
+}
+
+/// Pulls the artifact `request` names into its output directory only if it verifies against
+/// the trust policy, at the current time.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), modelseal::flows::FlowError> {
+/// use modelseal::flows::{Artifact, PullVerifiedRequest, Silent, pull_verified};
+/// let pulled = pull_verified(
+///     &PullVerifiedRequest {
+///         artifact: Artifact {
+///             reference: "registry.example.com/models/tiny:v1".into(),
+///             policy: Some("/etc/modelseal/policy.toml".into()),
+///             ..Default::default()
+///         },
+///         output_dir: "/mnt/models/tiny".into(),
+///         ..Default::default()
+///     },
+///     &Silent,
+/// )
+/// .await?;
+/// assert!(pulled.verified || pulled.written.is_empty() || !pulled.enforced);
+/// # Ok(()) }
+/// ```
+pub async fn pull_verified(
+    request: &PullVerifiedRequest,
+    progress: &dyn Progress,
+) -> Result<VerifiedPull, FlowError> {
+    let (scope, artifact, target, subject) = request.artifact.open().await?;
+    let bars = progress.transfer("pulling");
+    Ok(pull_verified_from(
+        &target,
+        &subject,
+        &scope,
+        &artifact,
+        crate::core::clock::now(),
+        &request.output_dir,
+        request.options,
+        bars.as_ref(),
+    )
+    .await?)
+}
 
 /// How to treat the output directory and an artifact without model files.
 #[derive(Clone, Copy, Debug, Default)]
@@ -48,11 +103,17 @@ pub const ONLY_MANIFEST: &str = "the artifact carries only the signed manifest, 
 /// is false, and the files are written all the same.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifiedPull {
+    /// The artifact's manifest digest.
+    pub digest: String,
+    /// Everything verified.
     pub verified: bool,
     /// Whether a failure blocked the pull (`level = "strict"`).
     pub enforced: bool,
+    /// Why not verified, one line each.
     pub reasons: Vec<String>,
+    /// What verified but deserves a word (an artifact without model files).
     pub warnings: Vec<String>,
+    /// The policy's verdict on the artifact's statements.
     pub statements: TreeVerdict,
     /// The model files against the signed manifest (`None` when not compared).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,12 +122,13 @@ pub struct VerifiedPull {
     pub written: Vec<PathBuf>,
 }
 
-/// Verifies `subject` against `scope` and pulls its titled layers into `out` only if everything
+/// [`pull_verified`] on an open target: verifies `subject` against `scope` and pulls its titled
+/// layers into `out` only if everything
 /// verifies. `Err` when it could not run (unsafe title, non-empty `out` without `force`, a
 /// symlink out of `out`, I/O, a blob that does not match its digest): `out` is then as before.
 /// `reference` is the reference the user named (what the policy's claim templates bind to).
 #[allow(clippy::too_many_arguments)]
-pub async fn pull_verified<T: Target>(
+pub async fn pull_verified_from<T: Target>(
     target: &T,
     subject: &Descriptor,
     scope: &ScopePolicy,
@@ -83,6 +145,7 @@ pub async fn pull_verified<T: Target>(
     let statements = verify_referrers(target, subject, scope, now, reference).await?;
     let enforced = statements.enforced;
     let mut result = VerifiedPull {
+        digest: subject.digest.clone(),
         enforced,
         verified: false,
         reasons: Vec::new(),
@@ -93,13 +156,18 @@ pub async fn pull_verified<T: Target>(
     };
     if !result.statements.verified {
         result.reasons = result.statements.reasons.clone();
-        if enforced {
+        if result.statements.blocks() {
             return Ok(result);
         }
         if result.statements.manifest.is_empty() {
             // `skip`, or no manifest to check files against: the staged, all-or-nothing pull
             // without file checks.
-            return unchecked(target, subject, out, options, progress, result).await;
+            let options = PullOptions {
+                allow_traversal: false,
+                force: options.force,
+            };
+            result.written = pull(target, subject, out, options, progress).await?;
+            return Ok(result);
         }
     }
     let manifest_bytes = result.statements.manifest.clone();
@@ -114,22 +182,19 @@ pub async fn pull_verified<T: Target>(
         stage::check_destination(out, rel, false, options.force)?;
     }
 
-    // Which layers are model files, which are copies of the signed manifest.
+    // Which layers are model files, which are copies of the signed manifest (by digest: the
+    // target checks each blob against it while streaming).
     let method = signed.serialization.method;
-    let signed_files: HashSet<&str> = signed
-        .resources
-        .iter()
-        .map(|r| r.file_name(method))
-        .collect();
     let manifest_digest = sha256_digest(&manifest_bytes);
     let names: Vec<String> = plan.iter().map(|(_, rel)| posix(rel)).collect();
     let model: Vec<usize> = (0..plan.len())
         .filter(|&i| {
-            let (layer, _) = &plan[i];
-            let copy = layer.digest == manifest_digest
-                && layer.size == manifest_bytes.len() as u64
-                && !signed_files.contains(names[i].as_str());
-            !copy
+            let layer = &plan[i].0;
+            let copy =
+                is_manifest_copy_entry(&signed, &manifest_bytes, &names[i], layer.size, || {
+                    Ok::<_, Infallible>(layer.digest == manifest_digest)
+                });
+            !matches!(copy, Ok(true))
         })
         .collect();
     if model.is_empty() {
@@ -157,13 +222,8 @@ pub async fn pull_verified<T: Target>(
             })
             .collect();
         let report = compare(&signed, &as_manifest(&signed, resources));
-        if !report.is_match() {
-            result = refuse(result, report);
-            if enforced {
-                return Ok(result);
-            }
-        } else {
-            result.files = Some(report);
+        if record_files(&mut result, report) {
+            return Ok(result);
         }
     }
 
@@ -180,13 +240,8 @@ pub async fn pull_verified<T: Target>(
             })
             .collect::<Result<_, _>>()?;
         let report = compare(&signed, &as_manifest(&signed, resources.concat()));
-        if !report.is_match() {
-            result = refuse(result, report);
-            if enforced {
-                return Ok(result);
-            }
-        } else {
-            result.files = Some(report);
+        if record_files(&mut result, report) {
+            return Ok(result);
         }
     }
 
@@ -197,13 +252,19 @@ pub async fn pull_verified<T: Target>(
     let moved = stage.commit(&moves, false, options.force)?;
     if non_empty {
         // What was there before is part of the model now: verify the directory as it ends up.
-        let whole = check_model_dir(out, &signed, &manifest_bytes, &[moved.staging_name()])?;
+        let whole = check_signed_model(
+            out,
+            &signed,
+            &manifest_bytes,
+            &[moved.staging_name()],
+            &NoProgress,
+        )?;
         if !whole.is_match() && enforced {
             moved.roll_back();
             result.reasons.push(format!(
                 "{} as it would end up does not match the signed manifest ({}); it was left as it was",
                 out.display(),
-                file_reasons(&whole).join("; ")
+                whole.reasons().join("; ")
             ));
             result.files = Some(whole);
             return Ok(result);
@@ -214,32 +275,12 @@ pub async fn pull_verified<T: Target>(
     Ok(result)
 }
 
-/// The pull a policy that is not enforced falls back to when there is nothing to check files
-/// against: the same title rules, staging and all-or-nothing move, no file checks.
-async fn unchecked<T: Target>(
-    target: &T,
-    subject: &Descriptor,
-    out: &Path,
-    options: VerifiedPullOptions,
-    progress: &dyn TransferProgress,
-    mut result: VerifiedPull,
-) -> Result<VerifiedPull, PullError> {
-    let plan = titled_layers(target, subject, false).await?;
-    for (_, rel) in &plan {
-        stage::check_destination(out, rel, false, options.force)?;
+/// Records the pulled files' comparison; a mismatch is a reason, and `true` when it blocks.
+fn record_files(result: &mut VerifiedPull, report: CheckReport) -> bool {
+    if report.is_match() {
+        result.files = Some(report);
+        return false;
     }
-    let stage = Stage::new(out)?;
-    let layers: Vec<&Descriptor> = plan.iter().map(|(l, _)| l).collect();
-    let staged = fetch_staged(target, &stage, &layers, progress).await?;
-    let moves: Vec<(PathBuf, PathBuf)> = staged
-        .into_iter()
-        .zip(plan.iter().map(|(_, rel)| rel.clone()))
-        .collect();
-    result.written = stage.commit(&moves, false, options.force)?.keep();
-    Ok(result)
-}
-
-fn refuse(mut result: VerifiedPull, report: CheckReport) -> VerifiedPull {
     result.reasons.push(format!(
         "the pulled files do not match the signed manifest (modified: {:?}, missing: {:?}, extra: {:?})",
         report.modified, report.missing, report.extra
@@ -250,7 +291,7 @@ fn refuse(mut result: VerifiedPull, report: CheckReport) -> VerifiedPull {
             .push("the manifest's subject digest does not match its own resources".into());
     }
     result.files = Some(report);
-    result
+    result.enforced
 }
 
 /// A manifest with the signed one's parameters and these resources, to compare with it.

@@ -3,6 +3,8 @@
 //! hint (hex SHA-256 of its SPKI PEM). Writing it lets the model-transparency ecosystem verify our
 //! signatures; reading it lets us verify theirs.
 
+pub mod keyless;
+
 use crate::core::crypto::{CryptoError, PrivateKey, PublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -15,6 +17,24 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// A bundle carries a manifest, not a model; the same bound as manifests.
 pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
+/// The receipt profile a Rekor entry is reported under (policies name it `rekor`).
+pub const REKOR_PROFILE: &str = "Rekor";
+
+/// Whether a bundle is signed with a certificate (keyless), judged from its JSON alone; a bundle
+/// that does not parse is not, and fails later with the reason.
+pub fn is_certificate_bundle(bytes: &[u8]) -> bool {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return false;
+    }
+    let Ok(json) = serde_json::from_slice::<Value>(bytes) else {
+        return false;
+    };
+    let material = json.get("verificationMaterial");
+    ["certificate", "x509CertificateChain"]
+        .iter()
+        .any(|k| material.and_then(|m| m.get(k)).is_some())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SigstoreError {
     #[error("bundle is {0} bytes, over the {MAX_BUNDLE_BYTES}-byte limit")]
@@ -26,7 +46,7 @@ pub enum SigstoreError {
     #[error("the bundle's key hint {bundle} is not the given key's {key}: signed with another key")]
     KeyMismatch { bundle: String, key: String },
     #[error(
-        "certificate-based (keyless) Sigstore bundles are not supported yet; use `model_signing verify sigstore`"
+        "a certificate (keyless) bundle is checked against its signer's identity, not a key (keyless::ParsedBundle::verify_keyless)"
     )]
     CertificateBundle,
     #[error("the DSSE signature does not verify with the given key: {0}")]
@@ -452,7 +472,7 @@ mod tests {
     }
 
     #[test]
-    fn certificate_bundles_are_read_but_not_verified() {
+    fn certificate_bundles_are_read_but_not_verified_with_a_key() {
         let good = String::from_utf8(vector("01-files-key", "model.sig")).unwrap();
         let hint = read_bundle(good.as_bytes()).unwrap().key_hint.unwrap();
         let text = good.replace(
@@ -463,7 +483,7 @@ mod tests {
         assert!(bundle.has_certificate);
         let err = verify_bundle(&bundle, &public("01-files-key")).unwrap_err();
         assert!(matches!(err, SigstoreError::CertificateBundle));
-        assert!(err.to_string().contains("model_signing verify sigstore"));
+        assert!(err.to_string().contains("keyless"));
         let empty = Bundle {
             signatures: vec![],
             has_certificate: false,

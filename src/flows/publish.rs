@@ -1,0 +1,309 @@
+//! The publisher's one step: hash the model, sign its manifest as a SCITT statement, register
+//! it with transparency services, push the manifest (and optionally the model's files) as an
+//! artifact, and attach the statement as a referrer.
+
+use super::register::{RegisterRequest, Registration, Service, register};
+use super::{FlowError, Progress, Step};
+use crate::core::crypto::{PrivateKey, PublicKey};
+use crate::core::manifest::{HashConfig, ModelManifest, Serialization, hash_model};
+use crate::core::policy::ArtifactRef;
+use crate::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec, sign_statement};
+use crate::oci::Target;
+use crate::oci::manifest::Descriptor;
+use crate::oci::media;
+use crate::oci::open::open;
+use crate::oci::ops::{ArtifactSpec, LayerFile, ReferrerNode, discover, push_artifact};
+use crate::oci::reference::Selector;
+use crate::oci::registry::Connection;
+use crate::oci::target::Quiet;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The title the model manifest layer gets.
+pub const MANIFEST_TITLE: &str = "model-manifest.json";
+/// The title of the statement layer of the referrer.
+pub const STATEMENT_TITLE: &str = "statement.scitt";
+
+/// What to publish, signed by whom, to where.
+pub struct PublishRequest {
+    /// The model directory.
+    pub model: PathBuf,
+    /// `host/repo:tag`, or `DIR:tag` with `oci_layout` (made if missing).
+    pub reference: String,
+    /// `reference` is an OCI image layout directory.
+    pub oci_layout: bool,
+    /// How to reach the registry (default: the Docker config's credentials).
+    pub connection: Connection,
+    /// The publisher's signing key.
+    pub key: PrivateKey,
+    /// The statement's CWT `iss`.
+    pub issuer: String,
+    /// DER certificates, leaf first (the leaf for `key`), for the protected header's x5chain.
+    pub x5chain: Vec<Vec<u8>>,
+    /// The statement's CWT `sub`; `None`: `{repository}:{tag}` of `reference` (for a layout,
+    /// the directory's name), which a policy's `sub = "{repository}:{tag}"` binds to.
+    pub subject: Option<String>,
+    /// Also push the model's files as layers (titled with their relative paths).
+    pub files: bool,
+    /// Transparency services to register the statement with; their receipts are stapled.
+    pub services: Vec<Service>,
+    /// Pinned keys of the SCRAPI services.
+    pub service_keys: Vec<PublicKey>,
+    /// The statement's `iat` and the artifacts' creation time (unix seconds); `None`:
+    /// [`signing_time`](crate::core::clock::signing_time) (`SOURCE_DATE_EPOCH` when set).
+    pub time: Option<i64>,
+}
+
+impl PublishRequest {
+    /// A request with the defaults: no x5chain, subject from the reference, the manifest
+    /// only, no transparency service, the signing time.
+    pub fn new(
+        model: impl Into<PathBuf>,
+        reference: impl Into<String>,
+        key: PrivateKey,
+        issuer: impl Into<String>,
+    ) -> Self {
+        PublishRequest {
+            model: model.into(),
+            reference: reference.into(),
+            oci_layout: false,
+            connection: Connection::default(),
+            key,
+            issuer: issuer.into(),
+            x5chain: Vec::new(),
+            subject: None,
+            files: false,
+            services: Vec::new(),
+            service_keys: Vec::new(),
+            time: None,
+        }
+    }
+}
+
+/// What was published.
+#[derive(Clone, Debug, Serialize)]
+pub struct PublishReport {
+    /// The reference published to.
+    pub reference: String,
+    /// The model manifest artifact's digest.
+    pub digest: String,
+    /// The artifact as its target names it (`host/repo@digest`, or the layout's).
+    pub name: String,
+    /// The statement's CWT `sub`.
+    pub subject: String,
+    /// The artifact's referrers after the attach (the statement among them).
+    #[serde(rename = "manifests")]
+    pub referrers: Vec<ReferrerNode>,
+    /// How each transparency service registered the statement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registrations: Vec<Registration>,
+    /// The signed model manifest.
+    #[serde(skip)]
+    pub manifest: ModelManifest,
+    /// The transparent statement attached (receipts stapled).
+    #[serde(skip)]
+    pub statement: Vec<u8>,
+}
+
+/// Hashes, signs, registers, pushes and attaches a model.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use modelseal::core::crypto::{Algorithm, PrivateKey};
+/// use modelseal::flows::{PublishRequest, Silent, publish};
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("model"))?;
+/// std::fs::write(dir.path().join("model/weights.bin"), b"weights")?;
+/// let key = PrivateKey::generate(Algorithm::ES256)?;
+/// let mut request = PublishRequest::new(
+///     dir.path().join("model"),
+///     format!("{}:v1", dir.path().join("layout").display()),
+///     key,
+///     "https://publisher.example",
+/// );
+/// request.oci_layout = true;
+/// let report = tokio::runtime::Runtime::new()?.block_on(publish(&request, &Silent))?;
+/// assert!(report.digest.starts_with("sha256:"));
+/// assert_eq!(report.referrers.len(), 1);
+/// # Ok(()) }
+/// ```
+pub async fn publish(
+    request: &PublishRequest,
+    progress: &dyn Progress,
+) -> Result<PublishReport, FlowError> {
+    if !request.model.is_dir() {
+        return Err(FlowError::NotAModel(request.model.clone()));
+    }
+    let subject = match &request.subject {
+        Some(s) => s.clone(),
+        None => {
+            let r = ArtifactRef::parse(&request.reference, request.oci_layout);
+            let Some(tag) = &r.tag else {
+                return Err(FlowError::NeedTag(request.reference.clone()));
+            };
+            format!("{}:{tag}", r.repository())
+        }
+    };
+    let time = request
+        .time
+        .unwrap_or_else(crate::core::clock::signing_time);
+
+    progress.step(Step::Hashing);
+    let manifest = {
+        let bar = progress.hashing();
+        hash_model(&request.model, &HashConfig::default(), bar.as_ref())?
+    };
+    let manifest_bytes = manifest.to_json();
+    // Refused before anything is signed or pushed: two layers with one title (a model that
+    // holds its own model-manifest.json), or titles `pull` would refuse.
+    let files = if request.files {
+        model_files(&request.model, &manifest)?
+    } else {
+        Vec::new()
+    };
+    check_titles(&files)?;
+
+    progress.step(Step::Signing);
+    let spec = StatementSpec {
+        issuer: request.issuer.clone(),
+        subject: subject.clone(),
+        content_type: Some(IN_TOTO_CONTENT_TYPE.into()),
+        issued_at: Some(time),
+        x5chain: request.x5chain.clone(),
+        ..StatementSpec::default()
+    };
+    let mut statement = sign_statement(&request.key, &manifest_bytes, &spec);
+    let mut registrations = Vec::new();
+    if !request.services.is_empty() {
+        progress.step(Step::Registering);
+        let registered = register(
+            &RegisterRequest {
+                statement,
+                services: request.services.clone(),
+                service_keys: request.service_keys.clone(),
+            },
+            progress,
+        )
+        .await?;
+        statement = registered.statement;
+        registrations = registered.registrations;
+    }
+
+    let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    let manifest_path = scratch.path().join(MANIFEST_TITLE);
+    let statement_path = scratch.path().join(STATEMENT_TITLE);
+    for (path, bytes) in [
+        (&manifest_path, &manifest_bytes),
+        (&statement_path, &statement),
+    ] {
+        std::fs::write(path, bytes).map_err(|e| FlowError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+    }
+    let mut layers = vec![LayerFile {
+        path: manifest_path,
+        title: MANIFEST_TITLE.into(),
+        media_type: media::IN_TOTO_LAYER.into(),
+    }];
+    layers.extend(files);
+    let created = crate::core::x509::format_unix_time(time);
+
+    let (target, selector) = open(
+        &request.reference,
+        request.oci_layout,
+        &request.connection,
+        true,
+    )
+    .await?;
+    let Some(Selector::Tag(tag)) = selector else {
+        return Err(FlowError::NeedTag(request.reference.clone()));
+    };
+    progress.step(Step::Pushing {
+        files: request.files,
+    });
+    let artifact = ArtifactSpec {
+        artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
+        created: created.clone(),
+        ..Default::default()
+    };
+    let pushed: Descriptor = {
+        let bars = progress.transfer("pushing");
+        push_artifact(&target, &layers, &artifact, Some(&tag), bars.as_ref())
+            .await?
+            .0
+    };
+
+    progress.step(Step::Attaching);
+    let referrer = ArtifactSpec {
+        artifact_type: media::TRANSPARENT_STATEMENT_ARTIFACT.into(),
+        created,
+        subject: Some(pushed.clone()),
+        ..Default::default()
+    };
+    let statement_layer = LayerFile {
+        path: statement_path,
+        title: STATEMENT_TITLE.into(),
+        media_type: media::SCITT_STATEMENT_LAYER.into(),
+    };
+    push_artifact(&target, &[statement_layer], &referrer, None, &Quiet).await?;
+    let referrers = discover(&target, &pushed, None, 1).await?;
+    Ok(PublishReport {
+        reference: request.reference.clone(),
+        name: target.name_of(&pushed.digest),
+        digest: pushed.digest,
+        subject,
+        referrers,
+        registrations,
+        manifest,
+        statement,
+    })
+}
+
+/// The model's files as layers, titled with the relative paths the manifest names.
+fn model_files(model: &Path, manifest: &ModelManifest) -> Result<Vec<LayerFile>, FlowError> {
+    let mut names: Vec<&str> = manifest
+        .resources
+        .iter()
+        .map(|r| r.file_name(manifest.serialization.method))
+        .collect();
+    names.dedup();
+    if manifest.serialization.method != Serialization::Files && names.is_empty() {
+        return Err(FlowError::Titles("no files to push".into()));
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| LayerFile {
+            path: model.join(n),
+            title: n.to_string(),
+            media_type: media::MODEL_FILE_LAYER.into(),
+        })
+        .collect())
+}
+
+/// The layer titles as `pull` will check them: none may be the manifest's own title, none may
+/// appear twice, none be a directory of another.
+fn check_titles(files: &[LayerFile]) -> Result<(), FlowError> {
+    let mut titles = vec![MANIFEST_TITLE];
+    titles.extend(files.iter().map(|f| f.title.as_str()));
+    let Err(e) = crate::oci::stage::title_paths(&titles, false) else {
+        return Ok(());
+    };
+    let own_manifest = files.iter().any(|f| {
+        Path::new(&f.title)
+            .components()
+            .eq(Path::new(MANIFEST_TITLE).components())
+    });
+    Err(FlowError::Titles(if own_manifest {
+        format!(
+            "the model has its own {MANIFEST_TITLE}, which would be published as a second layer \
+             titled {MANIFEST_TITLE} beside the signed manifest (pull keeps only one of them): \
+             rename or remove it from the model"
+        )
+    } else {
+        format!("{e}: nothing was published")
+    }))
+}
