@@ -88,7 +88,12 @@ const RULES: &[Rule] = &[
     Rule {
         what: "transparency builds on core and net, never on OCI or verification",
         scope: in_transparency,
-        forbidden: &["crate::oci", "crate::verify", "crate::compat", "crate::flows"],
+        forbidden: &[
+            "crate::oci",
+            "crate::verify",
+            "crate::compat",
+            "crate::flows",
+        ],
     },
     Rule {
         what: "oci builds on core and net, never on transparency or verification",

@@ -6,6 +6,7 @@
 use super::{FlowError, Progress};
 use crate::core::cose::Sign1;
 use crate::core::crypto::PublicKey;
+#[cfg(feature = "log")]
 use crate::core::receipt::Receipt;
 #[cfg(feature = "log")]
 use crate::transparency::TransparencyLog;
