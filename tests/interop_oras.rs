@@ -306,12 +306,29 @@ fn seal_of_a_modelpack_pushed_by_oras_py_then_pull_verify() {
     // hash DIR records the two files it was told to leave out; the layers are the same.
     b["predicate"]["serialization"] = a["predicate"]["serialization"].clone();
     assert_eq!(a, b);
-    modelseal()
-        .args(["seal", "--plain-http", &target, "--key"])
+    let sealed = modelseal()
+        .args(["--output", "json", "seal", "--plain-http", &target, "--key"])
         .arg(&key)
         .args(["--issuer", common::publish::ISSUER])
         .assert()
         .success();
+    let sealed = json_of(&sealed.get_output().stdout)["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // distribution has no referrers API: the tag-schema index we wrote names each referrer's
+    // artifactType (cosign#4422: tools filter on it).
+    let index = modelseal()
+        .args(["--output", "json", "manifest", "fetch", "--plain-http"])
+        .arg(format!("{reg}/modelpack/foreign:sha256-{}", &sealed[7..]))
+        .assert()
+        .success();
+    let index = json_of(&index.get_output().stdout);
+    let entries = index["manifests"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert_eq!(e["artifactType"], "scitt/transparent-statement", "{index}");
+    }
     let out = dir.path().join("out");
     modelseal()
         .args(["pull", "--plain-http", "--verify", "--policy"])

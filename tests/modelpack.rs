@@ -675,3 +675,38 @@ fn seal_refuses_a_tar_layer_artifact() {
         .failure()
         .stderr(contains("is a tar archive"));
 }
+
+#[test]
+fn discover_names_other_tools_referrers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = Layout::new(dir.path().join("oci"));
+    let (layers, config) = foreign_artifact(&mut l);
+    let subject = l.manifest(config, layers, Some("v1"));
+    let empty = l.blob("application/vnd.oci.empty.v1+json", b"{}");
+    for (artifact_type, annotations) in [
+        (
+            "application/vnd.dev.sigstore.bundle.v0.3+json",
+            json!({"dev.sigstore.bundle.content": "dsse-envelope",
+                   "dev.sigstore.bundle.predicateType": "https://slsa.dev/provenance/v1"}),
+        ),
+        ("application/vnd.cncf.notary.signature", json!({})),
+        ("application/spdx+json", json!({})),
+        ("application/vnd.cyclonedx+json", json!({})),
+    ] {
+        let layer = l.blob(artifact_type, artifact_type.as_bytes());
+        let m = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": artifact_type, "config": empty, "layers": [layer],
+            "subject": {"mediaType": subject["mediaType"], "digest": subject["digest"], "size": subject["size"]},
+            "annotations": annotations});
+        l.put(serde_json::to_vec(&m).unwrap(), None);
+    }
+    modelseal()
+        .args(["discover", "--oci-layout", &l.reference("v1")])
+        .assert()
+        .success()
+        .stdout(contains("(Sigstore bundle (cosign))"))
+        .stdout(contains("(predicate https://slsa.dev/provenance/v1)"))
+        .stdout(contains("(notation signature)"))
+        .stdout(contains("(SBOM (SPDX))"))
+        .stdout(contains("(SBOM (CycloneDX))"));
+}
