@@ -710,3 +710,76 @@ fn discover_names_other_tools_referrers() {
         .stdout(contains("(SBOM (SPDX))"))
         .stdout(contains("(SBOM (CycloneDX))"));
 }
+
+fn registry() -> String {
+    std::env::var("MODELSEAL_TEST_REGISTRY")
+        .expect("run under scripts/registry.sh (scripts/test.sh does)")
+}
+
+/// The same flows on the real registry (distribution, tag-schema referrers): publish gives the
+/// digest the layout got; pull --verify restores the model; a foreign artifact with tar layers
+/// copied there pulls; hash --from-oci reads it from the registry.
+#[test]
+fn modelpack_on_the_real_registry() {
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, policy) = dev_trust(dir.path());
+    let m = model(dir.path());
+    let layout = dir.path().join("oci");
+    publish_modelpack(&m, &layout, &key);
+    let reference = format!("{reg}/modelpack/tiny:v1");
+    let published = modelseal()
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .args(["--output", "json", "publish"])
+        .arg(&m)
+        .arg(&reference)
+        .args(["--format", "modelpack", "--param-size", "1.5B", "--key"])
+        .arg(&key)
+        .args(["--issuer", ISSUER, "--subject", "test"])
+        .assert()
+        .success();
+    assert_eq!(
+        json_of(&published.get_output().stdout)["digest"],
+        tagged(&layout, "v1").1.as_str()
+    );
+    let out = dir.path().join("out");
+    modelseal()
+        .args(["pull", "--verify", "--policy"])
+        .arg(&policy)
+        .arg(&reference)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("src/infer.py")).unwrap(),
+        std::fs::read(m.join("src/infer.py")).unwrap()
+    );
+    let from_oci = modelseal()
+        .args(["hash", "--from-oci", &reference])
+        .assert()
+        .success();
+    let from_dir = modelseal().arg("hash").arg(&m).assert().success();
+    assert_eq!(from_oci.get_output().stdout, from_dir.get_output().stdout);
+
+    let mut l = Layout::new(dir.path().join("foreign"));
+    let layer = l.layer(
+        "application/vnd.cncf.model.weight.v1.tar+gzip",
+        &gzip(&tar_bytes(&[("w/weights.bin", b"w")])),
+        &[],
+    );
+    let config = l.model_config(&[&layer]);
+    l.manifest(config, vec![layer], Some("v1"));
+    let foreign = format!("{reg}/modelpack/foreign-tar:v1");
+    modelseal()
+        .args(["copy", "--from-oci-layout", &l.reference("v1"), &foreign])
+        .assert()
+        .success();
+    let out = dir.path().join("out-tar");
+    modelseal()
+        .args(["pull", &foreign, "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(out.join("w/weights.bin")).unwrap(), b"w");
+}
