@@ -580,7 +580,16 @@ fn seal_in_place_then_pull_verify_passes_and_a_swapped_layer_fails_before_downlo
     let mut l = Layout::new(dir.path().join("oci"));
     let (layers, config) = foreign_artifact(&mut l);
     let sealed = l.manifest(config.clone(), layers.clone(), Some("v1"));
-    for extra in [&[][..], &["--hash-envelope"][..]] {
+    let ts = dir.path().join("ts");
+    modelseal()
+        .args(["ts", "init", "--dir"])
+        .arg(&ts)
+        .arg("--issuer-key")
+        .arg(dir.path().join("es256.pub"))
+        .assert()
+        .success();
+    let local = format!("local:{}", ts.display());
+    for extra in [&[][..], &["--hash-envelope", "--ts", &local][..]] {
         modelseal()
             .args(["seal", "--oci-layout", &l.reference("v1"), "--key"])
             .arg(&key)

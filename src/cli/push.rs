@@ -56,13 +56,7 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
     let spec = artifact_spec(&args.artifact_type, &args.annotations, None)?;
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, true).await?;
-        let tag = match &selector {
-            Some(Selector::Tag(t)) => Some(t.as_str()),
-            Some(Selector::Digest(_)) => {
-                bail!("push to a tag (or to the repository alone), not to a digest")
-            }
-            None => None,
-        };
+        let tag = tag_of(&selector)?;
         let progress = out.transfer_progress("pushing");
         let (descriptor, _) = push_artifact(&target, &files, &spec, tag, &progress).await?;
         drop(progress);
@@ -100,13 +94,7 @@ fn model_pack(args: PushArgs, out: &Output) -> Result<Outcome> {
     let (artifact, config) = modelpack::build(&files, &spec, &created);
     block_on(async {
         let (target, selector) = args.target.open(reference, true).await?;
-        let tag = match &selector {
-            Some(Selector::Tag(t)) => Some(t.as_str()),
-            Some(Selector::Digest(_)) => {
-                bail!("push to a tag (or to the repository alone), not to a digest")
-            }
-            None => None,
-        };
+        let tag = tag_of(&selector)?;
         let progress = out.transfer_progress("pushing");
         let (descriptor, _) =
             modelpack::push_model_pack(&target, model, &files, &artifact, &config, tag, &progress)
@@ -121,4 +109,15 @@ fn model_pack(args: PushArgs, out: &Output) -> Result<Outcome> {
         );
         Ok(Outcome::Success)
     })
+}
+
+/// The tag a push goes to: a tag, or none (the repository alone); never a digest.
+fn tag_of(selector: &Option<Selector>) -> Result<Option<&str>> {
+    match selector {
+        Some(Selector::Tag(t)) => Ok(Some(t.as_str())),
+        Some(Selector::Digest(_)) => {
+            bail!("push to a tag (or to the repository alone), not to a digest")
+        }
+        None => Ok(None),
+    }
 }

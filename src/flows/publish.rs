@@ -188,7 +188,6 @@ pub async fn publish(
     };
     check_titles(&files)?;
 
-    progress.step(Step::Signing);
     let spec = StatementSpec {
         issuer: request.issuer.clone(),
         subject: subject.clone(),
@@ -197,22 +196,15 @@ pub async fn publish(
         x5chain: request.x5chain.clone(),
         ..StatementSpec::default()
     };
-    let mut statement = sign_statement(&request.key, &manifest_bytes, &spec);
-    let mut registrations = Vec::new();
-    if !request.services.is_empty() {
-        progress.step(Step::Registering);
-        let registered = register(
-            &RegisterRequest {
-                statement,
-                services: request.services.clone(),
-                service_keys: request.service_keys.clone(),
-            },
-            progress,
-        )
-        .await?;
-        statement = registered.statement;
-        registrations = registered.registrations;
-    }
+    let (statement, registrations) = sign_and_register(
+        &request.key,
+        &manifest_bytes,
+        &spec,
+        &request.services,
+        &request.service_keys,
+        progress,
+    )
+    .await?;
 
     let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
         path: std::env::temp_dir(),
@@ -287,6 +279,34 @@ pub async fn publish(
         manifest,
         statement,
     })
+}
+
+/// Signs `manifest` as a SCITT statement and registers it with `services` (receipts stapled):
+/// the statement, and how each service registered it.
+pub(super) async fn sign_and_register(
+    key: &PrivateKey,
+    manifest: &[u8],
+    spec: &StatementSpec,
+    services: &[Service],
+    service_keys: &[PublicKey],
+    progress: &dyn Progress,
+) -> Result<(Vec<u8>, Vec<Registration>), FlowError> {
+    progress.step(Step::Signing);
+    let statement = sign_statement(key, manifest, spec);
+    if services.is_empty() {
+        return Ok((statement, Vec::new()));
+    }
+    progress.step(Step::Registering);
+    let registered = register(
+        &RegisterRequest {
+            statement,
+            services: services.to_vec(),
+            service_keys: service_keys.to_vec(),
+        },
+        progress,
+    )
+    .await?;
+    Ok((registered.statement, registered.registrations))
 }
 
 /// Attaches `statement` to `subject` as a transparent statement referrer, with `manifest` (the

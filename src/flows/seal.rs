@@ -3,14 +3,14 @@
 //! digest model-signing's `files` manifest records — signed, registered and attached as a
 //! referrer, without downloading a byte of the model.
 
-use super::publish::attach_statement;
-use super::register::{RegisterRequest, Registration, Service, register};
+use super::publish::{attach_statement, sign_and_register};
+use super::register::{Registration, Service};
 use super::{FlowError, Progress, Step};
 use crate::core::cose::PayloadHashAlg;
 use crate::core::crypto::{PrivateKey, PublicKey};
 use crate::core::manifest::ModelManifest;
 use crate::core::policy::ArtifactRef;
-use crate::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec, sign_statement};
+use crate::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec};
 use crate::oci::Target;
 use crate::oci::documents::manifest_of;
 use crate::oci::manifest::Descriptor;
@@ -135,7 +135,6 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
     let manifest = model_manifest_of(&artifact, &request.artifact.name_in(&r))?;
     let manifest_bytes = manifest.to_json();
 
-    progress.step(Step::Signing);
     let spec = StatementSpec {
         issuer: request.issuer.clone(),
         subject: subject.clone(),
@@ -145,22 +144,15 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
         hash_envelope: request.hash_envelope,
         ..StatementSpec::default()
     };
-    let mut statement = sign_statement(&request.key, &manifest_bytes, &spec);
-    let mut registrations = Vec::new();
-    if !request.services.is_empty() {
-        progress.step(Step::Registering);
-        let registered = register(
-            &RegisterRequest {
-                statement,
-                services: request.services.clone(),
-                service_keys: request.service_keys.clone(),
-            },
-            progress,
-        )
-        .await?;
-        statement = registered.statement;
-        registrations = registered.registrations;
-    }
+    let (statement, registrations) = sign_and_register(
+        &request.key,
+        &manifest_bytes,
+        &spec,
+        &request.services,
+        &request.service_keys,
+        progress,
+    )
+    .await?;
     progress.step(Step::Attaching);
     let created = crate::core::x509::format_unix_time(time);
     let referrers = attach_statement(

@@ -101,29 +101,25 @@ pub fn extract(
             return Err(refused(layer, &raw_path, "appears twice in the archive"));
         }
         let left = limits.max_bytes - total;
-        if entry.size() > left {
-            return Err(refused(
+        let too_big = || {
+            refused(
                 layer,
                 &raw_path,
                 format!(
                     "takes the archive past the limit of {} bytes",
                     limits.max_bytes
                 ),
-            ));
+            )
+        };
+        if entry.size() > left {
+            return Err(too_big());
         }
         let staged = staging.join(format!("{}", out.len()));
         let mut dest = std::fs::File::create_new(&staged)
             .map_err(|e| PullError::Oci(super::OciError::io(&staged, e)))?;
         let copied = std::io::copy(&mut (&mut entry).take(left + 1), &mut dest).map_err(io)?;
         if copied > left {
-            return Err(refused(
-                layer,
-                &raw_path,
-                format!(
-                    "takes the archive past the limit of {} bytes",
-                    limits.max_bytes
-                ),
-            ));
+            return Err(too_big());
         }
         total += copied;
         out.push((staged, rel));
