@@ -792,3 +792,35 @@ fn modelpack_on_the_real_registry() {
         .success();
     assert_eq!(std::fs::read(out.join("w/weights.bin")).unwrap(), b"w");
 }
+
+/// oras-py and others push ModelPack layers under an empty config and no artifact type: sealed
+/// and verified all the same.
+#[test]
+fn model_layers_under_an_empty_config_are_sealed_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, policy) = dev_trust(dir.path());
+    let mut l = Layout::new(dir.path().join("oci"));
+    let (layers, _) = foreign_artifact(&mut l);
+    let empty = l.blob("application/vnd.oci.empty.v1+json", b"{}");
+    let m = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": empty, "layers": layers});
+    l.put(serde_json::to_vec(&m).unwrap(), Some("v1"));
+    modelseal()
+        .args(["seal", "--oci-layout", &l.reference("v1"), "--key"])
+        .arg(&key)
+        .args(["--issuer", ISSUER, "--subject", "test"])
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    modelseal()
+        .args(["pull", "--verify", "--policy"])
+        .arg(&policy)
+        .args(["--oci-layout", &l.reference("v1"), "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("README.md")).unwrap(),
+        b"# foreign\n"
+    );
+}

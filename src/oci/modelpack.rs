@@ -173,13 +173,17 @@ pub fn packing_of(media_type: &str) -> Option<Packing> {
 }
 
 /// Whether a manifest is a model artifact this module reads: a ModelPack (`cncf` or `cnai`)
-/// or a KitOps ModelKit, by artifact type or config media type.
+/// or a KitOps ModelKit, by artifact type, config media type, or a model layer (oras-py, for
+/// one, pushes ModelPack layers under an empty config and no artifact type).
 pub fn is_model_artifact(manifest: &ImageManifest) -> bool {
     let t = manifest.effective_artifact_type();
     let c = &manifest.config.media_type;
     [t, c.as_str()].iter().any(|m| {
         m.starts_with(CNCF_PREFIX) || m.starts_with(CNAI_PREFIX) || m.starts_with(KITOPS_PREFIX)
-    })
+    }) || manifest
+        .layers
+        .iter()
+        .any(|l| packing_of(&l.media_type).is_some())
 }
 
 /// The file path a raw layer is written to: `org.cncf.model.filepath`, else the legacy
