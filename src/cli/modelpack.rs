@@ -48,6 +48,26 @@ pub struct ModelPackArgs {
 }
 
 impl ModelPackArgs {
+    /// Refuses ModelPack flags given without `--format modelpack` (they would do nothing).
+    pub fn only_with(&self, format: ArtifactFormat) -> Result<()> {
+        let given = !self.kinds.is_empty()
+            || [
+                &self.name,
+                &self.version,
+                &self.architecture,
+                &self.model_format,
+                &self.param_size,
+                &self.precision,
+                &self.quantization,
+            ]
+            .iter()
+            .any(|f| f.is_some());
+        if given && format != ArtifactFormat::Modelpack {
+            anyhow::bail!("--kind and the model metadata flags need --format modelpack");
+        }
+        Ok(())
+    }
+
     pub fn spec(&self) -> Result<ModelPackSpec> {
         if let Some(p) = &self.param_size {
             let (count, scale) = p.split_at(p.len().saturating_sub(1));

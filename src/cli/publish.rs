@@ -71,6 +71,7 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
     request.x5chain = x5chain;
     request.subject = args.subject;
     request.files = args.files;
+    args.modelpack.only_with(args.format)?;
     if args.format == ArtifactFormat::Modelpack {
         request.modelpack = Some(args.modelpack.spec()?);
     }

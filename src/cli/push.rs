@@ -44,7 +44,13 @@ pub struct PushArgs {
 }
 
 pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
+    args.modelpack.only_with(args.format)?;
     if args.format == ArtifactFormat::Modelpack {
+        if !args.annotations.is_empty() || args.artifact_type != media::MODEL_MANIFEST_ARTIFACT {
+            bail!(
+                "--format modelpack writes the model-spec's manifest: no --annotation or --artifact-type"
+            );
+        }
         return model_pack(args, out);
     }
     let default_type = if args.artifact_type == media::MODEL_MANIFEST_ARTIFACT {
