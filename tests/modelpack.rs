@@ -281,6 +281,15 @@ fn modelpack_kinds_can_be_overridden() {
         .args(["--kind", "*.json=doc", "--kind", "src/=dataset"])
         .assert()
         .success();
+    // A kind without --format modelpack would do nothing: refused.
+    modelseal()
+        .args(["push", "--oci-layout"])
+        .arg(format!("{}:v2", layout.display()))
+        .arg(m.join("README.md"))
+        .args(["--kind", "*.md=doc"])
+        .assert()
+        .failure()
+        .stderr(contains("need --format modelpack"));
     let (manifest, _) = tagged(&layout, "v1");
     for l in manifest["layers"].as_array().unwrap() {
         let path = l["annotations"]["org.cncf.model.filepath"]
