@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${MODELSEAL_PEER_VENV:-$PWD/target/venv}
-PEERS=(model-signing==1.1.1 pyopenssl pycose==1.1.0 scitt-cose==0.5.0 "cbor2<6" oras==0.2.43)
+PEERS=(model-signing==1.1.1 pyopenssl pycose==1.1.0 scitt-cose==0.5.0 "cbor2<6" oras==0.2.43 jsonschema)
 stamp="$VENV/.modelseal-peers"
 
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${PEERS[*]}" ]; then

@@ -206,3 +206,156 @@ fn we_discover_what_oras_py_attaches_where_the_registry_has_the_referrers_api() 
         "{tree}"
     );
 }
+
+/// The config `publish --format modelpack` writes validates against the model-spec's JSON
+/// schema (`schema/config-schema.json`, kept in ../shared/conformance), checked by `jsonschema`.
+#[test]
+#[ignore = "needs the peer venv: scripts/interop.sh"]
+fn modelpack_config_validates_against_the_model_spec_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("tiny");
+    std::fs::create_dir_all(m.join("src")).unwrap();
+    write(&m, "model.safetensors", b"weights");
+    write(&m, "config.json", br#"{"torch_dtype":"float16"}"#);
+    write(&m, "tokenizer.json", b"{}");
+    write(&m, "README.md", b"# tiny");
+    write(&m, "src/infer.py", b"print(1)");
+    let layout = dir.path().join("oci");
+    modelseal()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["push", "--format", "modelpack"])
+        .arg(&m)
+        .arg("--oci-layout")
+        .arg(format!("{}:v1", layout.display()))
+        .args(["--param-size", "7B", "--architecture", "transformer"])
+        .args(["--model-version", "1.0", "--quantization", "awq"])
+        .assert()
+        .success();
+    let index = json_of(&std::fs::read(layout.join("index.json")).unwrap());
+    let manifest = json_of(
+        &std::fs::read(
+            layout
+                .join("blobs/sha256")
+                .join(&index["manifests"][0]["digest"].as_str().unwrap()[7..]),
+        )
+        .unwrap(),
+    );
+    let config = layout
+        .join("blobs/sha256")
+        .join(&manifest["config"]["digest"].as_str().unwrap()[7..]);
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/conformance/modelpack/config-schema.json");
+    let result = oras(&[json!({"op": "validate_schema", "registry": registry(),
+        "schema": schema, "document": config})]);
+    assert_eq!(
+        result[0]["errors"],
+        json!([]),
+        "{}",
+        std::fs::read_to_string(&config).unwrap()
+    );
+}
+
+/// oras-py pushes raw files with ModelPack media types (no modelseal involved); `seal` signs
+/// it in place from the descriptors, `hash --from-oci` equals `hash DIR`, `pull --verify`
+/// restores it; the tag moved to a manifest with swapped weights fails, nothing written.
+#[test]
+#[ignore = "needs oras-py: scripts/interop.sh"]
+fn seal_of_a_modelpack_pushed_by_oras_py_then_pull_verify() {
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, policy) = common::publish::dev_trust(dir.path());
+    let m = dir.path().join("foreign");
+    std::fs::create_dir_all(&m).unwrap();
+    write(&m, "model.gguf", b"gguf weights");
+    write(&m, "README.md", b"# foreign");
+    let digest = |b: &[u8]| {
+        use sha2::Digest;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(b)))
+    };
+    let config = json!({"descriptor": {"name": "foreign"}, "config": {"format": "gguf"},
+        "modelfs": {"type": "layers", "diffIds": [digest(b"gguf weights"), digest(b"# foreign")]}});
+    write(&m, "config.blob", config.to_string().as_bytes());
+    let target = format!("{reg}/modelpack/foreign:v1");
+    let push = |cwd: &Path| {
+        oras(&[
+            json!({"op": "push_modelpack", "registry": reg, "cwd": cwd, "target": target,
+            "files": ["model.gguf:application/vnd.cncf.model.weight.v1.raw",
+                      "README.md:application/vnd.cncf.model.doc.v1.raw"],
+            "config": "config.blob:application/vnd.cncf.model.config.v1+json",
+            "annotations": {"model.gguf": {"org.cncf.model.filepath": "model.gguf"},
+                            "README.md": {"org.cncf.model.filepath": "README.md"}}}),
+        ])
+    };
+    push(&m);
+    let from_oci = modelseal()
+        .args(["hash", "--plain-http", "--from-oci", &target])
+        .assert()
+        .success();
+    let from_dir = modelseal()
+        .args(["hash", "--ignore-paths"])
+        .arg(m.join("config.blob"))
+        .arg("--ignore-paths")
+        .arg(m.join("annotations.json"))
+        .arg(&m)
+        .assert()
+        .success();
+    let (a, mut b) = (
+        json_of(&from_oci.get_output().stdout),
+        json_of(&from_dir.get_output().stdout),
+    );
+    // hash DIR records the two files it was told to leave out; the layers are the same.
+    b["predicate"]["serialization"] = a["predicate"]["serialization"].clone();
+    assert_eq!(a, b);
+    let sealed = modelseal()
+        .args(["--output", "json", "seal", "--plain-http", &target, "--key"])
+        .arg(&key)
+        .args(["--issuer", common::publish::ISSUER])
+        .assert()
+        .success();
+    let sealed = json_of(&sealed.get_output().stdout)["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // distribution has no referrers API: the tag-schema index we wrote names each referrer's
+    // artifactType (cosign#4422: tools filter on it).
+    let index = modelseal()
+        .args(["--output", "json", "manifest", "fetch", "--plain-http"])
+        .arg(format!("{reg}/modelpack/foreign:sha256-{}", &sealed[7..]))
+        .assert()
+        .success();
+    let index = json_of(&index.get_output().stdout);
+    let entries = index["manifests"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert_eq!(e["artifactType"], "scitt/transparent-statement", "{index}");
+    }
+    let out = dir.path().join("out");
+    modelseal()
+        .args(["pull", "--plain-http", "--verify", "--policy"])
+        .arg(&policy)
+        .arg(&target)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("model.gguf")).unwrap(),
+        b"gguf weights"
+    );
+
+    // Another push with swapped weights moves the tag: what it names now is not sealed.
+    let evil = dir.path().join("evil");
+    common::copy_dir(&m, &evil);
+    write(&evil, "model.gguf", b"evil weights");
+    push(&evil);
+    let out = dir.path().join("out2");
+    modelseal()
+        .args(["pull", "--plain-http", "--verify", "--policy"])
+        .arg(&policy)
+        .arg(&target)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_eq!(std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0), 0);
+}

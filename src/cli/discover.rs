@@ -5,8 +5,8 @@ use super::output::{Output, TreeNode, cosign_node, draw_tree};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::flows::verify_artifact;
-use modelseal::oci::Target;
 use modelseal::oci::ops::{ReferrerNode, discover_report};
+use modelseal::oci::{Target, media};
 
 const EXAMPLES: &str = "Examples:
   modelseal discover localhost:5000/models/tiny:v1
@@ -107,13 +107,20 @@ fn grouped(nodes: &[ReferrerNode]) -> Vec<TreeNode> {
     types
         .into_iter()
         .map(|ty| TreeNode {
-            label: ty.to_string(),
+            // Other tools' referrers named: cosign bundles, notation signatures, SBOMs, ….
+            label: match media::referrer_kind(ty) {
+                Some(kind) => format!("{ty} ({kind})"),
+                None => ty.to_string(),
+            },
             notes: Vec::new(),
             children: nodes
                 .iter()
                 .filter(|n| n.artifact_type == ty)
                 .map(|n| TreeNode {
-                    label: n.digest.clone(),
+                    label: match media::referrer_predicate_type(&n.annotations) {
+                        Some(p) => format!("{} (predicate {p})", n.digest),
+                        None => n.digest.clone(),
+                    },
                     notes: Vec::new(),
                     children: grouped(&n.referrers),
                 })

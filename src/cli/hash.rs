@@ -20,7 +20,9 @@ const EXAMPLES: &str = "Examples:
   modelseal hash ./my-model --hash blake3          BLAKE3 digests
   modelseal hash ./my-model --ignore-paths my-model/notes --ignore-paths my-model/README.md
   modelseal hash --check manifest.json ./my-model  report modified, missing and extra files
-  modelseal hash --check model.sig ./my-model      also reads a model-signing Sigstore bundle";
+  modelseal hash --check model.sig ./my-model      also reads a model-signing Sigstore bundle
+  modelseal hash --from-oci localhost:5000/models/my-model:v1
+                                                   a ModelPack artifact's manifest, nothing downloaded";
 
 /// Hash a model into the in-toto statement sigstore's model-signing signs (same JSON as
 /// `model-signing` 1.1.1), or check a model against such a manifest.
@@ -28,7 +30,20 @@ const EXAMPLES: &str = "Examples:
 #[command(after_help = EXAMPLES)]
 pub struct HashArgs {
     /// The model: a directory, or a single file.
-    model_path: PathBuf,
+    #[arg(required_unless_present = "from_oci", conflicts_with = "from_oci")]
+    model_path: Option<PathBuf>,
+
+    /// The manifest of a model artifact in a registry or layout (ModelPack, KitOps), from its
+    /// raw layers' digests, without downloading them: equal to `hash DIR` of the same files.
+    #[arg(long, value_name = "REF", conflicts_with = "check")]
+    from_oci: Option<String>,
+
+    /// With --from-oci: the manifest's model name (default: the repository's last segment).
+    #[arg(long, value_name = "NAME", requires = "from_oci")]
+    model_name: Option<String>,
+
+    #[command(flatten)]
+    target: super::target::TargetArgs,
 
     /// Write the manifest to FILE (atomically) instead of stdout. If FILE lies inside the model,
     /// it is left out of the manifest, as model-signing leaves out its signature file.
@@ -85,10 +100,16 @@ enum Method {
 }
 
 pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
+    if let Some(reference) = &args.from_oci {
+        return from_oci(&args, reference);
+    }
+    let Some(model_path) = args.model_path.clone() else {
+        anyhow::bail!("name a model directory or file, or --from-oci REF");
+    };
     if let Some(manifest_path) = &args.check {
         return check(
             manifest_path,
-            &args.model_path,
+            &model_path,
             args.allow_external_symlinks,
             out,
         );
@@ -98,7 +119,7 @@ pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
         out.info("note: BLAKE3 has no shards in model-signing; hashing whole files (BLAKE3 uses all cores per file)");
     }
     let progress = out.hashing_progress("hashing");
-    let manifest = hash_model(&args.model_path, &config, &progress)?;
+    let manifest = hash_model(&model_path, &config, &progress)?;
     drop(progress);
     let json = manifest.to_json();
     let Some(dest) = &args.out else {
@@ -128,6 +149,48 @@ pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
             dest.display(),
             manifest.resources.len()
         ));
+    }
+    Ok(Outcome::Success)
+}
+
+/// `hash --from-oci REF`: [`hash_from_oci`](modelseal::flows::hash_from_oci), refusing what
+/// the layers' digests cannot give.
+fn from_oci(args: &HashArgs, reference: &str) -> Result<Outcome> {
+    if args.algorithm != "sha256" {
+        anyhow::bail!(
+            "--from-oci gives sha256 digests only: a layer's digest is its file's SHA-256, and \
+             any other hash would mean downloading the model"
+        );
+    }
+    if args.shard_size.is_some() || args.serialization != Method::Files {
+        anyhow::bail!(
+            "--from-oci gives the files serialization only: a layer's digest covers the whole file"
+        );
+    }
+    if !args.ignore_paths.is_empty() || args.no_ignore_git_paths || args.allow_symlinks {
+        anyhow::bail!(
+            "--from-oci takes the artifact's files as they are: no ignore or symlink flags"
+        );
+    }
+    let artifact = modelseal::flows::ModelArtifact {
+        reference: reference.to_string(),
+        oci_layout: args.target.oci_layout,
+        connection: args.target.connection()?,
+        model_name: args.model_name.clone(),
+    };
+    let manifest =
+        super::target::block_on(async { Ok(modelseal::flows::hash_from_oci(&artifact).await?) })?;
+    let json = manifest.to_json();
+    match &args.out {
+        Some(dest) => {
+            write_atomic(dest, &json).with_context(|| format!("writing {}", dest.display()))?
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&json)
+                .context("writing the manifest to stdout")?;
+        }
     }
     Ok(Outcome::Success)
 }
@@ -181,7 +244,10 @@ fn hash_config(args: &HashArgs) -> Result<HashConfig> {
             .map_err(anyhow::Error::msg)?,
         serialization,
         symlinks,
-        ignore_paths: relative_to_model(&args.model_path, ignore_paths)?,
+        ignore_paths: relative_to_model(
+            args.model_path.as_deref().unwrap_or(Path::new(".")),
+            ignore_paths,
+        )?,
         ignore_git_paths: !args.no_ignore_git_paths,
     })
 }

@@ -11,12 +11,14 @@ mod ignore;
 mod key;
 mod login;
 mod manifest;
+mod modelpack;
 mod output;
 mod policy;
 mod print_cose;
 mod publish;
 mod pull;
 mod push;
+mod seal;
 mod sign;
 mod staple;
 mod target;
@@ -76,6 +78,7 @@ enum Command {
     Policy(policy::PolicyArgs),
     VerifyModel(verify_model::VerifyModelArgs),
     Publish(publish::PublishArgs),
+    Seal(seal::SealArgs),
     /// Embedded transparency logs.
     Ts(ts::TsArgs),
     Register(ts::RegisterArgs),
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Policy(args) => policy::run(args, &out),
         Command::VerifyModel(args) => verify_model::run(args, &out),
         Command::Publish(args) => publish::run(args, &out),
+        Command::Seal(args) => seal::run(args, &out),
         Command::Ts(args) => ts::run(args, &out),
         Command::Register(args) => ts::register(args, &out),
     };

@@ -3,6 +3,7 @@
 //! the statement as a referrer, and show the tree.
 
 use super::Outcome;
+use super::modelpack::{ArtifactFormat, ModelPackArgs};
 use super::output::{Output, TreeNode, draw_tree};
 use super::target::{TargetArgs, block_on};
 use super::trust;
@@ -13,7 +14,9 @@ use std::path::PathBuf;
 const EXAMPLES: &str = "Examples:
   modelseal publish ./my-model localhost:5000/models/my-model:v1 --key publisher.key \\
       --issuer https://publisher.example               signs sub = models/my-model:v1
-  modelseal publish ./my-model --oci-layout ./layout:v1 --key dev.key --issuer dev --files";
+  modelseal publish ./my-model --oci-layout ./layout:v1 --key dev.key --issuer dev --files
+  modelseal publish ./my-model localhost:5000/models/my-model:v1 --format modelpack \
+      --key publisher.key --issuer https://publisher.example --param-size 8B --kind '*.bin=dataset'";
 
 /// Hash, sign, push and attach a model in one step.
 #[derive(clap::Args)]
@@ -41,6 +44,13 @@ pub struct PublishArgs {
     /// `pull --verify` can fetch the whole model.
     #[arg(long)]
     files: bool,
+    /// The artifact's shape: modelseal's model manifest artifact, or a CNCF ModelPack artifact
+    /// (one raw layer per file, `--files` implied; the signed manifest travels with the
+    /// statement).
+    #[arg(long, value_enum, default_value_t)]
+    format: ArtifactFormat,
+    #[command(flatten)]
+    modelpack: ModelPackArgs,
     /// Register the statement with a transparency service and staple its receipt
     /// (`local:DIR` for an embedded log). Repeatable.
     #[arg(long = "ts", value_name = "SERVICE")]
@@ -61,6 +71,10 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
     request.x5chain = x5chain;
     request.subject = args.subject;
     request.files = args.files;
+    args.modelpack.only_with(args.format)?;
+    if args.format == ArtifactFormat::Modelpack {
+        request.modelpack = Some(args.modelpack.spec()?);
+    }
     request.services = trust::services(&args.services)?;
     request.service_keys = trust::pinned_service_keys(&args.ts_key)?;
     let report = block_on(async { Ok(publish(&request, out).await?) })?;

@@ -2,6 +2,7 @@
 
 use super::Outcome;
 use super::artifact::{artifact_spec, layer_files, report};
+use super::modelpack::{ArtifactFormat, ModelPackArgs};
 use super::output::Output;
 use super::target::{TargetArgs, block_on};
 use anyhow::{Result, bail};
@@ -14,7 +15,9 @@ const EXAMPLES: &str = "Examples:
       the model manifest as an in-toto/model-manifest artifact (layer application/vnd.in-toto+json)
   modelseal push --oci-layout ./layout:v1 manifest.json          the same into a local OCI layout
   modelseal push ghcr.io/org/model:v1 weights.bin:application/octet-stream --artifact-type example/weights
-  SOURCE_DATE_EPOCH=0 modelseal push ...                         reproducible (fixed created time)";
+  SOURCE_DATE_EPOCH=0 modelseal push ...                         reproducible (fixed created time)
+  modelseal push --format modelpack ./my-model localhost:5000/models/my-model:v1
+      the model's files as a CNCF ModelPack artifact (unsigned; `seal` signs it later)";
 
 /// Push files as an artifact: empty config, one titled layer per file.
 #[derive(clap::Args)]
@@ -30,11 +33,26 @@ pub struct PushArgs {
     /// Manifest annotation KEY=VALUE (repeatable); overrides org.opencontainers.image.created.
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
+    /// `modelpack`: push a model directory as a CNCF ModelPack artifact, unsigned
+    /// (`push --format modelpack DIR REF`).
+    #[arg(long, value_enum, default_value_t)]
+    format: ArtifactFormat,
+    #[command(flatten)]
+    modelpack: ModelPackArgs,
     #[command(flatten)]
     target: TargetArgs,
 }
 
 pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
+    args.modelpack.only_with(args.format)?;
+    if args.format == ArtifactFormat::Modelpack {
+        if !args.annotations.is_empty() || args.artifact_type != media::MODEL_MANIFEST_ARTIFACT {
+            bail!(
+                "--format modelpack writes the model-spec's manifest: no --annotation or --artifact-type"
+            );
+        }
+        return model_pack(args, out);
+    }
     let default_type = if args.artifact_type == media::MODEL_MANIFEST_ARTIFACT {
         media::IN_TOTO_LAYER
     } else {
@@ -44,13 +62,7 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
     let spec = artifact_spec(&args.artifact_type, &args.annotations, None)?;
     block_on(async {
         let (target, selector) = args.target.open(&args.reference, true).await?;
-        let tag = match &selector {
-            Some(Selector::Tag(t)) => Some(t.as_str()),
-            Some(Selector::Digest(_)) => {
-                bail!("push to a tag (or to the repository alone), not to a digest")
-            }
-            None => None,
-        };
+        let tag = tag_of(&selector)?;
         let progress = out.transfer_progress("pushing");
         let (descriptor, _) = push_artifact(&target, &files, &spec, tag, &progress).await?;
         drop(progress);
@@ -63,4 +75,55 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
         );
         Ok(Outcome::Success)
     })
+}
+
+/// `push --format modelpack DIR REF`: the model hashed, and pushed as a ModelPack artifact.
+fn model_pack(args: PushArgs, out: &Output) -> Result<Outcome> {
+    use modelseal::core::manifest::{HashConfig, hash_model};
+    use modelseal::oci::modelpack;
+    let [reference] = args.files.as_slice() else {
+        bail!("push --format modelpack takes a model directory and a reference: DIR REF");
+    };
+    let model = std::path::Path::new(&args.reference);
+    if !model.is_dir() {
+        bail!("{}: not a model directory", model.display());
+    }
+    let progress = out.hashing_progress("hashing");
+    let manifest = hash_model(model, &HashConfig::default(), &progress)?;
+    drop(progress);
+    let files = modelpack::packed_files(model, &manifest)?;
+    let spec = args
+        .modelpack
+        .spec()?
+        .completed(model, &files, &manifest.model_name);
+    let created = modelseal::core::x509::format_unix_time(modelseal::core::clock::signing_time());
+    let (artifact, config) = modelpack::build(&files, &spec, &created);
+    block_on(async {
+        let (target, selector) = args.target.open(reference, true).await?;
+        let tag = tag_of(&selector)?;
+        let progress = out.transfer_progress("pushing");
+        let (descriptor, _) =
+            modelpack::push_model_pack(&target, model, &files, &artifact, &config, tag, &progress)
+                .await?;
+        drop(progress);
+        report(
+            out,
+            "Pushed",
+            reference,
+            &descriptor,
+            modelpack::ARTIFACT_TYPE,
+        );
+        Ok(Outcome::Success)
+    })
+}
+
+/// The tag a push goes to: a tag, or none (the repository alone); never a digest.
+fn tag_of(selector: &Option<Selector>) -> Result<Option<&str>> {
+    match selector {
+        Some(Selector::Tag(t)) => Ok(Some(t.as_str())),
+        Some(Selector::Digest(_)) => {
+            bail!("push to a tag (or to the repository alone), not to a digest")
+        }
+        None => Ok(None),
+    }
 }

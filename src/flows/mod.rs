@@ -5,6 +5,7 @@
 //! | flow | what it does |
 //! |---|---|
 //! | [`publish()`] | hash a model, sign its manifest, register it, push it, attach the statement |
+//! | [`seal()`] | seal a ModelPack artifact another tool pushed, hashed from its layers' descriptors |
 //! | [`register()`] | make a signed statement transparent: receipts from `local:DIR` logs and SCRAPI services |
 //! | [`verify_artifact()`] | an artifact's referrers against the trust policy (`discover --verify`) |
 //! | [`pull_verified()`] | pull an artifact so that nothing unverified reaches the output directory |
@@ -22,6 +23,7 @@ mod progress;
 pub mod publish;
 pub mod pull_verified;
 pub mod register;
+pub mod seal;
 pub mod verify_artifact;
 pub mod verify_model;
 
@@ -32,5 +34,6 @@ pub use progress::{Progress, Silent, Step};
 pub use publish::{PublishReport, PublishRequest, publish};
 pub use pull_verified::{PullVerifiedRequest, VerifiedPull, VerifiedPullOptions, pull_verified};
 pub use register::{RegisterReport, RegisterRequest, Registration, Service, register};
+pub use seal::{ModelArtifact, SealReport, SealRequest, hash_from_oci, seal};
 pub use verify_artifact::verify_artifact;
 pub use verify_model::{ModelCheck, ModelVerdict, verify_model, verify_model_async};

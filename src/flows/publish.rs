@@ -11,6 +11,7 @@ use crate::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec, sign_st
 use crate::oci::Target;
 use crate::oci::manifest::Descriptor;
 use crate::oci::media;
+use crate::oci::modelpack::{self, ModelPackSpec};
 use crate::oci::open::open;
 use crate::oci::ops::{ArtifactSpec, LayerFile, ReferrerNode, discover, push_artifact};
 use crate::oci::reference::Selector;
@@ -52,6 +53,10 @@ pub struct PublishRequest {
     /// The statement's `iat` and the artifacts' creation time (unix seconds); `None`:
     /// [`signing_time`](crate::core::clock::signing_time) (`SOURCE_DATE_EPOCH` when set).
     pub time: Option<i64>,
+    /// Push the model as a CNCF ModelPack artifact (one raw layer per file, the config these
+    /// say) instead of a model manifest artifact; the statement's referrer then carries the
+    /// signed manifest beside the statement. `files` is implied.
+    pub modelpack: Option<ModelPackSpec>,
 }
 
 impl PublishRequest {
@@ -76,6 +81,7 @@ impl PublishRequest {
             services: Vec::new(),
             service_keys: Vec::new(),
             time: None,
+            modelpack: None,
         }
     }
 }
@@ -153,17 +159,35 @@ pub async fn publish(
         let bar = progress.hashing();
         hash_model(&request.model, &HashConfig::default(), bar.as_ref())?
     };
+    let created = crate::core::x509::format_unix_time(time);
+    // A ModelPack artifact is built before signing: the signed manifest is the one its raw
+    // layers stand for ([`modelpack::model_manifest_of`]), which every verifier derives again.
+    let pack = match &request.modelpack {
+        Some(spec) => {
+            let files = modelpack::packed_files(&request.model, &manifest)?;
+            let spec = spec.completed(&request.model, &files, &manifest.model_name);
+            let (artifact, config) = modelpack::build(&files, &spec, &created);
+            let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            crate::oci::stage::title_paths(&paths, false)
+                .map_err(|e| FlowError::Titles(format!("{e}: nothing was published")))?;
+            Some((files, artifact, config))
+        }
+        None => None,
+    };
+    let manifest = match &pack {
+        Some((_, artifact, _)) => modelpack::model_manifest_of(artifact, &manifest.model_name)?,
+        None => manifest,
+    };
     let manifest_bytes = manifest.to_json();
     // Refused before anything is signed or pushed: two layers with one title (a model that
     // holds its own model-manifest.json), or titles `pull` would refuse.
-    let files = if request.files {
+    let files = if request.files && pack.is_none() {
         model_files(&request.model, &manifest)?
     } else {
         Vec::new()
     };
     check_titles(&files)?;
 
-    progress.step(Step::Signing);
     let spec = StatementSpec {
         issuer: request.issuer.clone(),
         subject: subject.clone(),
@@ -172,45 +196,31 @@ pub async fn publish(
         x5chain: request.x5chain.clone(),
         ..StatementSpec::default()
     };
-    let mut statement = sign_statement(&request.key, &manifest_bytes, &spec);
-    let mut registrations = Vec::new();
-    if !request.services.is_empty() {
-        progress.step(Step::Registering);
-        let registered = register(
-            &RegisterRequest {
-                statement,
-                services: request.services.clone(),
-                service_keys: request.service_keys.clone(),
-            },
-            progress,
-        )
-        .await?;
-        statement = registered.statement;
-        registrations = registered.registrations;
-    }
+    let (statement, registrations) = sign_and_register(
+        &request.key,
+        &manifest_bytes,
+        &spec,
+        &request.services,
+        &request.service_keys,
+        progress,
+    )
+    .await?;
 
     let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
         path: std::env::temp_dir(),
         source: e,
     })?;
     let manifest_path = scratch.path().join(MANIFEST_TITLE);
-    let statement_path = scratch.path().join(STATEMENT_TITLE);
-    for (path, bytes) in [
-        (&manifest_path, &manifest_bytes),
-        (&statement_path, &statement),
-    ] {
-        std::fs::write(path, bytes).map_err(|e| FlowError::Io {
-            path: path.clone(),
-            source: e,
-        })?;
-    }
+    std::fs::write(&manifest_path, &manifest_bytes).map_err(|e| FlowError::Io {
+        path: manifest_path.clone(),
+        source: e,
+    })?;
     let mut layers = vec![LayerFile {
         path: manifest_path,
         title: MANIFEST_TITLE.into(),
         media_type: media::IN_TOTO_LAYER.into(),
     }];
     layers.extend(files);
-    let created = crate::core::x509::format_unix_time(time);
 
     let (target, selector) = open(
         &request.reference,
@@ -223,34 +233,42 @@ pub async fn publish(
         return Err(FlowError::NeedTag(request.reference.clone()));
     };
     progress.step(Step::Pushing {
-        files: request.files,
+        files: request.files || pack.is_some(),
     });
-    let artifact = ArtifactSpec {
-        artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
-        created: created.clone(),
-        ..Default::default()
-    };
     let pushed: Descriptor = {
         let bars = progress.transfer("pushing");
-        push_artifact(&target, &layers, &artifact, Some(&tag), bars.as_ref())
-            .await?
-            .0
+        match &pack {
+            Some((files, artifact, config)) => {
+                modelpack::push_model_pack(
+                    &target,
+                    &request.model,
+                    files,
+                    artifact,
+                    config,
+                    Some(&tag),
+                    bars.as_ref(),
+                )
+                .await?
+                .0
+            }
+            None => {
+                let artifact = ArtifactSpec {
+                    artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
+                    created: created.clone(),
+                    ..Default::default()
+                };
+                push_artifact(&target, &layers, &artifact, Some(&tag), bars.as_ref())
+                    .await?
+                    .0
+            }
+        }
     };
 
     progress.step(Step::Attaching);
-    let referrer = ArtifactSpec {
-        artifact_type: media::TRANSPARENT_STATEMENT_ARTIFACT.into(),
-        created,
-        subject: Some(pushed.clone()),
-        ..Default::default()
-    };
-    let statement_layer = LayerFile {
-        path: statement_path,
-        title: STATEMENT_TITLE.into(),
-        media_type: media::SCITT_STATEMENT_LAYER.into(),
-    };
-    push_artifact(&target, &[statement_layer], &referrer, None, &Quiet).await?;
-    let referrers = discover(&target, &pushed, None, 1).await?;
+    // A ModelPack artifact has no room for it: the signed manifest travels with the statement
+    // (and a verifier checks it against the artifact's layers).
+    let carried = pack.is_some().then_some(manifest_bytes.as_slice());
+    let referrers = attach_statement(&target, &pushed, &statement, carried, &created).await?;
     Ok(PublishReport {
         reference: request.reference.clone(),
         name: target.name_of(&pushed.digest),
@@ -261,6 +279,78 @@ pub async fn publish(
         manifest,
         statement,
     })
+}
+
+/// Signs `manifest` as a SCITT statement and registers it with `services` (receipts stapled):
+/// the statement, and how each service registered it.
+pub(super) async fn sign_and_register(
+    key: &PrivateKey,
+    manifest: &[u8],
+    spec: &StatementSpec,
+    services: &[Service],
+    service_keys: &[PublicKey],
+    progress: &dyn Progress,
+) -> Result<(Vec<u8>, Vec<Registration>), FlowError> {
+    progress.step(Step::Signing);
+    let statement = sign_statement(key, manifest, spec);
+    if services.is_empty() {
+        return Ok((statement, Vec::new()));
+    }
+    progress.step(Step::Registering);
+    let registered = register(
+        &RegisterRequest {
+            statement,
+            services: services.to_vec(),
+            service_keys: service_keys.to_vec(),
+        },
+        progress,
+    )
+    .await?;
+    Ok((registered.statement, registered.registrations))
+}
+
+/// Attaches `statement` to `subject` as a transparent statement referrer, with `manifest` (the
+/// signed model manifest) beside it when given; returns the subject's referrers after.
+pub(super) async fn attach_statement<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    statement: &[u8],
+    manifest: Option<&[u8]>,
+    created: &str,
+) -> Result<Vec<ReferrerNode>, FlowError> {
+    let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    let mut layers = Vec::new();
+    for (bytes, title, media_type) in [
+        (
+            Some(statement),
+            STATEMENT_TITLE,
+            media::SCITT_STATEMENT_LAYER,
+        ),
+        (manifest, MANIFEST_TITLE, media::IN_TOTO_LAYER),
+    ] {
+        let Some(bytes) = bytes else { continue };
+        let path = scratch.path().join(title);
+        std::fs::write(&path, bytes).map_err(|e| FlowError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        layers.push(LayerFile {
+            path,
+            title: title.into(),
+            media_type: media_type.into(),
+        });
+    }
+    let referrer = ArtifactSpec {
+        artifact_type: media::TRANSPARENT_STATEMENT_ARTIFACT.into(),
+        created: created.into(),
+        subject: Some(subject.clone()),
+        ..Default::default()
+    };
+    push_artifact(target, &layers, &referrer, None, &Quiet).await?;
+    Ok(discover(target, subject, None, 1).await?)
 }
 
 /// The model's files as layers, titled with the relative paths the manifest names.

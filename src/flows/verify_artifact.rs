@@ -8,7 +8,7 @@ use super::decide::{self, TreeVerdict, VerifiedReferrer};
 use super::open::Artifact;
 use crate::core::policy::{ArtifactRef, Level, ScopePolicy};
 use crate::oci::cosign::verify_cosign;
-use crate::oci::documents::{manifest_of, model_manifest_bytes, statement_bytes};
+use crate::oci::documents::{manifest_of, signed_model_manifest, statement_bytes};
 use crate::oci::manifest::Descriptor;
 use crate::oci::{OciError, Target};
 
@@ -49,7 +49,7 @@ pub async fn verify_referrers<T: Target>(
         return Ok(decide::skipped(policy, name));
     }
     let artifact = manifest_of(target, subject).await?;
-    let manifest = model_manifest_bytes(target, &artifact, &name).await?;
+    let manifest = signed_model_manifest(target, subject, &artifact, &name).await?;
     let mut referrers = Vec::new();
     let mut statements_before = 0;
     for (i, r) in target

@@ -5,8 +5,10 @@
 use super::error::{OciError, Result};
 use super::manifest::{Descriptor, ImageManifest};
 use super::media;
+use super::modelpack;
 use super::target::{MAX_MANIFEST_BYTES, Target, no_progress};
 use crate::core::manifest::MAX_MANIFEST_BYTES as MAX_MODEL_MANIFEST_BYTES;
+use crate::core::manifest::ModelManifest;
 
 /// A statement is a document, never a model: the bound for fetching one.
 pub const MAX_STATEMENT_BYTES: u64 = crate::core::cose::MAX_COSE_BYTES as u64;
@@ -64,6 +66,70 @@ pub async fn model_manifest_bytes<T: Target>(
             reason: "no application/vnd.in-toto+json layer: not a model manifest artifact".into(),
         })?;
     fetch_small_blob(target, layer, MAX_MODEL_MANIFEST_BYTES).await
+}
+
+/// The model manifest the statements of `subject` are judged against: the one the artifact
+/// holds ([`model_manifest_bytes`]), or for a model artifact (ModelPack, KitOps), whose layers
+/// are the model's files, [`model_pack_manifest`].
+pub async fn signed_model_manifest<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    artifact: &ImageManifest,
+    name: &str,
+) -> Result<Vec<u8>> {
+    if modelpack::is_model_artifact(artifact) {
+        model_pack_manifest(target, subject, artifact).await
+    } else {
+        model_manifest_bytes(target, artifact, name).await
+    }
+}
+
+/// The signed manifest of a model artifact. Its raw layers' digests are its files' SHA-256
+/// digests, so the manifest they stand for is derived from the artifact itself
+/// ([`modelpack::model_manifest_of`]); the statements' referrers carry a copy (an in-toto layer
+/// beside the statement) only for the model's name. The first copy equal to the derived
+/// manifest is the one; when none is, the derived manifest (with the first copy's name), which
+/// the statements then fail to bind to. A tar layer or a non-sha256 digest is an error: such an
+/// artifact cannot be sealed by its descriptors.
+pub async fn model_pack_manifest<T: Target>(
+    target: &T,
+    subject: &Descriptor,
+    artifact: &ImageManifest,
+) -> Result<Vec<u8>> {
+    let mut first_name = None;
+    let referrers = target.referrers(subject, None).await?;
+    for r in referrers
+        .iter()
+        .filter(|r| r.artifact_type.as_deref().is_some_and(media::is_statement))
+        .take(super::ops::MAX_REFERRERS_PER_MANIFEST)
+    {
+        let Ok(m) = manifest_of(target, r).await else {
+            continue;
+        };
+        if m.subject.as_ref().map(|s| &s.digest) != Some(&subject.digest) {
+            continue;
+        }
+        let Some(layer) = m
+            .layers
+            .iter()
+            .find(|l| l.media_type == media::IN_TOTO_LAYER)
+        else {
+            continue;
+        };
+        let Ok(bytes) = fetch_small_blob(target, layer, MAX_MODEL_MANIFEST_BYTES).await else {
+            continue;
+        };
+        let Ok(signed) = ModelManifest::from_json(&bytes) else {
+            continue;
+        };
+        let derived = modelpack::model_manifest_of(artifact, &signed.model_name)?.to_json();
+        if derived == bytes {
+            return Ok(bytes);
+        }
+        first_name.get_or_insert(signed.model_name);
+    }
+    let name = first_name.unwrap_or_else(|| "model".into());
+    Ok(modelpack::model_manifest_of(artifact, &name)?.to_json())
 }
 
 /// The statement a referrer carries, if the referrer refers to `subject` (a tag-schema index

@@ -38,3 +38,74 @@ pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
 pub const ANNOTATION_CREATED: &str = "org.opencontainers.image.created";
 /// How an OCI layout names a tag (image-spec image-layout).
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// Notation (notaryproject) signatures attached as referrers.
+pub const NOTATION_SIGNATURE: &str = "application/vnd.cncf.notary.signature";
+/// The in-toto predicate type of a Sigstore bundle referrer, as cosign annotates it.
+pub const ANNOTATION_SIGSTORE_PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
+/// The in-toto predicate type of an attestation referrer, as oras and BuildKit annotate it.
+pub const ANNOTATION_IN_TOTO_PREDICATE_TYPE: &str = "in-toto.io/predicate-type";
+
+/// What another tool's referrer of this artifact type is, in words, for `discover`: cosign's
+/// Sigstore bundles, notation signatures, SBOMs (SPDX, CycloneDX), in-toto attestations, and
+/// our own; `None` for a type we do not know.
+pub fn referrer_kind(artifact_type: &str) -> Option<&'static str> {
+    let t = artifact_type.to_ascii_lowercase();
+    Some(match t.as_str() {
+        TRANSPARENT_STATEMENT_ARTIFACT => "SCITT transparent statement (modelseal)",
+        MODEL_MANIFEST_ARTIFACT => "model-signing manifest",
+        NOTATION_SIGNATURE => "notation signature",
+        "application/vnd.in-toto+json" | "application/vnd.dsse.envelope.v1+json" => {
+            "in-toto attestation"
+        }
+        _ if is_sigstore_bundle(&t) => "Sigstore bundle (cosign)",
+        _ if t.contains("spdx") => "SBOM (SPDX)",
+        _ if t.contains("cyclonedx") => "SBOM (CycloneDX)",
+        _ if t.starts_with("application/vnd.cncf.model.") => "ModelPack model",
+        _ => return None,
+    })
+}
+
+/// The predicate type a referrer's annotations name (cosign's bundle annotation, or in-toto's).
+pub fn referrer_predicate_type(annotations: &super::manifest::Annotations) -> Option<&str> {
+    annotations
+        .get(ANNOTATION_SIGSTORE_PREDICATE_TYPE)
+        .or_else(|| annotations.get(ANNOTATION_IN_TOTO_PREDICATE_TYPE))
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_tools_referrers_are_named() {
+        assert_eq!(
+            referrer_kind("application/vnd.dev.sigstore.bundle.v0.3+json"),
+            Some("Sigstore bundle (cosign)")
+        );
+        assert_eq!(
+            referrer_kind("application/vnd.cncf.notary.signature"),
+            Some("notation signature")
+        );
+        assert_eq!(referrer_kind("application/spdx+json"), Some("SBOM (SPDX)"));
+        assert_eq!(
+            referrer_kind("application/vnd.cyclonedx+json"),
+            Some("SBOM (CycloneDX)")
+        );
+        assert_eq!(
+            referrer_kind("application/vnd.in-toto+json"),
+            Some("in-toto attestation")
+        );
+        assert_eq!(referrer_kind("example/unknown"), None);
+        let mut a = super::super::manifest::Annotations::new();
+        a.insert(
+            ANNOTATION_SIGSTORE_PREDICATE_TYPE.into(),
+            "https://slsa.dev/provenance/v1".into(),
+        );
+        assert_eq!(
+            referrer_predicate_type(&a),
+            Some("https://slsa.dev/provenance/v1")
+        );
+    }
+}

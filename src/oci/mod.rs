@@ -1,6 +1,7 @@
 //! OCI artifacts the ORAS way: push a model manifest as an artifact, attach statements to it as
 //! referrers, discover the referrer tree, pull — against a registry or an OCI image layout.
 
+pub mod archive;
 pub mod challenge;
 pub mod cosign;
 pub mod documents;
@@ -9,6 +10,7 @@ pub mod layout;
 pub mod login;
 pub mod manifest;
 pub mod media;
+pub mod modelpack;
 pub mod open;
 pub mod ops;
 pub mod reference;

@@ -3,6 +3,7 @@
 use super::error::{OciError, Result};
 use super::manifest::{Annotations, Descriptor, ImageManifest, sha256_stream};
 use super::media;
+use super::modelpack::{self, Packing};
 use super::stage::{self, Stage};
 use super::target::{BlobSource, Target, TransferProgress, no_progress};
 use futures_util::{StreamExt, TryStreamExt};
@@ -308,14 +309,39 @@ pub async fn titled_layers<T: Target>(
             what: target.name_of(&manifest.digest),
             reason: e.to_string(),
         })?;
+    // A file layer has a path: an ORAS title, or a ModelPack raw layer's file path. ModelPack
+    // and KitOps tar layers are archives, extracted by `pull` ([`archive_layers`]).
     let layers: Vec<Descriptor> = parsed
         .layers
         .into_iter()
-        .filter(|l| l.title().is_some())
+        .filter(|l| {
+            modelpack::layer_path(l).is_some()
+                && matches!(
+                    modelpack::packing_of(&l.media_type),
+                    None | Some(Packing::Raw)
+                )
+        })
         .collect();
-    let titles: Vec<&str> = layers.iter().filter_map(Descriptor::title).collect();
+    let titles: Vec<&str> = layers.iter().filter_map(modelpack::layer_path).collect();
     let paths = stage::title_paths(&titles, allow_traversal)?;
     Ok(layers.into_iter().zip(paths).collect())
+}
+
+/// The artifact's ModelPack and KitOps tar layers (plain, gzip, zstd), extracted into the
+/// output directory by `pull`: the paths are the archive's entries.
+pub async fn archive_layers<T: Target>(
+    target: &T,
+    manifest: &Descriptor,
+) -> Result<Vec<(Descriptor, Packing)>> {
+    let parsed = super::documents::manifest_of(target, manifest).await?;
+    Ok(parsed
+        .layers
+        .into_iter()
+        .filter_map(|l| match modelpack::packing_of(&l.media_type) {
+            Some(Packing::Raw) | None => None,
+            Some(p) => Some((l, p)),
+        })
+        .collect())
 }
 
 /// Streams each layer into the staging directory (`stage.file(i)` for the `i`th), several at a
@@ -361,13 +387,43 @@ pub async fn pull<T: Target>(
     for (_, rel) in &plan {
         stage::check_destination(out, rel, options.allow_traversal, options.force)?;
     }
+    let archives = archive_layers(target, manifest).await?;
     let stage = Stage::new(out)?;
-    let layers: Vec<&Descriptor> = plan.iter().map(|(l, _)| l).collect();
-    let staged = fetch_staged(target, &stage, &layers, progress).await?;
-    let moves: Vec<(PathBuf, PathBuf)> = staged
+    let layers: Vec<&Descriptor> = plan
+        .iter()
+        .map(|(l, _)| l)
+        .chain(archives.iter().map(|(l, _)| l))
+        .collect();
+    let mut staged = fetch_staged(target, &stage, &layers, progress).await?;
+    let archive_files = staged.split_off(plan.len());
+    let mut moves: Vec<(PathBuf, PathBuf)> = staged
         .into_iter()
         .zip(plan.iter().map(|(_, rel)| rel.clone()))
         .collect();
+    for (i, (file, (layer, packing))) in archive_files.iter().zip(&archives).enumerate() {
+        let into = stage.file(layers.len() + i);
+        std::fs::create_dir(&into).map_err(|e| OciError::io(&into, e))?;
+        let name = modelpack::layer_path(layer).unwrap_or(&layer.digest);
+        moves.extend(super::archive::extract(
+            file,
+            *packing,
+            &into,
+            name,
+            super::archive::ArchiveLimits::default(),
+        )?);
+    }
+    // Two layers that write one path: refused, as two titles are.
+    let rels: Vec<String> = moves
+        .iter()
+        .map(|(_, rel)| rel.to_string_lossy().into_owned())
+        .collect();
+    stage::title_paths(
+        &rels.iter().map(String::as_str).collect::<Vec<_>>(),
+        options.allow_traversal,
+    )?;
+    for (_, rel) in &moves[plan.len()..] {
+        stage::check_destination(out, rel, false, options.force)?;
+    }
     Ok(stage
         .commit(&moves, options.allow_traversal, options.force)?
         .keep())

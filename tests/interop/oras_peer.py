@@ -29,6 +29,24 @@ for job in jobs:
         response = client.push(target=job["target"], files=job["files"], subject=subject,
                                disable_path_validation=True)
         results.append({"status": response.status_code})
+    elif op == "push_modelpack":
+        # A ModelPack artifact as a tool other than modelseal pushes it: raw files with
+        # ModelPack media types, the model config, the file path annotations.
+        os.chdir(job["cwd"])
+        with open("annotations.json", "w") as f:
+            json.dump(job["annotations"], f)
+        response = client.push(target=job["target"], files=job["files"],
+                               manifest_config=job["config"], annotation_file="annotations.json",
+                               disable_path_validation=True)
+        results.append({"status": response.status_code})
+    elif op == "validate_schema":
+        import jsonschema
+        with open(job["schema"]) as f:
+            schema = json.load(f)
+        with open(job["document"]) as f:
+            document = json.load(f)
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        results.append({"errors": [e.message for e in validator.iter_errors(document)]})
     else:
         raise ValueError(op)
 json.dump(results, sys.stdout)

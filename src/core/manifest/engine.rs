@@ -141,6 +141,14 @@ pub fn hash_model(
     ))
 }
 
+impl HashConfig {
+    /// The ignore list this configuration records in a manifest (user paths and git paths,
+    /// sorted, as model-signing writes the set).
+    pub fn recorded_ignore_paths(&self) -> Vec<String> {
+        recorded_ignore_paths(self)
+    }
+}
+
 /// The ignore list as model-signing records it: user paths plus git paths, as a sorted set.
 fn recorded_ignore_paths(config: &HashConfig) -> Vec<String> {
     let git = config

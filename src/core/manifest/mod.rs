@@ -20,7 +20,7 @@ pub use statement::{
     IN_TOTO_PAYLOAD_TYPE, LEGACY_PREDICATE_TYPE, ManifestFormat, ModelManifest, PREDICATE_TYPE,
     Resource, STATEMENT_TYPE, SerializationInfo,
 };
-pub use walk::SymlinkPolicy;
+pub use walk::{Components, SymlinkPolicy, components_of};
 
 use std::io::Read;
 use std::path::Path;
