@@ -11,7 +11,9 @@ pub const IN_TOTO_CONTENT_TYPE: &str = "application/vnd.in-toto+json";
 /// What the statement says about its payload and who makes it.
 #[derive(Clone, Debug, Default)]
 pub struct StatementSpec {
+    /// CWT `iss` (claim 1): who makes the statement, e.g. a `did:x509` or a URL the policy names.
     pub issuer: String,
+    /// CWT `sub` (claim 2): what the statement is about, e.g. `registry/repository:tag`.
     pub subject: String,
     /// The payload's media type (the preimage's, in a hash envelope).
     pub content_type: Option<String>,
