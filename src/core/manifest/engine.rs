@@ -19,7 +19,10 @@ pub enum Serialization {
     /// One digest per file.
     Files,
     /// Every file cut into `shard_size`-byte shards (the last one short), one digest per shard.
-    Shards { shard_size: u64 },
+    Shards {
+        /// Shard length in bytes, at least 1.
+        shard_size: u64,
+    },
 }
 
 /// model-signing's default shard size (`1_000_000_000`, not a power of two).
@@ -31,8 +34,11 @@ pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitigno
 /// Everything that decides which bytes are hashed and how.
 #[derive(Clone, Debug)]
 pub struct HashConfig {
+    /// The hash for every resource (default SHA-256).
     pub algorithm: HashAlgorithm,
+    /// Whole files or shards (default whole files).
     pub serialization: Serialization,
+    /// What to do with symbolic links (default: refuse them).
     pub symlinks: SymlinkPolicy,
     /// Root-relative POSIX paths to leave out (a directory leaves out everything under it).
     pub ignore_paths: Vec<String>,
@@ -83,7 +89,9 @@ impl HashConfig {
 
 /// Told how much there is to hash, then of each block as it is hashed. Called from many threads.
 pub trait Progress: Sync {
+    /// Called once before hashing with the total number of bytes to hash.
     fn start(&self, _total_bytes: u64) {}
+    /// Called as each block is hashed, with its size in bytes; may be called from several threads.
     fn advance(&self, bytes: u64);
 }
 
