@@ -5,7 +5,7 @@
 //!
 //! A service judges at its own clock: a statement's `iat` is a claim, not a trusted time. An
 //! x5chain is validated at the service's now, and an `iat` more than
-//! [`MAX_CLOCK_SKEW_SECS`](crate::core::clock::MAX_CLOCK_SKEW_SECS) in the future is refused.
+//! [`MAX_CLOCK_SKEW_SECS`] in the future is refused.
 //! A registered issuer key may be bound to one `iss`; it then signs only statements claiming it.
 
 use crate::core::clock::{self, MAX_CLOCK_SKEW_SECS};

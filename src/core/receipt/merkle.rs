@@ -82,7 +82,7 @@ fn split_len(n: usize) -> usize {
     split(n as u64) as usize
 }
 
-/// MTH(D[n]) over leaf hashes; the empty tree's hash is SHA-256 of nothing.
+/// `MTH(D[n])` over leaf hashes; the empty tree's hash is SHA-256 of nothing.
 pub fn root(leaves: &[Hash]) -> Hash {
     match leaves.len() {
         0 => Sha256::digest([]).into(),
@@ -94,7 +94,7 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
-/// PATH(m, D[n]) (§2.1.3.1): siblings from the leaf up.
+/// `PATH(m, D[n])` (§2.1.3.1): siblings from the leaf up.
 pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Vec<Hash> {
     fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
         if d.len() <= 1 {
@@ -187,7 +187,7 @@ pub fn root_from_inclusion_proof(
     Ok(r)
 }
 
-/// PROOF(m, D[n]) (§2.1.4.1): shows the tree of the first `old_size` leaves is a prefix.
+/// `PROOF(m, D[n])` (§2.1.4.1): shows the tree of the first `old_size` leaves is a prefix.
 pub fn consistency_proof(leaves: &[Hash], old_size: usize) -> Vec<Hash> {
     fn subproof(m: usize, d: &[Hash], complete: bool, out: &mut Vec<Hash>) {
         let n = d.len();
@@ -373,7 +373,7 @@ impl MerkleCache {
         self.subtree(0, size)
     }
 
-    /// PATH(index, D[size]), as [`inclusion_proof`].
+    /// `PATH(index, D[size])`, as [`inclusion_proof`].
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Vec<Hash> {
         let mut out = Vec::new();
         let (mut start, mut len, mut m) = (0u64, size, index);
@@ -396,7 +396,7 @@ impl MerkleCache {
         out
     }
 
-    /// PROOF(old, D[size]), as [`consistency_proof`].
+    /// `PROOF(old, D[size])`, as [`consistency_proof`].
     pub fn consistency_proof(&self, old: u64, size: u64) -> Vec<Hash> {
         let mut out = Vec::new();
         if old == 0 || old >= size {

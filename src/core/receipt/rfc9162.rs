@@ -74,7 +74,7 @@ pub struct ConsistencyProof {
     pub old_size: u64,
     /// `tree_size_2`: the size of the signed tree (at most 2^62).
     pub new_size: u64,
-    /// PROOF(old_size, D[new_size]) (RFC 9162 §2.1.4.1).
+    /// `PROOF(old_size, D[new_size])` (RFC 9162 §2.1.4.1).
     pub path: Vec<Hash>,
 }
 
@@ -171,8 +171,8 @@ pub struct ReceiptClaims {
     pub issued_at: Option<i64>,
 }
 
-/// A vds-1 receipt: protected {1: alg, 4: kid, 15: {1: iss, 2: sub?, 6: iat?}, 395: 1},
-/// unprotected {396: {-1: [bstr .cbor [tree_size, leaf_index, [path]]]}}, payload nil with the
+/// A vds-1 receipt: protected `{1: alg, 4: kid, 15: {1: iss, 2: sub?, 6: iat?}, 395: 1}`,
+/// unprotected `{396: {-1: [bstr .cbor [tree_size, leaf_index, [path]]]}}`, payload nil with the
 /// root signed as the detached payload. Deterministic CBOR and raw r‖s ECDSA signatures
 /// (scitt-cose rejects anything else).
 pub fn issue_inclusion_receipt(
