@@ -105,8 +105,8 @@ pub enum HmacError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A signature file cannot be used, or (from [`migration_manifest`]) a file changed after its HMAC
-    /// verified.
+    /// A signature file cannot be used, or (from [`migration_manifest`]) a file changed after its
+    /// HMAC verified.
     #[error("{path}: not a signature file: {reason}")]
     BadSignatureFile {
         /// The signature file, or the model file that changed.

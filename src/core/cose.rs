@@ -23,7 +23,8 @@ pub mod label {
     pub const ALG: i64 = 1;
     /// `crit` (RFC 9052 §3.1): labels a recipient must understand or reject the message.
     pub const CRIT: i64 = 2;
-    /// `content type` (RFC 9052 §3.1): the payload's media type (text) or CoAP content format (uint).
+    /// `content type` (RFC 9052 §3.1): the payload's media type (text) or CoAP content format
+    /// (uint).
     pub const CONTENT_TYPE: i64 = 3;
     /// `kid` (RFC 9052 §3.1): a byte string naming the signing key.
     pub const KID: i64 = 4;
@@ -46,7 +47,8 @@ pub mod label {
     pub const RECEIPTS: i64 = 394;
     /// `vds` (COSE Receipts draft): the verifiable data structure a receipt's proof is in.
     pub const VDS: i64 = 395;
-    /// `vdp` (COSE Receipts draft): the verifiable data structure proofs, a map keyed by proof type.
+    /// `vdp` (COSE Receipts draft): the verifiable data structure proofs, a map keyed by proof
+    /// type.
     pub const VDP: i64 = 396;
     /// Inside a vdp map: inclusion and consistency proofs.
     pub const VDP_INCLUSION: i64 = -1;
@@ -77,7 +79,8 @@ pub mod label {
 
 /// CWT claim keys (RFC 8392 §4, RFC 8747 cnf).
 pub mod claim {
-    /// `iss` (RFC 8392 §3.1.1): the issuer, a text string (SCITT: the statement's signer, often a DID).
+    /// `iss` (RFC 8392 §3.1.1): the issuer, a text string (SCITT: the statement's signer, often a
+    /// DID).
     pub const ISS: i64 = 1;
     /// `sub` (RFC 8392 §3.1.2): the subject, a text string (SCITT: what the statement is about).
     pub const SUB: i64 = 2;
@@ -86,8 +89,8 @@ pub mod claim {
     /// `cnf` (RFC 8747 §3.1): a confirmation key, e.g. `{1: COSE_Key}`.
     pub const CNF: i64 = 8;
 
-    /// A readable name for a CWT claim key (RFC 8392 §4 and `cnf`), for `print-cose`; `None` for keys
-    /// not registered there.
+    /// A readable name for a CWT claim key (RFC 8392 §4 and `cnf`), for `print-cose`; `None` for
+    /// keys not registered there.
     pub fn name(key: i64) -> Option<&'static str> {
         Some(match key {
             ISS => "iss",
@@ -127,8 +130,8 @@ pub enum CoseError {
     /// A required protected header parameter (e.g. `alg (1)`) is absent.
     #[error("protected header has no {0}")]
     MissingHeader(&'static str),
-    /// A header parameter is present but wrong: its type, its place (protected or not), or its value
-    /// (an unknown `crit` label, an unsupported hash). `label` and `name` say which.
+    /// A header parameter is present but wrong: its type, its place (protected or not), or its
+    /// value (an unknown `crit` label, an unsupported hash). `label` and `name` say which.
     #[error("header {label} ({name}): {reason}")]
     BadHeader {
         /// The header label (e.g. 33 for x5chain).
@@ -216,8 +219,8 @@ impl Sign1 {
         Ok(Sign1 { inner, tagged })
     }
 
-    /// The protected header exactly as encoded in the message (a bstr-wrapped map; empty when absent):
-    /// the bytes the signature covers.
+    /// The protected header exactly as encoded in the message (a bstr-wrapped map; empty when
+    /// absent): the bytes the signature covers.
     pub fn protected_bytes(&self) -> &[u8] {
         self.inner
             .protected
@@ -448,7 +451,8 @@ impl Sign1 {
     }
 
     /// The signed statement as a log commits to it: unprotected header emptied, always tagged
-    /// (SCITT architecture, Registration). The CCF data hash and our RFC 9162 leaf are over these bytes.
+    /// (SCITT architecture, Registration). The CCF data hash and our RFC 9162 leaf are over these
+    /// bytes.
     pub fn statement_without_unprotected(&self) -> Vec<u8> {
         let mut copy = self.inner.clone();
         copy.unprotected = coset::Header::default();

@@ -40,8 +40,8 @@ pub enum CosignError {
     /// The layer is larger than [`MAX_LAYER_BYTES`]; holds its size in bytes.
     #[error("{0} bytes, over the {MAX_LAYER_BYTES}-byte limit for a signature layer")]
     TooLarge(usize),
-    /// The payload, envelope or signature annotation is not what cosign writes (bad JSON or base64, a
-    /// missing field, a simple-signing `critical.type` other than [`SIMPLE_SIGNING_TYPE`]).
+    /// The payload, envelope or signature annotation is not what cosign writes (bad JSON or base64,
+    /// a missing field, a simple-signing `critical.type` other than [`SIMPLE_SIGNING_TYPE`]).
     #[error("not a cosign {what}: {reason}")]
     Malformed {
         /// What was being read ("simple-signing payload", "signature annotation", ...).

@@ -26,8 +26,8 @@ pub enum CryptoError {
     /// A COSE algorithm identifier (header 1) other than the seven in [`Algorithm`].
     #[error("unsupported COSE algorithm {0}")]
     UnsupportedAlgorithm(i64),
-    /// The message names an algorithm the key cannot check (ES384 with a P-256 key, PS256 with an EC
-    /// key): refused rather than tried, so an algorithm can never be switched under a key.
+    /// The message names an algorithm the key cannot check (ES384 with a P-256 key, PS256 with an
+    /// EC key): refused rather than tried, so an algorithm can never be switched under a key.
     #[error("algorithm {alg} cannot be used with a {key} key")]
     AlgorithmKeyMismatch {
         /// The algorithm the message names.
@@ -99,8 +99,8 @@ impl Algorithm {
         }
     }
 
-    /// The algorithm for a COSE identifier (header 1); [`CryptoError::UnsupportedAlgorithm`] for any
-    /// other.
+    /// The algorithm for a COSE identifier (header 1); [`CryptoError::UnsupportedAlgorithm`] for
+    /// any other.
     pub fn from_cose_id(id: i64) -> Result<Self, CryptoError> {
         Self::ALL
             .into_iter()
@@ -151,8 +151,8 @@ pub enum PublicKey {
     P521(Box<p521::ecdsa::VerifyingKey>),
     /// An Ed25519 key (EdDSA).
     Ed25519(ed25519_dalek::VerifyingKey),
-    /// An RSA key, verifying RSASSA-PSS (COSE) and PKCS#1 v1.5 (certificates) signatures. At most 4096
-    /// bits (the `rsa` crate's bound); no minimum size is enforced.
+    /// An RSA key, verifying RSASSA-PSS (COSE) and PKCS#1 v1.5 (certificates) signatures. At most
+    /// 4096 bits (the `rsa` crate's bound); no minimum size is enforced.
     Rsa(rsa::RsaPublicKey),
 }
 
@@ -299,7 +299,8 @@ impl PublicKey {
         }
     }
 
-    /// From an EC point given as coordinates (COSE_Key, JWK). `curve` is "P-256", "P-384" or "P-521".
+    /// From an EC point given as coordinates (COSE_Key, JWK). `curve` is "P-256", "P-384" or
+    /// "P-521".
     pub fn from_ec_coordinates(curve: &str, x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
         let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
         sec1.push(0x04);
@@ -322,8 +323,8 @@ impl PublicKey {
         }
     }
 
-    /// An Ed25519 key from its 32-byte encoding (RFC 8032 §5.1.5; the `x` of an OKP COSE_Key or JWK).
-    /// Refuses another length or an encoding that is not a curve point.
+    /// An Ed25519 key from its 32-byte encoding (RFC 8032 §5.1.5; the `x` of an OKP COSE_Key or
+    /// JWK). Refuses another length or an encoding that is not a curve point.
     pub fn from_ed25519_bytes(x: &[u8]) -> Result<Self, CryptoError> {
         let bytes: [u8; 32] = x
             .try_into()
@@ -334,8 +335,8 @@ impl PublicKey {
     }
 
     /// An RSA key from its modulus `n` and public exponent `e`, big-endian unsigned (as a JWK's
-    /// base64url-decoded `n` and `e`). Refuses what the `rsa` crate refuses (more than 4096 bits, a bad
-    /// exponent).
+    /// base64url-decoded `n` and `e`). Refuses what the `rsa` crate refuses (more than 4096 bits, a
+    /// bad exponent).
     pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, CryptoError> {
         rsa::RsaPublicKey::new(
             rsa::BigUint::from_bytes_be(n),
@@ -585,8 +586,8 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
-    /// A fresh key for `alg` from the operating system's random source. Refuses the RSA-PSS algorithms
-    /// with [`CryptoError::CannotGenerate`].
+    /// A fresh key for `alg` from the operating system's random source. Refuses the RSA-PSS
+    /// algorithms with [`CryptoError::CannotGenerate`].
     pub fn generate(alg: Algorithm) -> Result<Self, CryptoError> {
         Ok(match alg {
             Algorithm::ES256 => PrivateKey::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
@@ -601,7 +602,8 @@ impl PrivateKey {
         })
     }
 
-    /// From PKCS#8 PEM (`BEGIN PRIVATE KEY`), or SEC1 PEM (`BEGIN EC PRIVATE KEY`) as openssl writes.
+    /// From PKCS#8 PEM (`BEGIN PRIVATE KEY`), or SEC1 PEM (`BEGIN EC PRIVATE KEY`) as openssl
+    /// writes.
     pub fn from_pem(text: &str) -> Result<Self, CryptoError> {
         let (label, der) = pem_decode_first(text)?;
         let der = Zeroizing::new(der);

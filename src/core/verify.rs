@@ -39,8 +39,8 @@ pub struct TrustInputs {
 
 /// What to verify and against what.
 pub struct VerifyRequest<'a> {
-    /// The object to verify: a COSE_Sign1 (signed or transparent statement, or a receipt) or Sigstore
-    /// bundle JSON, told apart by content.
+    /// The object to verify: a COSE_Sign1 (signed or transparent statement, or a receipt) or
+    /// Sigstore bundle JSON, told apart by content.
     pub bytes: &'a [u8],
     /// The keys, roots and identities to verify with.
     pub trust: &'a TrustInputs,
@@ -98,7 +98,8 @@ pub struct ReceiptReport {
     pub issuer: Option<String>,
     /// The receipt's CWT `sub`.
     pub subject: Option<String>,
-    /// The receipt's `iat` (Rekor: integrated time), unix seconds; a trusted time only when verified.
+    /// The receipt's `iat` (Rekor: integrated time), unix seconds; a trusted time only when
+    /// verified.
     pub issued_at: Option<i64>,
     /// Whether it verified with a trusted service key for this statement.
     pub verified: bool,

@@ -80,8 +80,8 @@ pub enum X509Error {
         /// Which CA rule it breaks.
         reason: String,
     },
-    /// Nothing in the chain is a trusted root, and no trusted root issued its last certificate (or the
-    /// one that would have was refused: bad signature, not valid, not a CA).
+    /// Nothing in the chain is a trusted root, and no trusted root issued its last certificate (or
+    /// the one that would have was refused: bad signature, not valid, not a CA).
     #[error(
         "the chain does not lead to a trusted root: certificate {index} ({name}) is issued by {issuer}, {detail}"
     )]
@@ -120,8 +120,8 @@ pub enum X509Error {
         /// Which part is wrong.
         reason: String,
     },
-    /// The DID's CA fingerprint (`alg` hash, base64url `fingerprint`) matches no CA certificate on the
-    /// validated path (the leaf never counts).
+    /// The DID's CA fingerprint (`alg` hash, base64url `fingerprint`) matches no CA certificate on
+    /// the validated path (the leaf never counts).
     #[error(
         "did:x509 fingerprint {fingerprint} ({alg}) matches no CA certificate of the validated chain"
     )]
@@ -787,9 +787,9 @@ mod tests {
 
     /// A hierarchy made with openssl 3 to cover the signature algorithms the Microsoft chain does
     /// not use, in this order: root (Ed25519, self-signed, pathLen 2) → intermediate (RSA-2048,
-    /// signed Ed25519, pathLen 0) → leaf (P-384, signed RSASSA-PSS SHA-256 salt 32; EKUs codeSigning
-    /// and 1.3.6.1.4.1.311.76.59.1.1; SANs email/DNS/URI); sub-intermediate (P-256, signed
-    /// RSASSA-PSS SHA-384 salt 48 by the intermediate, which its pathLen 0 forbids) → leaf2
+    /// signed Ed25519, pathLen 0) → leaf (P-384, signed RSASSA-PSS SHA-256 salt 32; EKUs
+    /// codeSigning and 1.3.6.1.4.1.311.76.59.1.1; SANs email/DNS/URI); sub-intermediate (P-256,
+    /// signed RSASSA-PSS SHA-384 salt 48 by the intermediate, which its pathLen 0 forbids) → leaf2
     /// (Ed25519, signed ecdsa-with-SHA512 by a P-256 key); and a certificate the (non-CA) leaf
     /// signed with ecdsa-with-SHA256. All valid from 2026-11-24 for ~100 years.
     const FIXTURES: &str = "\

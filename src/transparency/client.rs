@@ -24,7 +24,8 @@ pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024;
 pub const MAX_HOPS: usize = 32;
 /// The environment variables a service token is read from.
 pub const TOKEN_ENV: &str = "MODELSEAL_TS_TOKEN";
-/// A file holding the token (one trailing newline stripped), when `MODELSEAL_TS_TOKEN` is unset.
+/// A file holding the token (at most 64 KiB, surrounding whitespace trimmed), read when
+/// `MODELSEAL_TS_TOKEN` is unset.
 pub const TOKEN_FILE_ENV: &str = "MODELSEAL_TS_TOKEN_FILE";
 
 /// Why registration with a transparency service over HTTP did not give a verified receipt. URLs
@@ -42,15 +43,16 @@ pub enum ClientError {
     /// An answer was larger than its cap ([`MAX_RECEIPT_BYTES`] or [`MAX_DOCUMENT_BYTES`]).
     #[error("{0}")]
     TooLarge(String),
-    /// The service answered with an error status (4xx/5xx), e.g. its registration policy refused the
-    /// statement.
+    /// The service answered with an error status (4xx/5xx), e.g. its registration policy refused
+    /// the statement.
     #[error("{url} refused the statement ({status}): {detail}")]
     Refused {
         /// The request's URL.
         url: String,
         /// The HTTP status.
         status: u16,
-        /// The problem details (RFC 9457 `detail`/`title`) or body text, bounded.
+        /// The text values of a CBOR problem-details map (SCRAPI, RFC 9290), else the body as
+        /// text; at most 2000 characters, URLs redacted.
         detail: String,
     },
     /// An answer is not what SCRAPI says: a redirect without Location, an operation without an id,
@@ -103,7 +105,8 @@ pub enum ClientError {
 pub struct Registered {
     /// The receipt bytes, verified against the statement with a service key.
     pub receipt: Vec<u8>,
-    /// Service keys fetched from `/.well-known/scitt-keys` because none were pinned; empty when pinned.
+    /// Service keys fetched from `/.well-known/scitt-keys` because none were pinned; empty when
+    /// pinned.
     pub fetched_keys: Vec<PublicKey>,
 }
 

@@ -55,7 +55,8 @@ pub enum LogError {
     /// (Not a `#[source]`: the message already carries the refusal, once.)
     #[error("refused: {0}")]
     Refused(Refusal),
-    /// No entry has that index (or, for a consistency receipt, the old size is 0 or beyond the tree).
+    /// No entry has that index (or, for a consistency receipt, the old size is 0 or beyond the
+    /// tree).
     #[error("no entry {0}")]
     NoEntry(u64),
     /// The service key, or a registered issuer key or `registration.json`, cannot be read.
@@ -90,12 +91,14 @@ pub struct TransparencyLog {
 
 impl TransparencyLog {
     /// Makes a new log in `dir` (a generated ES256 service key, kept 0600, and its public key
-    /// in `service.pub`), with the given registration policy. An existing log is left alone.
+    /// in `service.pub`), with the given registration policy. On an existing log, the key and
+    /// entries are kept but `registration.json` is replaced by `policy`.
     pub fn init(dir: &Path, policy: &RegistrationPolicy) -> Result<(), LogError> {
         Self::init_with_key(dir, policy, None)
     }
 
     /// As [`init`](Self::init), with the service key given (PKCS#8 PEM) instead of generated.
+    /// A given key replaces an existing log's key: later receipts are signed with it.
     pub fn init_with_key(
         dir: &Path,
         policy: &RegistrationPolicy,
@@ -195,13 +198,14 @@ impl TransparencyLog {
         &self.dir
     }
 
-    /// The `kid` every receipt carries: the hex text (as bytes) of the service key's COSE thumbprint
-    /// (RFC 9679).
+    /// The `kid` every receipt carries: the hex text (as bytes) of the service key's COSE
+    /// thumbprint (RFC 9679).
     pub fn kid(&self) -> &[u8] {
         &self.kid
     }
 
-    /// The registration policy read from `registration.json` (empty, admitting no one, when absent).
+    /// The registration policy read from `registration.json` (empty, admitting no one, when
+    /// absent).
     pub fn policy(&self) -> &RegistrationPolicy {
         &self.policy
     }

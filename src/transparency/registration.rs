@@ -118,7 +118,8 @@ impl IssuerKeyEntry {
 /// with it.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    /// Not a COSE_Sign1, or its protected header breaks a rule (`crit`, duplicate keys, CWT claims).
+    /// Not a COSE_Sign1, or its protected header breaks a rule (`crit`, duplicate keys, CWT
+    /// claims).
     #[error("not a COSE_Sign1: {0}")]
     Malformed(String),
     /// A required protected parameter is absent: alg (1), CWT `iss` or `sub` (15), or a kid (4) /

@@ -95,7 +95,8 @@ impl StreamHasher {
         }
     }
 
-    /// The digest of everything passed to [`update`](Self::update): [`HashAlgorithm::digest_len`] bytes.
+    /// The digest of everything passed to [`update`](Self::update): [`HashAlgorithm::digest_len`]
+    /// bytes.
     pub fn finalize(self) -> Vec<u8> {
         match self {
             Self::Sha256(h) => h.finalize().to_vec(),

@@ -101,7 +101,26 @@ impl Progress for NoProgress {
     fn advance(&self, _bytes: u64) {}
 }
 
-/// Hashes the model at `model` (a directory, or a single file) into its manifest.
+/// Hashes the model at `model` (a directory, or a single file) into its manifest: every file
+/// not ignored, as one resource per file or per shard, named by root-relative POSIX path and
+/// ordered as model-signing orders them. Fails on a missing path, an unreadable file, a symbolic
+/// link the [`SymlinkPolicy`] refuses, a special file, a non-UTF-8 name, a file that changes
+/// size while hashed, and a shard size of 0.
+///
+/// ```
+/// use modelseal::core::manifest::{HashConfig, NoProgress, hash_model, sha256};
+///
+/// let model = tempfile::tempdir()?;
+/// std::fs::write(model.path().join("config.json"), b"{}")?;
+/// std::fs::create_dir(model.path().join("weights"))?;
+/// std::fs::write(model.path().join("weights/model.safetensors"), b"weights")?;
+///
+/// let manifest = hash_model(model.path(), &HashConfig::default(), &NoProgress)?;
+/// let names: Vec<&str> = manifest.resources.iter().map(|r| r.name.as_str()).collect();
+/// assert_eq!(names, ["config.json", "weights/model.safetensors"]);
+/// assert_eq!(manifest.resources[1].digest, sha256(b"weights"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn hash_model(
     model: &Path,
     config: &HashConfig,

@@ -20,7 +20,8 @@ pub enum ManifestError {
         source: std::io::Error,
     },
 
-    /// A symbolic link was met under [`SymlinkPolicy::Refuse`](crate::core::manifest::SymlinkPolicy).
+    /// A symbolic link was met under
+    /// [`SymlinkPolicy::Refuse`](crate::core::manifest::SymlinkPolicy).
     #[error("{path}: is a symbolic link; symlinks are refused unless --allow-symlinks is given")]
     SymlinkRefused {
         /// The link, inside the model directory.
@@ -63,7 +64,8 @@ pub enum ManifestError {
         path: PathBuf,
     },
 
-    /// A file's size changed between the walk and the end of hashing (`expected` and `found` in bytes).
+    /// A file's size changed between the walk and the end of hashing (`expected` and `found` in
+    /// bytes).
     #[error(
         "{path}: file changed size while it was being hashed (was {expected} bytes, now {found}); \
          hash it again once nothing writes to it"
@@ -77,7 +79,8 @@ pub enum ManifestError {
         found: u64,
     },
 
-    /// A shard size of 0 bytes was asked for ([`Serialization::Shards`](crate::core::manifest::Serialization)).
+    /// A shard size of 0 bytes was asked for
+    /// ([`Serialization::Shards`](crate::core::manifest::Serialization)).
     #[error("shard size must be at least 1 byte")]
     ZeroShardSize,
 

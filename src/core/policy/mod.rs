@@ -129,8 +129,8 @@ pub struct TrustedIssuer {
     pub keys: Vec<NamedKey>,
     /// DER root certificates a protected x5chain may lead to (`root = FILE`).
     pub roots: Vec<Vec<u8>>,
-    /// A `did:x509` trusted by itself (`iss = "did:x509:..."` without key or root): the CA it pins is
-    /// the anchor, and the statement's `iss` must be the DID.
+    /// A `did:x509` trusted by itself (`iss = "did:x509:..."` without key or root): the CA it pins
+    /// is the anchor, and the statement's `iss` must be the DID.
     pub did: Option<String>,
     /// A keyless Sigstore signer (`kind = "sigstore"`): certificate identity, OIDC issuer and
     /// the trusted root its certificate and log entry must verify under.
@@ -175,7 +175,8 @@ pub struct ScopePolicy {
     pub parsed_scopes: Vec<Scope>,
     /// How its verdict is used (default strict).
     pub level: Level,
-    /// Who may sign statements (one match suffices); at least one, or cosign keys.
+    /// Who may sign statements (one match suffices); empty when the policy has only cosign
+    /// keys, or is `skip`.
     pub issuers: Vec<TrustedIssuer>,
     /// Keys whose cosign signatures (`sha256-<hex>.sig` tags) the policy requires: with any, one
     /// signature by one of them over the artifact's digest must hold.
@@ -184,11 +185,11 @@ pub struct ScopePolicy {
     pub services: Vec<TrustedService>,
     /// How many receipts, each verified by a different trusted service, are required (default 0).
     pub min_receipts: usize,
-    /// Receipt profiles ("RFC 9162", "CCF", "MMR", Rekor) of which at least one verified receipt each
-    /// is required.
+    /// Receipt profiles ("RFC 9162", "CCF", "MMR", Rekor) of which at least one verified receipt
+    /// each is required.
     pub required_profiles: Vec<String>,
-    /// Artifact types that must be attached to the model and verify (default: what the issuers sign,
-    /// e.g. [`TRANSPARENT_STATEMENT_ARTIFACT`]).
+    /// Artifact types that must be attached to the model and verify (default: what the issuers
+    /// sign, e.g. [`TRANSPARENT_STATEMENT_ARTIFACT`]).
     pub required_artifact_types: Vec<String>,
 }
 
@@ -242,6 +243,38 @@ pub struct Selection<'a> {
 
 impl TrustPolicy {
     /// Reads and validates a policy; key and certificate paths are relative to the policy file.
+    /// Refuses, naming the file and the policy, a file over 1 MiB or not UTF-8 TOML, an unknown
+    /// field or `version`, a policy without issuers (unless `skip`), a malformed scope or
+    /// `did:x509`, an unreadable key or root, `min_receipts` beyond the services listed, and `skip`
+    /// on `*`.
+    ///
+    /// ```
+    /// use modelseal::core::crypto::{Algorithm, PrivateKey};
+    /// use modelseal::core::policy::{Level, RepositoryName, TrustPolicy};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let issuer = PrivateKey::generate(Algorithm::ES256)?;
+    /// std::fs::write(dir.path().join("issuer.pub"), issuer.public_key().to_spki_pem())?;
+    /// let path = dir.path().join("policy.toml");
+    /// std::fs::write(&path, r#"
+    ///     version = 2
+    ///     [[policy]]
+    ///     name = "models"
+    ///     scopes = ["registry.example/models/*"]
+    ///     [[policy.issuers]]
+    ///     key = "issuer.pub"
+    ///     sub = "{repository}:{tag}"
+    /// "#)?;
+    ///
+    /// let policy = TrustPolicy::load(&path)?;
+    /// let selection = policy.select(&RepositoryName::parse("registry.example/models/llama"))?;
+    /// assert_eq!(selection.policy.name, "models");
+    /// assert_eq!(selection.policy.level, Level::Strict);
+    /// assert_eq!(selection.policy.issuers[0].keys[0].key, issuer.public_key());
+    /// // No scope covers another repository: fail closed.
+    /// assert!(policy.select(&RepositoryName::parse("registry.example/other")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
         load::load(path)
     }

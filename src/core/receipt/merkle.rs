@@ -22,7 +22,8 @@ pub enum MerkleError {
         /// The tree size.
         size: u64,
     },
-    /// The inclusion path is longer or shorter than the leaf's position in a tree of that size needs.
+    /// The inclusion path is longer or shorter than the leaf's position in a tree of that size
+    /// needs.
     #[error("the proof has {found} hashes; a tree of {size} needs {expected} for leaf {index}")]
     WrongPathLength {
         /// The 0-based leaf index.

@@ -38,7 +38,8 @@ pub const STAGING_ROOT_NAME: &str = "sigstore-staging";
 /// Why a keyless (or managed-key) Sigstore bundle could not be read or did not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum KeylessError {
-    /// A `trusted_root.json` could not be read or prepared (too large, not UTF-8, not a trusted root).
+    /// A `trusted_root.json` could not be read or prepared (too large, not UTF-8, not a trusted
+    /// root).
     #[error("trusted root {name}: {reason}")]
     TrustedRoot {
         /// The root's name or file.
@@ -300,8 +301,8 @@ pub struct ParsedBundle {
 }
 
 impl ParsedBundle {
-    /// Parses bundle JSON, refusing input over [`MAX_BUNDLE_BYTES`](super::MAX_BUNDLE_BYTES) or that
-    /// the Sigstore verifier does not read. Nothing is verified.
+    /// Parses bundle JSON, refusing input over [`MAX_BUNDLE_BYTES`](super::MAX_BUNDLE_BYTES) or
+    /// that the Sigstore verifier does not read. Nothing is verified.
     pub fn parse(bytes: &[u8]) -> Result<Self, KeylessError> {
         if bytes.len() > super::MAX_BUNDLE_BYTES {
             return Err(KeylessError::Bundle(format!(

@@ -64,7 +64,8 @@ pub enum SigstoreError {
         "a certificate (keyless) bundle is checked against its signer's identity, not a key (keyless::ParsedBundle::verify_keyless)"
     )]
     CertificateBundle,
-    /// The first DSSE signature verifies with the key over neither the DSSE v1 PAE nor the pre-1.0 one.
+    /// The first DSSE signature verifies with the key over neither the DSSE v1 PAE nor the pre-1.0
+    /// one.
     #[error("the DSSE signature does not verify with the given key: {0}")]
     BadSignature(CryptoError),
     /// A bundle was to be written with a key model-signing cannot verify (Ed25519); holds its kind.
