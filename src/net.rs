@@ -1,6 +1,7 @@
 //! What every HTTP client of modelseal shares: timeouts, bounded reads, and redaction of secrets
 //! in URLs. Registries and transparency services are servers we do not control: none of them
 //! may hold us forever, make us read without bound, or see a secret echoed in a message.
+#![deny(missing_docs)]
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -65,6 +66,7 @@ pub fn set_notice(f: fn(&str)) {
     let _ = NOTICE.set(f);
 }
 
+/// Passes `message` to the function given to [`set_notice`]; does nothing when none was.
 pub fn notice(message: &str) {
     if let Some(f) = NOTICE.get() {
         f(message);
@@ -88,14 +90,24 @@ pub fn client() -> reqwest::Client {
 /// Why a bounded read stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The body is (or says it is, by Content-Length) larger than the limit.
     #[error("{what}: the answer is larger than the {limit}-byte limit for {kind}")]
     TooLarge {
+        /// The request, as shown (redacted).
         what: String,
+        /// What the limit is for ("a receipt", "a manifest").
         kind: &'static str,
+        /// The limit in bytes.
         limit: u64,
     },
+    /// The connection failed or timed out while the body was read.
     #[error("{what}: {reason}")]
-    Transport { what: String, reason: String },
+    Transport {
+        /// The request, as shown (redacted).
+        what: String,
+        /// What failed while reading.
+        reason: String,
+    },
 }
 
 /// Reads a response body, refusing more than `limit` bytes: a Content-Length above it is refused

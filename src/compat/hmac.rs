@@ -6,6 +6,25 @@
 //! A shared secret is weaker than a signature: anyone who can verify can also forge. The
 //! comparison is constant-time; files are streamed, never read whole; the key never leaves the
 //! process.
+//!
+//! ```
+//! use modelseal::compat::hmac::{HmacKey, sign_file, verify_file};
+//!
+//! let dir = tempfile::tempdir()?;
+//! std::fs::write(dir.path().join("key"), "a shared secret\n")?;
+//! let key = HmacKey::from_file(&dir.path().join("key"))?;
+//! let model = dir.path().join("model.safetensors");
+//! std::fs::write(&model, b"weights")?;
+//!
+//! let sig = sign_file(&key, &model, "2026-01-01T00:00:00Z")?; // writes model.safetensors.sig
+//! assert_eq!(sig.file_size, 7);
+//! assert!(verify_file(&key, &model, "model.safetensors").verified);
+//!
+//! std::fs::write(&model, b"Weights")?;
+//! let changed = verify_file(&key, &model, "model.safetensors");
+//! assert_eq!((changed.verified, changed.detail.as_str()), (false, "Signature mismatch"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::core::manifest::{HashConfig, ModelManifest, NoProgress, hash_model};
 use hmac::{Hmac, Mac};
@@ -68,21 +87,37 @@ impl HmacKey {
     }
 }
 
+/// Why HMAC signing or verification of a models folder could not run (a mismatch is a
+/// [`FileVerdict`], not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum HmacError {
+    /// `MODEL_SIGNING_KEY` is unset or empty.
     #[error("MODEL_SIGNING_KEY not set (or give --key-file FILE)")]
     NoKey,
+    /// The key file holds nothing but (at most) one trailing newline.
     #[error("{0}: the key file is empty")]
     EmptyKeyFile(PathBuf),
+    /// Reading or writing `path` failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or directory being read or written.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A signature file cannot be used, or (from [`migration_manifest`]) a file changed after its
+    /// HMAC verified.
     #[error("{path}: not a signature file: {reason}")]
-    BadSignatureFile { path: PathBuf, reason: String },
+    BadSignatureFile {
+        /// The signature file, or the model file that changed.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The models root given is not a directory.
     #[error("{0}: not a directory")]
     NotADirectory(PathBuf),
+    /// Hashing the folder for the migration manifest failed.
     #[error(transparent)]
     Manifest(#[from] crate::core::manifest::ManifestError),
 }
@@ -99,19 +134,28 @@ impl HmacError {
 /// `FILE.sig`, and each entry of `model_signatures.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SignatureFile {
+    /// The file's base name (the guide signs names, not paths).
     pub file: String,
+    /// HMAC-SHA256 of the file's bytes, lowercase hex (64 characters).
     pub signature: String,
+    /// Always [`ALGORITHM`] (`"sha256"`); anything else is refused.
     pub algorithm: String,
+    /// When it was signed, as the signer wrote it (RFC 3339 text); informational.
     pub signed_at: String,
+    /// The file's size in bytes when signed; a different size fails verification.
     pub file_size: u64,
 }
 
 /// `model_signatures.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignatureIndex {
+    /// When the index was written (RFC 3339 text); informational.
     pub created_at: String,
+    /// Written as [`ALGORITHM`] (`"sha256"`); not read on verification (each entry's is).
     pub algorithm: String,
+    /// How many entries `signatures` has when written; not read on verification.
     pub total_files: usize,
+    /// Each model file's signature, keyed by its root-relative POSIX path.
     pub signatures: BTreeMap<String, SignatureFile>,
 }
 
@@ -120,6 +164,7 @@ pub struct SignatureIndex {
 pub struct FileVerdict {
     /// The model file, relative to the models root (or as given for a single file).
     pub file: String,
+    /// Whether the HMAC matched the key, the name and the size.
     pub verified: bool,
     /// "ok", or the guide's message: "Signature file not found", "Signature mismatch", ...
     pub detail: String,
@@ -164,7 +209,8 @@ fn pretty(value: &impl Serialize) -> Vec<u8> {
     bytes
 }
 
-/// Signs one file: writes `FILE.sig` (atomically) and returns what it holds.
+/// Signs one file: writes `FILE.sig` (atomically) and returns what it holds. `signed_at` is
+/// written as given. Fails when the file cannot be read or the `.sig` cannot be written.
 pub fn sign_file(key: &HmacKey, file: &Path, signed_at: &str) -> Result<SignatureFile, HmacError> {
     let (mac, _, size) = mac_file(key, file)?;
     let sig = SignatureFile {
@@ -180,7 +226,9 @@ pub fn sign_file(key: &HmacKey, file: &Path, signed_at: &str) -> Result<Signatur
     Ok(sig)
 }
 
-/// Verifies one file against `FILE.sig` beside it.
+/// Verifies one file against `FILE.sig` beside it: the algorithm must be `sha256`, the `.sig`'s
+/// `file` the file's base name, its size and HMAC the file's. Never fails: every problem (no
+/// `.sig`, unreadable file) is a verdict with `verified: false`, shown as `shown_as`.
 pub fn verify_file(key: &HmacKey, file: &Path, shown_as: &str) -> FileVerdict {
     let verdict = |verified: bool, detail: String, sha256| FileVerdict {
         file: shown_as.into(),
@@ -290,7 +338,9 @@ fn posix(rel: &Path) -> String {
         .join("/")
 }
 
-/// Signs every model file under `dir` (in parallel), then writes `model_signatures.json`.
+/// Signs every file of `files` (root-relative paths under `dir`, in parallel), then writes
+/// `model_signatures.json` at `dir`; `now` is written as each `signed_at` and as `created_at`.
+/// Stops at the first file that cannot be signed (`.sig` files already written stay).
 pub fn sign_all(
     key: &HmacKey,
     dir: &Path,
@@ -313,9 +363,11 @@ pub fn sign_all(
     Ok(index)
 }
 
-/// Verifies every model file under `dir` against its `.sig` (in parallel); when
-/// `model_signatures.json` is there, its entries must agree with the files (a listed file that is
-/// gone, or whose entry differs from its `.sig`, fails too).
+/// Verifies every model file in `files` (root-relative, as [`model_files`] lists them) against
+/// the `.sig` beside it (in parallel). When `model_signatures.json` is there, each entry for a
+/// path *not* in `files` is checked too: a listed file that is gone, or whose entry does not
+/// verify, fails. An entry for a path in `files` is not compared with its `.sig` (the `.sig` is
+/// what counts), and an unreadable index is one failed verdict. Verdicts are sorted by file.
 pub fn verify_all(key: &HmacKey, dir: &Path, files: &[String]) -> Vec<FileVerdict> {
     let mut verdicts: Vec<FileVerdict> = files
         .par_iter()

@@ -19,22 +19,40 @@ pub const MAX_CBOR_DEPTH: usize = 32;
 /// Header labels (RFC 9052, RFC 9597 CWT claims, RFC 9360 x5*, the hash-envelope and COSE-receipts
 /// drafts). One place, so no label is a magic number elsewhere.
 pub mod label {
+    /// `alg` (RFC 9052 §3.1): the signature algorithm, from IANA "COSE Algorithms".
     pub const ALG: i64 = 1;
+    /// `crit` (RFC 9052 §3.1): labels a recipient must understand or reject the message.
     pub const CRIT: i64 = 2;
+    /// `content type` (RFC 9052 §3.1): the payload's media type (text) or CoAP content format
+    /// (uint).
     pub const CONTENT_TYPE: i64 = 3;
+    /// `kid` (RFC 9052 §3.1): a byte string naming the signing key.
     pub const KID: i64 = 4;
+    /// `CWT Claims` (RFC 9597): a map of CWT claims (see [`claim`](super::claim)) in the header.
     pub const CWT_CLAIMS: i64 = 15;
+    /// `typ` (RFC 9596): the media type of the whole COSE object.
     pub const TYP: i64 = 16;
+    /// `x5chain` (RFC 9360 §2): one DER certificate, or an array of them, leaf first.
     pub const X5CHAIN: i64 = 33;
+    /// `x5t` (RFC 9360 §2): a hash of the signer's certificate, `[alg, hash]`.
     pub const X5T: i64 = 34;
+    /// `payload_hash_alg` (COSE hash envelope draft): the payload is this hash of the preimage.
     pub const PAYLOAD_HASH_ALG: i64 = 258;
+    /// `preimage_content_type` (hash envelope draft): the media type of the hashed preimage.
     pub const PAYLOAD_PREIMAGE_CONTENT_TYPE: i64 = 259;
+    /// `payload_location` (hash envelope draft): where the preimage can be fetched (text).
     pub const PAYLOAD_LOCATION: i64 = 260;
+    /// `receipts` (COSE Receipts draft): an array of receipts, in the unprotected header of a
+    /// transparent statement.
     pub const RECEIPTS: i64 = 394;
+    /// `vds` (COSE Receipts draft): the verifiable data structure a receipt's proof is in.
     pub const VDS: i64 = 395;
+    /// `vdp` (COSE Receipts draft): the verifiable data structure proofs, a map keyed by proof
+    /// type.
     pub const VDP: i64 = 396;
     /// Inside a vdp map: inclusion and consistency proofs.
     pub const VDP_INCLUSION: i64 = -1;
+    /// Inside a vdp map: consistency proofs.
     pub const VDP_CONSISTENCY: i64 = -2;
 
     /// A readable name for a header label, for `print-cose`.
@@ -61,11 +79,18 @@ pub mod label {
 
 /// CWT claim keys (RFC 8392 §4, RFC 8747 cnf).
 pub mod claim {
+    /// `iss` (RFC 8392 §3.1.1): the issuer, a text string (SCITT: the statement's signer, often a
+    /// DID).
     pub const ISS: i64 = 1;
+    /// `sub` (RFC 8392 §3.1.2): the subject, a text string (SCITT: what the statement is about).
     pub const SUB: i64 = 2;
+    /// `iat` (RFC 8392 §3.1.6): issued-at, a NumericDate (unix seconds).
     pub const IAT: i64 = 6;
+    /// `cnf` (RFC 8747 §3.1): a confirmation key, e.g. `{1: COSE_Key}`.
     pub const CNF: i64 = 8;
 
+    /// A readable name for a CWT claim key (RFC 8392 §4 and `cnf`), for `print-cose`; `None` for
+    /// keys not registered there.
     pub fn name(key: i64) -> Option<&'static str> {
         Some(match key {
             ISS => "iss",
@@ -84,24 +109,42 @@ pub mod claim {
 /// The COSE tag of a COSE_Sign1 (RFC 9052 §2).
 pub const SIGN1_TAG: u64 = 18;
 
+/// Why a COSE_Sign1 could not be read or built on, or did not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum CoseError {
+    /// The input is `size` bytes, more than the `max` allowed ([`MAX_COSE_BYTES`]).
     #[error("{size} bytes is more than the {max}-byte limit for a COSE message")]
-    TooLarge { size: usize, max: usize },
+    TooLarge {
+        /// The input's length in bytes.
+        size: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// Not a well-formed COSE_Sign1 (or COSE_Key): bad CBOR, wrong structure, trailing bytes, a
+    /// duplicate key in the protected header.
     #[error("not a COSE_Sign1: {0}")]
     Malformed(String),
+    /// The CBOR nests deeper than [`MAX_CBOR_DEPTH`]; refused before decoding.
     #[error("CBOR nests deeper than {MAX_CBOR_DEPTH} levels")]
     TooDeep,
+    /// A required protected header parameter (e.g. `alg (1)`) is absent.
     #[error("protected header has no {0}")]
     MissingHeader(&'static str),
+    /// A header parameter is present but wrong: its type, its place (protected or not), or its
+    /// value (an unknown `crit` label, an unsupported hash). `label` and `name` say which.
     #[error("header {label} ({name}): {reason}")]
     BadHeader {
+        /// The header label (e.g. 33 for x5chain).
         label: i64,
+        /// The label's name, or "?" when it has none.
         name: &'static str,
+        /// What is wrong with the parameter.
         reason: String,
     },
+    /// The message has no payload and the caller supplied none to verify or hash.
     #[error("the payload is detached and none was given")]
     DetachedPayload,
+    /// The algorithm or key is unsupported, or the signature does not verify.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
@@ -176,6 +219,8 @@ impl Sign1 {
         Ok(Sign1 { inner, tagged })
     }
 
+    /// The protected header exactly as encoded in the message (a bstr-wrapped map; empty when
+    /// absent): the bytes the signature covers.
     pub fn protected_bytes(&self) -> &[u8] {
         self.inner
             .protected
@@ -184,22 +229,27 @@ impl Sign1 {
             .unwrap_or_default()
     }
 
+    /// The protected header, parsed.
     pub fn protected(&self) -> &coset::Header {
         &self.inner.protected.header
     }
 
+    /// The unprotected header: not covered by the signature, so nothing in it identifies anyone.
     pub fn unprotected(&self) -> &coset::Header {
         &self.inner.unprotected
     }
 
+    /// The payload; `None` when detached (nil), as in receipts.
     pub fn payload(&self) -> Option<&[u8]> {
         self.inner.payload.as_deref()
     }
 
+    /// The signature bytes (for ECDSA, raw `r‖s`, RFC 9053 §2.1).
     pub fn signature(&self) -> &[u8] {
         &self.inner.signature
     }
 
+    /// Whether the message carried CBOR tag 18 (COSE_Sign1).
     pub fn is_tagged(&self) -> bool {
         self.tagged
     }
@@ -221,6 +271,7 @@ impl Sign1 {
         Ok(Algorithm::from_cose_id(id)?)
     }
 
+    /// The protected `kid` (label 4); `None` when absent or empty. An unprotected kid is not read.
     pub fn kid(&self) -> Option<&[u8]> {
         let kid = &self.protected().key_id;
         if kid.is_empty() { None } else { Some(kid) }
@@ -239,6 +290,7 @@ impl Sign1 {
         header_param(self.protected(), label)
     }
 
+    /// An unprotected header parameter that coset keeps in `rest` (any label but 1–7).
     pub fn unprotected_param(&self, label: i64) -> Option<&Value> {
         header_param(self.unprotected(), label)
     }
@@ -399,7 +451,8 @@ impl Sign1 {
     }
 
     /// The signed statement as a log commits to it: unprotected header emptied, always tagged
-    /// (SCITT architecture, Registration). The CCF data hash and our RFC 9162 leaf are over these bytes.
+    /// (SCITT architecture, Registration). The CCF data hash and our RFC 9162 leaf are over these
+    /// bytes.
     pub fn statement_without_unprotected(&self) -> Vec<u8> {
         let mut copy = self.inner.clone();
         copy.unprotected = coset::Header::default();
@@ -609,6 +662,7 @@ fn header_param(header: &coset::Header, label: i64) -> Option<&Value> {
         .map(|(_, v)| v)
 }
 
+/// A CBOR integer as `i64`; `None` for any other type or an integer outside the `i64` range.
 pub fn value_as_i64(v: &Value) -> Option<i64> {
     match v {
         Value::Integer(i) => i64::try_from(*i).ok(),
@@ -619,12 +673,16 @@ pub fn value_as_i64(v: &Value) -> Option<i64> {
 /// Hash algorithms a hash envelope may name (label 258).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadHashAlg {
+    /// SHA-256 (COSE -16).
     Sha256,
+    /// SHA-384 (COSE -43).
     Sha384,
+    /// SHA-512 (COSE -44).
     Sha512,
 }
 
 impl PayloadHashAlg {
+    /// The COSE algorithm identifier (IANA "COSE Algorithms"): -16, -43 or -44.
     pub fn cose_id(self) -> i64 {
         match self {
             PayloadHashAlg::Sha256 => -16,
@@ -633,6 +691,7 @@ impl PayloadHashAlg {
         }
     }
 
+    /// The hash for a COSE identifier; `None` for any other (including SHA-512/256 and SHAKE).
     pub fn from_cose_id(id: i64) -> Option<Self> {
         [
             PayloadHashAlg::Sha256,
@@ -643,6 +702,7 @@ impl PayloadHashAlg {
         .find(|a| a.cose_id() == id)
     }
 
+    /// The hash's name for messages ("SHA-256").
     pub fn name(self) -> &'static str {
         match self {
             PayloadHashAlg::Sha256 => "SHA-256",
@@ -651,6 +711,7 @@ impl PayloadHashAlg {
         }
     }
 
+    /// The hash of `data`: 32, 48 or 64 bytes.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
         use sha2::Digest;
         match self {
@@ -676,8 +737,11 @@ impl std::str::FromStr for PayloadHashAlg {
 /// Hash envelope parameters (draft-ietf-cose-hash-envelope): the payload is a hash of the preimage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashEnvelope {
+    /// `payload_hash_alg` (258): the hash the payload is of the preimage.
     pub hash_alg: PayloadHashAlg,
+    /// `preimage_content_type` (259): the preimage's media type; a CoAP number reads as `coap:N`.
     pub preimage_content_type: Option<String>,
+    /// `payload_location` (260): where the preimage may be found.
     pub location: Option<String>,
 }
 
@@ -685,15 +749,21 @@ pub struct HashEnvelope {
 /// real vector's `"svn"`, are kept in `other`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CwtClaims {
+    /// `iss` (claim 1): who issued the statement or receipt.
     pub iss: Option<String>,
+    /// `sub` (claim 2): what it is about.
     pub sub: Option<String>,
     /// Seconds since the epoch; read whether or not it carries CBOR tag 1 (the real vector's does).
     pub iat: Option<i64>,
+    /// `cnf` (claim 8, RFC 8747) as decoded: a confirmation key map.
     pub cnf: Option<Value>,
+    /// Every other claim, key and value in the order they came.
     pub other: Vec<(Value, Value)>,
 }
 
 impl CwtClaims {
+    /// Reads a CWT claims map. Refuses a value that is not a map, a non-text `iss` or `sub`, and an
+    /// `iat` that is not a number (a float is truncated to whole seconds).
     pub fn from_value(value: &Value) -> Result<Self, CoseError> {
         let Value::Map(entries) = value else {
             return Err(bad_header(label::CWT_CLAIMS, "not a map"));
@@ -727,6 +797,7 @@ impl CwtClaims {
         Ok(claims)
     }
 
+    /// The claims as a CBOR map: iss, sub, iat, cnf in key order, then `other` as it stands.
     pub fn to_value(&self) -> Value {
         let mut entries = Vec::new();
         if let Some(iss) = &self.iss {
@@ -749,10 +820,15 @@ impl CwtClaims {
 /// What goes into a protected header we build. Unset fields are left out.
 #[derive(Debug, Clone, Default)]
 pub struct ProtectedParams {
+    /// `content type` (3): the payload's media type.
     pub content_type: Option<String>,
+    /// `kid` (4).
     pub kid: Option<Vec<u8>>,
+    /// `CWT claims` (15).
     pub claims: Option<CwtClaims>,
+    /// `x5chain` (33): DER certificates, leaf first; one is written as a bstr, several as an array.
     pub x5chain: Vec<Vec<u8>>,
+    /// Hash envelope parameters (258/259/260).
     pub hash_envelope: Option<HashEnvelope>,
     /// Further parameters (e.g. a receipt's vds), in label order after the ones above.
     pub extra: Vec<(i64, Value)>,

@@ -37,18 +37,42 @@ pub const MAX_LAYER_BYTES: usize = 4 * 1024 * 1024;
 /// Why a cosign signature or attestation does not hold.
 #[derive(Debug, thiserror::Error)]
 pub enum CosignError {
+    /// The layer is larger than [`MAX_LAYER_BYTES`]; holds its size in bytes.
     #[error("{0} bytes, over the {MAX_LAYER_BYTES}-byte limit for a signature layer")]
     TooLarge(usize),
+    /// The payload, envelope or signature annotation is not what cosign writes (bad JSON or base64,
+    /// a missing field, a simple-signing `critical.type` other than [`SIMPLE_SIGNING_TYPE`]).
     #[error("not a cosign {what}: {reason}")]
-    Malformed { what: &'static str, reason: String },
+    Malformed {
+        /// What was being read ("simple-signing payload", "signature annotation", ...).
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The signature verifies, but its payload signs another manifest digest.
     #[error("signs {signed}, not this artifact ({artifact})")]
-    OtherArtifact { signed: String, artifact: String },
+    OtherArtifact {
+        /// The manifest digest the payload names.
+        signed: String,
+        /// The digest of the artifact being verified.
+        artifact: String,
+    },
+    /// The attestation verifies, but none of its subjects has the artifact's digest.
     #[error("no subject of the attestation is this artifact ({artifact}); it names {named}")]
-    NotASubject { artifact: String, named: String },
+    NotASubject {
+        /// The digest of the artifact being verified.
+        artifact: String,
+        /// The subjects the statement names, `name@digest`, or "none".
+        named: String,
+    },
+    /// The signature layer's signature does not verify over its payload with the key.
     #[error("the signature does not verify with the given key: {0}")]
     BadSignature(CryptoError),
+    /// No signature of the attestation's DSSE envelope verifies with the key; holds the last error.
     #[error("no signature of the envelope verifies with the given key: {0}")]
     NoGoodSignature(CryptoError),
+    /// Meant for a key of a kind cosign does not sign with (RSA); holds its kind. Not produced
+    /// today: such a key fails as [`CosignError::BadSignature`].
     #[error("a {0} key: cosign keys are ECDSA or Ed25519")]
     UnsupportedKey(String),
 }
@@ -145,6 +169,7 @@ fn verify_with(key: &PublicKey, data: &[u8], signature: &[u8]) -> Result<(), Cry
 /// An in-toto statement from an attestation layer.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Attestation {
+    /// The in-toto statement's `predicateType` (e.g. SLSA provenance).
     pub predicate_type: String,
     /// Each subject's name and sha256 digest (`sha256:<hex>`).
     pub subjects: Vec<(String, String)>,
@@ -156,7 +181,9 @@ pub struct Attestation {
 /// The lineage an SLSA provenance predicate records.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Provenance {
+    /// `builder.id` (v0.2) or `runDetails.builder.id` (v1).
     pub builder: Option<String>,
+    /// `buildType` (v0.2) or `buildDefinition.buildType` (v1).
     pub build_type: Option<String>,
     /// Materials (v0.2) or resolved dependencies (v1): `uri@algorithm:digest` where known.
     pub materials: Vec<String>,

@@ -20,18 +20,37 @@ use zeroize::Zeroizing;
 /// Upper bound for a key, certificate or JWKS file: real ones are a few KiB.
 pub const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Why a key could not be read or used, or a signature did not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
+    /// A COSE algorithm identifier (header 1) other than the seven in [`Algorithm`].
     #[error("unsupported COSE algorithm {0}")]
     UnsupportedAlgorithm(i64),
+    /// The message names an algorithm the key cannot check (ES384 with a P-256 key, PS256 with an
+    /// EC key): refused rather than tried, so an algorithm can never be switched under a key.
     #[error("algorithm {alg} cannot be used with a {key} key")]
-    AlgorithmKeyMismatch { alg: Algorithm, key: &'static str },
+    AlgorithmKeyMismatch {
+        /// The algorithm the message names.
+        alg: Algorithm,
+        /// The key's kind ("P-256", "Ed25519", "RSA").
+        key: &'static str,
+    },
+    /// The signature is well-formed but does not verify over the data with this key.
     #[error("signature does not verify ({alg} with a {key} key)")]
-    BadSignature { alg: Algorithm, key: &'static str },
+    BadSignature {
+        /// The algorithm checked with.
+        alg: Algorithm,
+        /// The key's kind.
+        key: &'static str,
+    },
+    /// The signature bytes are not a signature of the algorithm (wrong length for `r‖s`, bad DER).
     #[error("malformed signature: {0}")]
     MalformedSignature(String),
+    /// Key material that is not a supported public or private key: bad PEM/DER/JWK, an unsupported
+    /// curve or key type, a point not on the curve.
     #[error("not a key this tool reads: {0}")]
     UnreadableKey(String),
+    /// [`PrivateKey::generate`] was asked for an RSA-PSS algorithm: modelseal never signs with RSA.
     #[error("key generation is not offered for {0} (use ES256, ES384 or EdDSA)")]
     CannotGenerate(Algorithm),
 }
@@ -39,16 +58,24 @@ pub enum CryptoError {
 /// Signature algorithms by their COSE names (RFC 9053, RFC 8230).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algorithm {
+    /// ECDSA on P-256 with SHA-256 (COSE -7).
     ES256,
+    /// ECDSA on P-384 with SHA-384 (COSE -35).
     ES384,
+    /// ECDSA on P-521 with SHA-512 (COSE -36).
     ES512,
+    /// Ed25519 (COSE -8; RFC 9053 §2.2).
     EdDSA,
+    /// RSASSA-PSS with SHA-256, MGF1 and a 32-byte salt (COSE -37, RFC 8230); verify only.
     PS256,
+    /// RSASSA-PSS with SHA-384 and a 48-byte salt (COSE -38, RFC 8230); verify only.
     PS384,
+    /// RSASSA-PSS with SHA-512 and a 64-byte salt (COSE -39, RFC 8230); verify only.
     PS512,
 }
 
 impl Algorithm {
+    /// Every supported algorithm, in the order messages list them.
     pub const ALL: [Algorithm; 7] = [
         Algorithm::ES256,
         Algorithm::ES384,
@@ -72,6 +99,8 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm for a COSE identifier (header 1); [`CryptoError::UnsupportedAlgorithm`] for
+    /// any other.
     pub fn from_cose_id(id: i64) -> Result<Self, CryptoError> {
         Self::ALL
             .into_iter()
@@ -79,6 +108,7 @@ impl Algorithm {
             .ok_or(CryptoError::UnsupportedAlgorithm(id))
     }
 
+    /// The COSE name ("ES256", "EdDSA", "PS384"), as `Display` and `FromStr` use it.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::ES256 => "ES256",
@@ -113,10 +143,16 @@ impl FromStr for Algorithm {
 /// A public key that can check signatures.
 #[derive(Clone)]
 pub enum PublicKey {
+    /// An ECDSA key on NIST P-256 (ES256).
     P256(p256::ecdsa::VerifyingKey),
+    /// An ECDSA key on NIST P-384 (ES384).
     P384(p384::ecdsa::VerifyingKey),
+    /// An ECDSA key on NIST P-521 (ES512); boxed, as it is large.
     P521(Box<p521::ecdsa::VerifyingKey>),
+    /// An Ed25519 key (EdDSA).
     Ed25519(ed25519_dalek::VerifyingKey),
+    /// An RSA key, verifying RSASSA-PSS (COSE) and PKCS#1 v1.5 (certificates) signatures. At most
+    /// 4096 bits (the `rsa` crate's bound); no minimum size is enforced.
     Rsa(rsa::RsaPublicKey),
 }
 
@@ -222,6 +258,7 @@ impl PublicKey {
         }
     }
 
+    /// The key as a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7); also what keys are compared by.
     pub fn to_spki_der(&self) -> Vec<u8> {
         let doc = match self {
             PublicKey::P256(k) => k.to_public_key_der(),
@@ -236,6 +273,7 @@ impl PublicKey {
             .into_vec()
     }
 
+    /// The key as PEM `PUBLIC KEY` (the SubjectPublicKeyInfo, base64 in 64-column lines).
     pub fn to_spki_pem(&self) -> String {
         let der = self.to_spki_der();
         pem_encode("PUBLIC KEY", &der)
@@ -261,7 +299,8 @@ impl PublicKey {
         }
     }
 
-    /// From an EC point given as coordinates (COSE_Key, JWK). `curve` is "P-256", "P-384" or "P-521".
+    /// From an EC point given as coordinates (COSE_Key, JWK). `curve` is "P-256", "P-384" or
+    /// "P-521".
     pub fn from_ec_coordinates(curve: &str, x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
         let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
         sec1.push(0x04);
@@ -284,6 +323,8 @@ impl PublicKey {
         }
     }
 
+    /// An Ed25519 key from its 32-byte encoding (RFC 8032 §5.1.5; the `x` of an OKP COSE_Key or
+    /// JWK). Refuses another length or an encoding that is not a curve point.
     pub fn from_ed25519_bytes(x: &[u8]) -> Result<Self, CryptoError> {
         let bytes: [u8; 32] = x
             .try_into()
@@ -293,6 +334,9 @@ impl PublicKey {
             .map_err(|e| CryptoError::UnreadableKey(format!("Ed25519 key: {e}")))
     }
 
+    /// An RSA key from its modulus `n` and public exponent `e`, big-endian unsigned (as a JWK's
+    /// base64url-decoded `n` and `e`). Refuses what the `rsa` crate refuses (more than 4096 bits, a
+    /// bad exponent).
     pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, CryptoError> {
         rsa::RsaPublicKey::new(
             rsa::BigUint::from_bytes_be(n),
@@ -302,6 +346,7 @@ impl PublicKey {
         .map_err(|e| CryptoError::UnreadableKey(format!("RSA key: {e}")))
     }
 
+    /// The 32-byte Ed25519 encoding of the key; `None` for any other kind.
     pub fn ed25519_bytes(&self) -> Option<[u8; 32]> {
         match self {
             PublicKey::Ed25519(k) => Some(k.to_bytes()),
@@ -460,7 +505,9 @@ impl PublicKey {
 /// A public key as found in a file, with the `kid` the file gave it (JWK/JWKS) if any.
 #[derive(Clone, Debug)]
 pub struct NamedKey {
+    /// The JWK's `kid` as bytes (its UTF-8); `None` for PEM keys and certificates.
     pub kid: Option<Vec<u8>>,
+    /// The public key read from the file.
     pub key: PublicKey,
 }
 
@@ -521,9 +568,13 @@ pub fn read_public_keys(bytes: &[u8]) -> Result<Vec<NamedKey>, CryptoError> {
 
 /// A signing key. Generated keys and PKCS#8 files; ES256, ES384, ES512 and EdDSA.
 pub enum PrivateKey {
+    /// A P-256 ECDSA key (ES256).
     P256(p256::ecdsa::SigningKey),
+    /// A P-384 ECDSA key (ES384).
     P384(p384::ecdsa::SigningKey),
+    /// A P-521 ECDSA key (ES512).
     P521(Box<p521::ecdsa::SigningKey>),
+    /// An Ed25519 key (EdDSA).
     Ed25519(Box<ed25519_dalek::SigningKey>),
 }
 
@@ -535,6 +586,8 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
+    /// A fresh key for `alg` from the operating system's random source. Refuses the RSA-PSS
+    /// algorithms with [`CryptoError::CannotGenerate`].
     pub fn generate(alg: Algorithm) -> Result<Self, CryptoError> {
         Ok(match alg {
             Algorithm::ES256 => PrivateKey::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
@@ -549,7 +602,8 @@ impl PrivateKey {
         })
     }
 
-    /// From PKCS#8 PEM (`BEGIN PRIVATE KEY`), or SEC1 PEM (`BEGIN EC PRIVATE KEY`) as openssl writes.
+    /// From PKCS#8 PEM (`BEGIN PRIVATE KEY`), or SEC1 PEM (`BEGIN EC PRIVATE KEY`) as openssl
+    /// writes.
     pub fn from_pem(text: &str) -> Result<Self, CryptoError> {
         let (label, der) = pem_decode_first(text)?;
         let der = Zeroizing::new(der);
@@ -602,6 +656,8 @@ impl PrivateKey {
         ))
     }
 
+    /// The key as PKCS#8 PEM (`BEGIN PRIVATE KEY`; RFC 5208, and RFC 8410 v1 for Ed25519 so OpenSSL
+    /// reads it), in a string zeroed when dropped.
     pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
         let pem = match self {
             PrivateKey::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
@@ -620,6 +676,7 @@ impl PrivateKey {
         pem.expect("encoding a valid private key cannot fail")
     }
 
+    /// The algorithm this key signs with: ES256, ES384, ES512 or EdDSA.
     pub fn algorithm(&self) -> Algorithm {
         match self {
             PrivateKey::P256(_) => Algorithm::ES256,
@@ -629,6 +686,7 @@ impl PrivateKey {
         }
     }
 
+    /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         match self {
             PrivateKey::P256(k) => PublicKey::P256(*k.verifying_key()),
@@ -725,6 +783,8 @@ pub fn pem_decode_all(text: &str) -> Result<Vec<(String, Vec<u8>)>, CryptoError>
     Ok(out)
 }
 
+/// Encodes `der` as one PEM block (RFC 7468) with `label` (`CERTIFICATE`, `PUBLIC KEY`): base64 in
+/// 64-column lines, ending in a newline.
 pub fn pem_encode(label: &str, der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

@@ -1,5 +1,6 @@
 //! The synchronous, network-free heart of modelseal. Everything else (OCI, transparency services,
 //! the CLI) calls into here.
+#![deny(missing_docs)]
 
 pub mod atomic_file;
 pub mod clock;

@@ -11,7 +11,9 @@ pub const IN_TOTO_CONTENT_TYPE: &str = "application/vnd.in-toto+json";
 /// What the statement says about its payload and who makes it.
 #[derive(Clone, Debug, Default)]
 pub struct StatementSpec {
+    /// CWT `iss` (claim 1): who makes the statement, e.g. a `did:x509` or a URL the policy names.
     pub issuer: String,
+    /// CWT `sub` (claim 2): what the statement is about, e.g. `registry/repository:tag`.
     pub subject: String,
     /// The payload's media type (the preimage's, in a hash envelope).
     pub content_type: Option<String>,
@@ -25,7 +27,50 @@ pub struct StatementSpec {
     pub kid: Option<Vec<u8>>,
 }
 
-/// Signs `payload` as a SCITT signed statement; returns the tagged COSE_Sign1 bytes.
+/// Signs `payload` as a SCITT signed statement; returns the tagged COSE_Sign1 bytes. Cannot
+/// fail: every key modelseal holds signs.
+///
+/// [`verify`](crate::core::verify::verify) checks it with the issuer's public key:
+///
+/// ```
+/// use modelseal::core::crypto::{Algorithm, NamedKey, PrivateKey};
+/// use modelseal::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec, sign_statement};
+/// use modelseal::core::verify::{Kind, TrustInputs, VerifyRequest, verify};
+///
+/// let key = PrivateKey::generate(Algorithm::ES256)?;
+/// let spec = StatementSpec {
+///     issuer: "https://publisher.example".into(),
+///     subject: "registry.example/models/demo:v1".into(),
+///     content_type: Some(IN_TOTO_CONTENT_TYPE.into()),
+///     issued_at: Some(1_750_000_000),
+///     ..StatementSpec::default()
+/// };
+/// let statement = sign_statement(&key, br#"{"_type": "https://in-toto.io/Statement/v1"}"#, &spec);
+///
+/// let check = |trusted: &PrivateKey| {
+///     let trust = TrustInputs {
+///         issuer_keys: vec![NamedKey { kid: None, key: trusted.public_key() }],
+///         ..TrustInputs::default()
+///     };
+///     verify(&VerifyRequest {
+///         bytes: &statement,
+///         trust: &trust,
+///         payload: None,
+///         model: None,
+///         statement: None,
+///         artifact: None,
+///         now: 1_750_000_100,
+///     })
+/// };
+/// let report = check(&key)?;
+/// assert_eq!(report.kind, Kind::SignedStatement);
+/// assert!(report.verified, "{:?}", report.verdict.failures().collect::<Vec<_>>());
+/// assert_eq!(report.subject.as_deref(), Some("registry.example/models/demo:v1"));
+///
+/// let stranger = PrivateKey::generate(Algorithm::ES256)?;
+/// assert!(!check(&stranger)?.verified);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn sign_statement(key: &PrivateKey, payload: &[u8], spec: &StatementSpec) -> Vec<u8> {
     let kid = spec.kid.clone().or_else(|| {
         if spec.x5chain.is_empty() {

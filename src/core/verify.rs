@@ -39,7 +39,10 @@ pub struct TrustInputs {
 
 /// What to verify and against what.
 pub struct VerifyRequest<'a> {
+    /// The object to verify: a COSE_Sign1 (signed or transparent statement, or a receipt) or
+    /// Sigstore bundle JSON, told apart by content.
     pub bytes: &'a [u8],
+    /// The keys, roots and identities to verify with.
     pub trust: &'a TrustInputs,
     /// The detached payload, or a hash envelope's preimage (the manifest).
     pub payload: Option<&'a [u8]>,
@@ -56,16 +59,22 @@ pub struct VerifyRequest<'a> {
     pub now: i64,
 }
 
+/// What [`verify`] found it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    /// A COSE_Sign1 signed statement without receipts.
     SignedStatement,
+    /// A signed statement with receipts in unprotected header 394.
     TransparentStatement,
+    /// A lone COSE receipt (vds in the protected header), checked against `statement`.
     Receipt,
+    /// A Sigstore bundle (JSON), managed-key or keyless.
     SigstoreBundle,
 }
 
 impl Kind {
+    /// The kind in words, for messages ("transparent statement").
     pub fn name(self) -> &'static str {
         match self {
             Kind::SignedStatement => "signed statement",
@@ -79,43 +88,68 @@ impl Kind {
 /// One receipt's result, with the facts the SCITT demo's verifier prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReceiptReport {
+    /// The receipt's position, 1-based, as messages number it.
     pub index: usize,
+    /// Its profile ("RFC 9162", "CCF", "MMR", "Rekor"); `None` when it could not be read.
     pub profile: Option<String>,
+    /// Its vds (header 395); `None` for Rekor entries and unreadable receipts.
     pub vds: Option<i64>,
+    /// The receipt's CWT `iss` (for Rekor, the log's URL).
     pub issuer: Option<String>,
+    /// The receipt's CWT `sub`.
     pub subject: Option<String>,
+    /// The receipt's `iat` (Rekor: integrated time), unix seconds; a trusted time only when
+    /// verified.
     pub issued_at: Option<i64>,
+    /// Whether it verified with a trusted service key for this statement.
     pub verified: bool,
     /// SHA-256 of the SPKI of the trusted key that verified it: what policies count services by
     /// (never the receipt's own `iss` or profile, which anyone running a log can choose).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified_by: Option<String>,
+    /// What verified it, or why it did not.
     pub detail: String,
 }
 
+/// The result of [`verify`]: what was examined, the checks made, and what the object claims.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// What the input was.
     pub kind: Kind,
+    /// [`Verdict::is_verified`] of `verdict`: at least one check passed and none failed.
     pub verified: bool,
+    /// Every check, in the order made.
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// One report per receipt (or Rekor entry), in order.
     pub receipts: Vec<ReceiptReport>,
+    /// The model directory compared with the signed manifest, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<CheckReport>,
+    /// The statement's CWT `iss` as claimed; for a keyless bundle, its certificate's OIDC issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// The statement's CWT `sub` as claimed; for a keyless bundle, its certificate's SAN identity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
 
+/// Why [`verify`] could not examine its input at all (a verification that ran and failed is an `Ok`
+/// report).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
+    /// The input is neither a COSE_Sign1 nor a Sigstore bundle modelseal reads.
     #[error("not a COSE_Sign1 or a Sigstore bundle: {0}")]
     Unrecognised(String),
+    /// The COSE_Sign1 is malformed or breaks a header rule (`crit`, duplicate keys, unprotected
+    /// x5chain).
     #[error(transparent)]
     Cose(#[from] CoseError),
+    /// Nothing to verify with: no key for a managed-key bundle, no identity for a keyless one, no
+    /// artifact for a bundle that does not sign a model manifest.
     #[error("{0}")]
     Usage(String),
+    /// The model directory to check could not be hashed.
     #[error(transparent)]
     Manifest(#[from] crate::core::manifest::ManifestError),
 }

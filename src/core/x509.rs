@@ -12,73 +12,133 @@ use der::asn1::ObjectIdentifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate;
 
+/// Why an x5chain did not validate, or a `did:x509` did not resolve against it. `index` counts
+/// certificates from the leaf (0); a trusted root outside the chain is `chain.len()`.
 #[derive(Debug, thiserror::Error)]
 pub enum X509Error {
+    /// A certificate is not DER X.509 (RFC 5280), or its key is not one modelseal reads.
     #[error("certificate {index} is unreadable: {reason}")]
-    Unreadable { index: usize, reason: String },
+    Unreadable {
+        /// Position of the certificate, leaf = 0.
+        index: usize,
+        /// The parse error.
+        reason: String,
+    },
+    /// No certificate was given.
     #[error("the x5chain is empty")]
     EmptyChain,
+    /// A certificate's validity period (notBefore..=notAfter) does not contain the time judged at.
     #[error("certificate {index} ({name}) {state} at {at}: valid from {not_before} to {not_after}")]
     NotValidAt {
+        /// Position of the certificate, leaf = 0.
         index: usize,
+        /// The certificate's subject, shortened (its CN when it has one).
         name: String,
         /// "had expired" or "was not yet valid".
         state: &'static str,
+        /// The time judged at, RFC 3339 UTC.
         at: String,
+        /// notBefore, RFC 3339 UTC.
         not_before: String,
+        /// notAfter, RFC 3339 UTC.
         not_after: String,
     },
+    /// A certificate's signature does not verify with the next certificate's (or the root's) key.
     #[error("certificate {index} ({name}): signature by {issuer} does not verify: {reason}")]
     BadSignature {
+        /// Position of the signed certificate, leaf = 0.
         index: usize,
+        /// The signed certificate's short subject.
         name: String,
+        /// The would-be issuer's short subject.
         issuer: String,
+        /// The crypto error, or the unsupported signature algorithm.
         reason: String,
     },
+    /// A certificate's issuer name is not the subject of the next certificate in the chain.
     #[error(
         "certificate {index} ({name}) names issuer {expected}, but the next certificate is {found}"
     )]
     NameMismatch {
+        /// Position of the certificate whose issuer does not match, leaf = 0.
         index: usize,
+        /// Its short subject.
         name: String,
+        /// The issuer name it carries.
         expected: String,
+        /// The subject of the certificate that follows it.
         found: String,
     },
+    /// A certificate that issues another is not a CA under RFC 5280 §4.2.1.9/§4.2.1.3: no
+    /// basicConstraints, `cA` false, a pathLenConstraint exceeded, or keyUsage without keyCertSign.
     #[error("certificate {index} ({name}) signs certificates but is not a CA: {reason}")]
     NotCa {
+        /// Position of the issuing certificate, leaf = 0.
         index: usize,
+        /// Its short subject.
         name: String,
+        /// Which CA rule it breaks.
         reason: String,
     },
+    /// Nothing in the chain is a trusted root, and no trusted root issued its last certificate (or
+    /// the one that would have was refused: bad signature, not valid, not a CA).
     #[error(
         "the chain does not lead to a trusted root: certificate {index} ({name}) is issued by {issuer}, {detail}"
     )]
     UntrustedRoot {
+        /// Position of the chain's last certificate.
         index: usize,
+        /// Its short subject.
         name: String,
+        /// The issuer name it carries.
         issuer: String,
         /// Why no trusted root fits: none has that name, or the one that has it was refused.
         detail: String,
     },
+    /// Certificates after the trusted anchor in the x5chain do not continue the chain (each must be
+    /// signed by the one after it): refused, or a `did:x509` could pin an unvalidated CA.
     #[error(
         "the x5chain goes on past its trusted anchor {anchor} (certificate {index}) with {extra} certificate(s) that do not continue it ({reason}); a chain must end at its anchor or at the root that issued it"
     )]
     BeyondAnchor {
+        /// Position of the trusted anchor in the chain.
         index: usize,
+        /// The anchor's short subject.
         anchor: String,
+        /// How many certificates follow the anchor.
         extra: usize,
+        /// The link that failed past the anchor.
         reason: String,
     },
+    /// A `did:x509` is not of the form `did:x509:0:<sha256|sha384|sha512>:<base64url
+    /// fingerprint>::<policy>:<value>...` with at least one known policy (`eku`, `subject`, `san`,
+    /// `fulcio-issuer`) (DIF did:x509 method).
     #[error("malformed did:x509 '{did}': {reason}")]
-    DidMalformed { did: String, reason: String },
+    DidMalformed {
+        /// The DID as given.
+        did: String,
+        /// Which part is wrong.
+        reason: String,
+    },
+    /// The DID's CA fingerprint (`alg` hash, base64url `fingerprint`) matches no CA certificate on
+    /// the validated path (the leaf never counts).
     #[error(
         "did:x509 fingerprint {fingerprint} ({alg}) matches no CA certificate of the validated chain"
     )]
-    DidFingerprint { alg: String, fingerprint: String },
+    DidFingerprint {
+        /// The hash the DID names.
+        alg: String,
+        /// The base64url fingerprint the DID pins.
+        fingerprint: String,
+    },
+    /// A `did:x509` policy does not hold for the leaf.
     #[error("did:x509 policy {policy} is not met by the leaf: expected {expected}, found {found}")]
     DidPolicy {
+        /// The policy name: `eku`, `subject`, `san` or `fulcio-issuer`.
         policy: String,
+        /// What the DID requires.
         expected: String,
+        /// What the leaf has.
         found: String,
     },
 }
@@ -86,14 +146,24 @@ pub enum X509Error {
 /// What `print-cose` and error messages show about a certificate.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CertSummary {
+    /// The subject distinguished name (RFC 4514 text).
     pub subject: String,
+    /// The issuer distinguished name (RFC 4514 text).
     pub issuer: String,
+    /// The serial number's DER content bytes, hex.
     pub serial_hex: String,
+    /// notBefore, unix seconds.
     pub not_before: i64,
+    /// notAfter, unix seconds.
     pub not_after: i64,
+    /// SHA-256 of the certificate's DER, hex (the fingerprint `did:x509` uses with `sha256`, before
+    /// base64url).
     pub sha256_hex: String,
+    /// The subject key's kind ("P-256", "RSA-3072"), or why it could not be read.
     pub key: String,
+    /// basicConstraints `cA` is true.
     pub is_ca: bool,
+    /// Extended key usage OIDs, dotted decimal.
     pub ekus: Vec<String>,
 }
 
@@ -102,8 +172,11 @@ pub struct CertSummary {
 /// was not part of the validated path.
 #[derive(Clone, Debug)]
 pub struct VerifiedChain {
+    /// The leaf's public key: the one the statement must verify with.
     pub leaf_key: PublicKey,
+    /// SHA-256 of the trusted anchor's DER, hex.
     pub root_sha256_hex: String,
+    /// The time every certificate was judged valid at, unix seconds.
     pub checked_at: i64,
     /// The validated path, leaf first: the x5chain, every link of which was checked, and the
     /// trusted anchor when it came from the trust store rather than the chain.
@@ -306,6 +379,7 @@ fn attribute(name: &x509_cert::name::Name, oid: &str) -> Option<String> {
         })
 }
 
+/// The facts of one DER certificate, for display; refuses only input that is not a certificate.
 pub fn summarize(cert_der: &[u8]) -> Result<CertSummary, X509Error> {
     let p = Parsed::new(0, cert_der)?;
     let (not_before, not_after) = p.validity();
@@ -713,9 +787,9 @@ mod tests {
 
     /// A hierarchy made with openssl 3 to cover the signature algorithms the Microsoft chain does
     /// not use, in this order: root (Ed25519, self-signed, pathLen 2) → intermediate (RSA-2048,
-    /// signed Ed25519, pathLen 0) → leaf (P-384, signed RSASSA-PSS SHA-256 salt 32; EKUs codeSigning
-    /// and 1.3.6.1.4.1.311.76.59.1.1; SANs email/DNS/URI); sub-intermediate (P-256, signed
-    /// RSASSA-PSS SHA-384 salt 48 by the intermediate, which its pathLen 0 forbids) → leaf2
+    /// signed Ed25519, pathLen 0) → leaf (P-384, signed RSASSA-PSS SHA-256 salt 32; EKUs
+    /// codeSigning and 1.3.6.1.4.1.311.76.59.1.1; SANs email/DNS/URI); sub-intermediate (P-256,
+    /// signed RSASSA-PSS SHA-384 salt 48 by the intermediate, which its pathLen 0 forbids) → leaf2
     /// (Ed25519, signed ecdsa-with-SHA512 by a P-256 key); and a certificate the (non-CA) leaf
     /// signed with ecdsa-with-SHA256. All valid from 2026-11-24 for ~100 years.
     const FIXTURES: &str = "\

@@ -24,30 +24,78 @@ pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024;
 pub const MAX_HOPS: usize = 32;
 /// The environment variables a service token is read from.
 pub const TOKEN_ENV: &str = "MODELSEAL_TS_TOKEN";
+/// A file holding the token (at most 64 KiB, surrounding whitespace trimmed), read when
+/// `MODELSEAL_TS_TOKEN` is unset.
 pub const TOKEN_FILE_ENV: &str = "MODELSEAL_TS_TOKEN_FILE";
 
+/// Why registration with a transparency service over HTTP did not give a verified receipt. URLs
+/// in messages have their userinfo redacted.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The request could not be made or its answer not read (connection, TLS, timeout).
     #[error("{url}: {reason}")]
-    Transport { url: String, reason: String },
+    Transport {
+        /// The request's URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// An answer was larger than its cap ([`MAX_RECEIPT_BYTES`] or [`MAX_DOCUMENT_BYTES`]).
     #[error("{0}")]
     TooLarge(String),
+    /// The service answered with an error status (4xx/5xx), e.g. its registration policy refused
+    /// the statement.
     #[error("{url} refused the statement ({status}): {detail}")]
     Refused {
+        /// The request's URL.
         url: String,
+        /// The HTTP status.
         status: u16,
+        /// The text values of a CBOR problem-details map (SCRAPI, RFC 9290), else the body as
+        /// text; at most 2000 characters, URLs redacted.
         detail: String,
     },
+    /// An answer is not what SCRAPI says: a redirect without Location, an operation without an id,
+    /// a body that is not a receipt.
     #[error("{url}: {reason}")]
-    BadAnswer { url: String, reason: String },
+    BadAnswer {
+        /// The request's URL.
+        url: String,
+        /// What is wrong with the answer.
+        reason: String,
+    },
+    /// More than [`MAX_HOPS`] redirects and polls in one registration.
     #[error("{url}: gave up after {hops} redirects and polls (the limit)")]
-    TooManyHops { url: String, hops: usize },
+    TooManyHops {
+        /// The last URL.
+        url: String,
+        /// The limit reached.
+        hops: usize,
+    },
+    /// No receipt within the registration's overall deadline.
     #[error("{url}: no receipt after {secs} s (the registration deadline; see --timeout)")]
-    Deadline { url: String, secs: u64 },
+    Deadline {
+        /// The last URL.
+        url: String,
+        /// The deadline, in seconds.
+        secs: u64,
+    },
+    /// The service reported the (legacy CCF) operation as failed.
     #[error("{url}: registration failed: {reason}")]
-    Failed { url: String, reason: String },
+    Failed {
+        /// The operation's URL.
+        url: String,
+        /// The service's error, as it gave it.
+        reason: String,
+    },
+    /// The receipt verifies with none of the service keys (pinned, else fetched from
+    /// `/.well-known/scitt-keys`).
     #[error("the receipt from {url} does not verify with its key")]
-    ReceiptInvalid { url: String },
+    ReceiptInvalid {
+        /// Where the receipt came from.
+        url: String,
+    },
+    /// The token file named by [`TOKEN_FILE_ENV`] cannot be read.
     #[error("{0}")]
     Token(String),
 }
@@ -55,7 +103,10 @@ pub enum ClientError {
 /// What a registration gave: the receipt (checked), and the service keys fetched on first use
 /// when none were pinned (to show the user, who should pin them).
 pub struct Registered {
+    /// The receipt bytes, verified against the statement with a service key.
     pub receipt: Vec<u8>,
+    /// Service keys fetched from `/.well-known/scitt-keys` because none were pinned; empty when
+    /// pinned.
     pub fetched_keys: Vec<PublicKey>,
 }
 

@@ -26,27 +26,40 @@ const LEAVES: TableDefinition<u64, &[u8]> = TableDefinition::new("leaves");
 /// Registration time of each entry (unix seconds): the receipts' `iat`.
 const REGISTERED: TableDefinition<u64, i64> = TableDefinition::new("registered");
 
+/// The service's private key in the log directory (PKCS#8 PEM, mode 0600): it signs every receipt.
 pub const KEY_FILE: &str = "service.key";
+/// The service's public key beside it (SPKI PEM): what verifiers pin as `--ts-key`.
 pub const PUBLIC_KEY_FILE: &str = "service.pub";
+/// The log's [`RegistrationPolicy`] (JSON): which issuers it admits.
 pub const REGISTRATION_FILE: &str = "registration.json";
 const DB_FILE: &str = "log.redb";
 
+/// Why the log could not be made, opened or read, or refused to append.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
+    /// Reading or writing a file of the log directory failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The redb database failed, or changed on disk under this process.
     #[error("the log database: {0}")]
     Store(String),
+    /// The directory has no service key or database: `ts init` was never run there.
     #[error("{0}: not a transparency log (run `modelseal ts init --dir {0}`)")]
     NotALog(String),
-    /// Not a `#[source]`: the message already carries the refusal, once.
+    /// A statement does not meet the registration policy; nothing of the batch was appended.
+    /// (Not a `#[source]`: the message already carries the refusal, once.)
     #[error("refused: {0}")]
     Refused(Refusal),
+    /// No entry has that index (or, for a consistency receipt, the old size is 0 or beyond the
+    /// tree).
     #[error("no entry {0}")]
     NoEntry(u64),
+    /// The service key, or a registered issuer key or `registration.json`, cannot be read.
     #[error("{0}")]
     Key(String),
 }
@@ -61,6 +74,8 @@ fn store<E: std::fmt::Display>(e: E) -> LogError {
     LogError::Store(e.to_string())
 }
 
+/// An open log: the database, the service key, and the registration policy it admits by. Safe to
+/// share between threads (appends serialise on the in-memory tree).
 pub struct TransparencyLog {
     dir: PathBuf,
     db: Database,
@@ -76,12 +91,14 @@ pub struct TransparencyLog {
 
 impl TransparencyLog {
     /// Makes a new log in `dir` (a generated ES256 service key, kept 0600, and its public key
-    /// in `service.pub`), with the given registration policy. An existing log is left alone.
+    /// in `service.pub`), with the given registration policy. On an existing log, the key and
+    /// entries are kept but `registration.json` is replaced by `policy`.
     pub fn init(dir: &Path, policy: &RegistrationPolicy) -> Result<(), LogError> {
         Self::init_with_key(dir, policy, None)
     }
 
     /// As [`init`](Self::init), with the service key given (PKCS#8 PEM) instead of generated.
+    /// A given key replaces an existing log's key: later receipts are signed with it.
     pub fn init_with_key(
         dir: &Path,
         policy: &RegistrationPolicy,
@@ -176,30 +193,39 @@ impl TransparencyLog {
         })
     }
 
+    /// The log's directory, as given to [`open`](Self::open).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The `kid` every receipt carries: the hex text (as bytes) of the service key's COSE
+    /// thumbprint (RFC 9679).
     pub fn kid(&self) -> &[u8] {
         &self.kid
     }
 
+    /// The registration policy read from `registration.json` (empty, admitting no one, when
+    /// absent).
     pub fn policy(&self) -> &RegistrationPolicy {
         &self.policy
     }
 
+    /// The policy's registered issuer keys, loaded.
     pub fn issuer_keys(&self) -> &[IssuerKey] {
         &self.issuer_keys
     }
 
+    /// The service's public key: what its receipts verify with.
     pub fn public_key(&self) -> PublicKey {
         self.key.public_key()
     }
 
+    /// The `iss` of its receipts: `local:` and the directory's canonical path.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
+    /// The number of entries (the current tree size).
     pub fn size(&self) -> u64 {
         self.tree.lock().expect("tree lock").len()
     }

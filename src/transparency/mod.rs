@@ -3,6 +3,7 @@
 //!
 //! The SCRAPI client and the registration policy are always built; the log needs the `log`
 //! feature (redb), the server the `server` feature (axum, hyper).
+#![deny(missing_docs)]
 
 pub mod client;
 #[cfg(feature = "log")]

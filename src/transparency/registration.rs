@@ -86,7 +86,9 @@ impl From<String> for IssuerKeyEntry {
 /// A registered issuer key, loaded.
 #[derive(Clone, Debug)]
 pub struct IssuerKey {
+    /// The issuer's public key.
     pub key: PublicKey,
+    /// The only `iss` statements signed with it may claim; `None`: any.
     pub iss: Option<String>,
     /// The file it came from, else its COSE thumbprint (hex).
     pub name: String,
@@ -112,33 +114,56 @@ impl IssuerKeyEntry {
     }
 }
 
+/// Why a statement is not registered (SCITT architecture, Registration); the service answers
+/// with it.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
+    /// Not a COSE_Sign1, or its protected header breaks a rule (`crit`, duplicate keys, CWT
+    /// claims).
     #[error("not a COSE_Sign1: {0}")]
     Malformed(String),
+    /// A required protected parameter is absent: alg (1), CWT `iss` or `sub` (15), or a kid (4) /
+    /// x5chain (33) / x5t (34) naming the key.
     #[error("missing {0} in the protected header")]
     Missing(&'static str),
+    /// The hash-envelope parameters (258/259/260) are invalid.
     #[error("bad hash envelope: {0}")]
     HashEnvelope(String),
+    /// The payload is detached: the log must see what it commits to.
     #[error("the payload is detached; this log cannot check it")]
     Detached,
+    /// The signature does not verify with the leaf of the statement's x5chain.
     #[error("signature: {0}")]
     Signature(String),
+    /// No registered key verifies the statement, no x5chain leads to a registered root, and the log
+    /// does not accept any issuer.
     #[error("issuer not trusted by this log: no registered issuer key verifies the statement")]
     UnknownIssuer,
+    /// A registered key verifies the statement, but is bound to another `iss`.
     #[error(
         "key {key} is registered for iss \"{registered}\"; the statement claims iss \"{claimed}\""
     )]
     WrongIss {
+        /// The key's name (its file, else its thumbprint).
         key: String,
+        /// The `iss` the key is bound to.
         registered: String,
+        /// The `iss` the statement claims.
         claimed: String,
     },
+    /// The statement's `iat` is more than `MAX_CLOCK_SKEW_SECS` after the service's clock.
     #[error(
         "iat {iat} ({}) is in the future: {} s after this service's clock ({}), more than the {MAX_CLOCK_SKEW_SECS} s allowed",
         format_unix_time(*.iat), .iat - .now, format_unix_time(*.now)
     )]
-    FutureIat { iat: i64, now: i64 },
+    FutureIat {
+        /// The statement's `iat`, unix seconds.
+        iat: i64,
+        /// The service's clock, unix seconds.
+        now: i64,
+    },
+    /// The x5chain is unreadable, does not validate to a registered root at the service's clock, or
+    /// its `did:x509` issuer does not resolve against it.
     #[error("x5chain: {0}")]
     Chain(String),
 }

@@ -374,6 +374,10 @@ pub async fn serve_at(
     serve(listener, router_with(log, base, limits), limits, shutdown).await
 }
 
+/// Serves `app` on `listener` until `shutdown` completes, with `limits`: at most
+/// `limits.connections` connections at once (others get a 503 with Retry-After and are closed),
+/// request headers within `limits.header_read`. Accept errors (out of descriptors) are waited out,
+/// not returned.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,

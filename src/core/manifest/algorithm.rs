@@ -5,16 +5,21 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::str::FromStr;
 
+/// A hash function model-signing offers for resources (`hash_type` in its manifests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum HashAlgorithm {
+    /// SHA-256 (32 bytes), model-signing's default.
     #[default]
     Sha256,
     /// BLAKE2b with its full 64-byte output, as Python's `hashlib.blake2b()`.
     Blake2b,
+    /// BLAKE3 with its default 32-byte output (no sharding: see
+    /// [`HashConfig::effective_serialization`](super::HashConfig::effective_serialization)).
     Blake3,
 }
 
 impl HashAlgorithm {
+    /// Every algorithm, in the order help texts list them.
     pub const ALL: [HashAlgorithm; 3] = [Self::Sha256, Self::Blake2b, Self::Blake3];
 
     /// The `hash_type` / `algorithm` string model-signing writes.
@@ -26,6 +31,7 @@ impl HashAlgorithm {
         }
     }
 
+    /// The digest length in bytes: 32 (SHA-256, BLAKE3) or 64 (BLAKE2b).
     pub fn digest_len(self) -> usize {
         match self {
             Self::Sha256 | Self::Blake3 => 32,
@@ -33,6 +39,7 @@ impl HashAlgorithm {
         }
     }
 
+    /// A fresh incremental hasher for this algorithm.
     pub fn hasher(self) -> StreamHasher {
         match self {
             Self::Sha256 => StreamHasher::Sha256(Sha256::new()),
@@ -65,8 +72,11 @@ impl FromStr for HashAlgorithm {
 
 /// An incremental hash of one file or shard.
 pub enum StreamHasher {
+    /// SHA-256 state.
     Sha256(Sha256),
+    /// BLAKE2b-512 state.
     Blake2b(Box<Blake2b512>),
+    /// BLAKE3 state.
     Blake3(Box<blake3::Hasher>),
 }
 
@@ -85,6 +95,8 @@ impl StreamHasher {
         }
     }
 
+    /// The digest of everything passed to [`update`](Self::update): [`HashAlgorithm::digest_len`]
+    /// bytes.
     pub fn finalize(self) -> Vec<u8> {
         match self {
             Self::Sha256(h) => h.finalize().to_vec(),

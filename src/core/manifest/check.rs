@@ -22,6 +22,8 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// True when nothing is modified, missing or extra and the subject digest agrees: the model is
+    /// exactly what the manifest describes.
     pub fn is_match(&self) -> bool {
         self.modified.is_empty()
             && self.missing.is_empty()

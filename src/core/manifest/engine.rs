@@ -19,7 +19,10 @@ pub enum Serialization {
     /// One digest per file.
     Files,
     /// Every file cut into `shard_size`-byte shards (the last one short), one digest per shard.
-    Shards { shard_size: u64 },
+    Shards {
+        /// Shard length in bytes, at least 1.
+        shard_size: u64,
+    },
 }
 
 /// model-signing's default shard size (`1_000_000_000`, not a power of two).
@@ -31,8 +34,11 @@ pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitigno
 /// Everything that decides which bytes are hashed and how.
 #[derive(Clone, Debug)]
 pub struct HashConfig {
+    /// The hash for every resource (default SHA-256).
     pub algorithm: HashAlgorithm,
+    /// Whole files or shards (default whole files).
     pub serialization: Serialization,
+    /// What to do with symbolic links (default: refuse them).
     pub symlinks: SymlinkPolicy,
     /// Root-relative POSIX paths to leave out (a directory leaves out everything under it).
     pub ignore_paths: Vec<String>,
@@ -83,7 +89,9 @@ impl HashConfig {
 
 /// Told how much there is to hash, then of each block as it is hashed. Called from many threads.
 pub trait Progress: Sync {
+    /// Called once before hashing with the total number of bytes to hash.
     fn start(&self, _total_bytes: u64) {}
+    /// Called as each block is hashed, with its size in bytes; may be called from several threads.
     fn advance(&self, bytes: u64);
 }
 
@@ -93,7 +101,26 @@ impl Progress for NoProgress {
     fn advance(&self, _bytes: u64) {}
 }
 
-/// Hashes the model at `model` (a directory, or a single file) into its manifest.
+/// Hashes the model at `model` (a directory, or a single file) into its manifest: every file
+/// not ignored, as one resource per file or per shard, named by root-relative POSIX path and
+/// ordered as model-signing orders them. Fails on a missing path, an unreadable file, a symbolic
+/// link the [`SymlinkPolicy`] refuses, a special file, a non-UTF-8 name, a file that changes
+/// size while hashed, and a shard size of 0.
+///
+/// ```
+/// use modelseal::core::manifest::{HashConfig, NoProgress, hash_model, sha256};
+///
+/// let model = tempfile::tempdir()?;
+/// std::fs::write(model.path().join("config.json"), b"{}")?;
+/// std::fs::create_dir(model.path().join("weights"))?;
+/// std::fs::write(model.path().join("weights/model.safetensors"), b"weights")?;
+///
+/// let manifest = hash_model(model.path(), &HashConfig::default(), &NoProgress)?;
+/// let names: Vec<&str> = manifest.resources.iter().map(|r| r.name.as_str()).collect();
+/// assert_eq!(names, ["config.json", "weights/model.safetensors"]);
+/// assert_eq!(manifest.resources[1].digest, sha256(b"weights"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn hash_model(
     model: &Path,
     config: &HashConfig,

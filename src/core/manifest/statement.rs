@@ -11,9 +11,13 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::Value;
 
+/// The in-toto Statement v1 `_type` every manifest carries.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// model-signing v1's `predicateType`: resources, serialization record and a root subject digest.
 pub const PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
+/// model-signing v0.1's `predicateType`: one in-toto subject per file, read but never written.
 pub const LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
+/// DSSE `payloadType` of an in-toto statement in a Sigstore bundle.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// One hashed file or shard.
@@ -23,6 +27,7 @@ pub struct Resource {
     pub name: String,
     /// `sha256`, `blake2b`, `blake3`, or `<hash>-sharded-<size>`.
     pub algorithm: String,
+    /// The raw digest bytes (hex in the JSON).
     pub digest: Vec<u8>,
 }
 
@@ -40,8 +45,11 @@ impl Resource {
 /// The parameters that reproduce the hashing, recorded in the predicate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SerializationInfo {
+    /// Files or shards of a given size (model-signing's `method`, `shard_size`).
     pub method: Serialization,
+    /// The hash used for every resource.
     pub hash_type: HashAlgorithm,
+    /// Whether symbolic links were followed when the model was hashed.
     pub allow_symlinks: bool,
     /// Root-relative POSIX paths, sorted.
     pub ignore_paths: Vec<String>,
@@ -59,9 +67,13 @@ pub enum ManifestFormat {
 /// A model manifest: the model's name, how it was hashed, and a digest for every resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelManifest {
+    /// The in-toto subject's name: the model directory's (or file's) base name.
     pub model_name: String,
+    /// How the model was hashed.
     pub serialization: SerializationInfo,
+    /// Every file or shard, in model-signing's order (by path components, then offset).
     pub resources: Vec<Resource>,
+    /// The document form it was read from (always [`ManifestFormat::V1`] when made here).
     pub format: ManifestFormat,
     /// The subject digest the document states (equal to [`Self::computed_subject_digest`] for
     /// manifests made here; a mismatch in a read manifest means it was edited).

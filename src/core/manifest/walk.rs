@@ -18,6 +18,7 @@ pub enum SymlinkPolicy {
 }
 
 impl SymlinkPolicy {
+    /// Whether links are followed at all (what a manifest records as `allow_symlinks`).
     pub fn allows_symlinks(self) -> bool {
         self != SymlinkPolicy::Refuse
     }

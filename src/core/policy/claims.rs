@@ -10,8 +10,11 @@ use std::path::Path;
 /// The artifact being verified, as the user named it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArtifactRef {
+    /// The repository: host and path (a layout's absolute directory under `oci-layout:`).
     pub name: RepositoryName,
+    /// The tag, when the reference has one.
     pub tag: Option<String>,
+    /// The digest (`sha256:<hex>`), when the reference pins one.
     pub digest: Option<String>,
 }
 
@@ -79,10 +82,12 @@ impl ClaimPattern {
         Ok(ClaimPattern(text.to_string()))
     }
 
+    /// The pattern as written in the policy.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// Whether it has a `{registry}`, `{repository}` or `{tag}` placeholder.
     pub fn is_template(&self) -> bool {
         PLACEHOLDERS.iter().any(|p| self.0.contains(p))
     }

@@ -9,7 +9,9 @@ use std::path::Path;
 /// One finding, at a line of the file (1-based; 0 when no line can be named).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Finding {
+    /// 1-based line in the policy file; 0 when none can be named.
     pub line: usize,
+    /// What is wrong or surprising there.
     pub message: String,
 }
 

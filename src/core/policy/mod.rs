@@ -58,20 +58,36 @@ pub const COSIGN_SIGNATURE_TYPE: &str = "cosign/signature";
 /// cosign key whose subjects include the artifact.
 pub const COSIGN_ATTESTATION_TYPE: &str = "cosign/attestation";
 
+/// Why a trust policy could not be loaded, or covers no scope for a name.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
+    /// The policy file (or a key, root or trusted root it names) is not valid: bad TOML, an unknown
+    /// field or version, a scope, level, profile or issuer that breaks a rule.
     #[error("{path}: {reason}")]
-    Invalid { path: PathBuf, reason: String },
+    Invalid {
+        /// The policy file.
+        path: PathBuf,
+        /// What is wrong, naming the policy and field.
+        reason: String,
+    },
+    /// The policy file, or a file it names, cannot be read (or is larger than 1 MiB).
     #[error("{path}: cannot read {what}: {source}")]
     Unreadable {
+        /// The policy file.
         path: PathBuf,
+        /// What could not be read ("the policy", a key or root file).
         what: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// No scope of any policy covers the repository being verified: fail closed.
     #[error("{path}: no policy scope covers {name}; nearest scopes: {nearest}")]
     NoScope {
+        /// The policy file.
         path: PathBuf,
+        /// The repository, as `host/path`.
         name: String,
+        /// Up to five scopes on the same host (else any), or "none".
         nearest: String,
     },
 }
@@ -90,6 +106,7 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level as written in the file: "strict", "audit" or "skip".
     pub fn name(self) -> &'static str {
         match self {
             Level::Strict => "strict",
@@ -108,13 +125,19 @@ impl Level {
 /// identity (whose fingerprint pins the CA the x5chain must be validated to).
 #[derive(Clone, Debug)]
 pub struct TrustedIssuer {
+    /// Keys a statement may be signed with directly (`key = FILE`: PEM, JWK or JWKS).
     pub keys: Vec<NamedKey>,
+    /// DER root certificates a protected x5chain may lead to (`root = FILE`).
     pub roots: Vec<Vec<u8>>,
+    /// A `did:x509` trusted by itself (`iss = "did:x509:..."` without key or root): the CA it pins
+    /// is the anchor, and the statement's `iss` must be the DID.
     pub did: Option<String>,
     /// A keyless Sigstore signer (`kind = "sigstore"`): certificate identity, OIDC issuer and
     /// the trusted root its certificate and log entry must verify under.
     pub sigstore: Option<KeylessIdentity>,
+    /// What the statement's CWT `iss` must be: exact, glob, or a template over the reference.
     pub iss: Option<ClaimPattern>,
+    /// What the statement's CWT `sub` must be, e.g. `{repository}:{tag}`.
     pub sub: Option<ClaimPattern>,
     /// Where it was declared: the key or root file, or the DID.
     pub source: String,
@@ -123,48 +146,72 @@ pub struct TrustedIssuer {
 /// A key trusted for cosign's tag-based signatures and attestations, and the file it came from.
 #[derive(Clone, Debug)]
 pub struct CosignKey {
+    /// The public key cosign signatures and attestations must verify with.
     pub key: crate::core::crypto::PublicKey,
+    /// The key file as the policy names it, for messages.
     pub source: String,
 }
 
+/// A transparency service whose receipts count: by its keys, optionally of one profile.
 #[derive(Clone, Debug)]
 pub struct TrustedService {
+    /// The service's name in the policy, for messages.
     pub name: String,
+    /// Keys a receipt of this service verifies with (`key = FILE`, or the logs of a Sigstore
+    /// `trusted_root` for Rekor).
     pub keys: Vec<NamedKey>,
     /// "RFC 9162", "CCF" or "MMR": receipts of another profile do not count for this service.
     pub profile: Option<String>,
 }
 
+/// One `[[policy]]`: the repositories it covers and what a statement for them must satisfy.
 #[derive(Clone, Debug)]
 pub struct ScopePolicy {
+    /// The policy's name, unique in the file.
     pub name: String,
     /// The scopes as written in the file.
     pub scopes: Vec<String>,
     /// The scopes as matched (a version-1 prefix becomes two).
     pub parsed_scopes: Vec<Scope>,
+    /// How its verdict is used (default strict).
     pub level: Level,
+    /// Who may sign statements (one match suffices); empty when the policy has only cosign
+    /// keys, or is `skip`.
     pub issuers: Vec<TrustedIssuer>,
     /// Keys whose cosign signatures (`sha256-<hex>.sig` tags) the policy requires: with any, one
     /// signature by one of them over the artifact's digest must hold.
     pub cosign_keys: Vec<CosignKey>,
+    /// Transparency services whose receipts count.
     pub services: Vec<TrustedService>,
+    /// How many receipts, each verified by a different trusted service, are required (default 0).
     pub min_receipts: usize,
+    /// Receipt profiles ("RFC 9162", "CCF", "MMR", Rekor) of which at least one verified receipt
+    /// each is required.
     pub required_profiles: Vec<String>,
+    /// Artifact types that must be attached to the model and verify (default: what the issuers
+    /// sign, e.g. [`TRANSPARENT_STATEMENT_ARTIFACT`]).
     pub required_artifact_types: Vec<String>,
 }
 
+/// A loaded and validated trust policy file: its scoped policies, keys and roots already read.
 #[derive(Clone, Debug)]
 pub struct TrustPolicy {
+    /// The file it was loaded from; relative key paths were resolved against its directory.
     pub path: PathBuf,
+    /// The document's `version`: 1 (prefix scopes) or 2 (segment scopes, templates).
     pub version: u32,
+    /// Its `[[policy]]` tables, in file order.
     pub policies: Vec<ScopePolicy>,
 }
 
 /// One scope of one policy that covers a name, and how specifically.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScopeMatch {
+    /// The policy's name.
     pub policy: String,
+    /// The scope that covers the name, as matched.
     pub scope: String,
+    /// How specifically it covers it: exact repository, a prefix of N segments, or `*`.
     #[serde(serialize_with = "specificity_name")]
     pub specificity: Specificity,
 }
@@ -186,13 +233,48 @@ impl std::fmt::Display for Specificity {
 /// Which policy applies to a name, and why: the winning scope and the ones that lost.
 #[derive(Clone, Debug)]
 pub struct Selection<'a> {
+    /// The policy that applies.
     pub policy: &'a ScopePolicy,
+    /// The most specific scope that covers the name.
     pub winner: ScopeMatch,
+    /// Other scopes that cover it too, most specific first.
     pub losers: Vec<ScopeMatch>,
 }
 
 impl TrustPolicy {
     /// Reads and validates a policy; key and certificate paths are relative to the policy file.
+    /// Refuses, naming the file and the policy, a file over 1 MiB or not UTF-8 TOML, an unknown
+    /// field or `version`, a policy without issuers (unless `skip`), a malformed scope or
+    /// `did:x509`, an unreadable key or root, `min_receipts` beyond the services listed, and `skip`
+    /// on `*`.
+    ///
+    /// ```
+    /// use modelseal::core::crypto::{Algorithm, PrivateKey};
+    /// use modelseal::core::policy::{Level, RepositoryName, TrustPolicy};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let issuer = PrivateKey::generate(Algorithm::ES256)?;
+    /// std::fs::write(dir.path().join("issuer.pub"), issuer.public_key().to_spki_pem())?;
+    /// let path = dir.path().join("policy.toml");
+    /// std::fs::write(&path, r#"
+    ///     version = 2
+    ///     [[policy]]
+    ///     name = "models"
+    ///     scopes = ["registry.example/models/*"]
+    ///     [[policy.issuers]]
+    ///     key = "issuer.pub"
+    ///     sub = "{repository}:{tag}"
+    /// "#)?;
+    ///
+    /// let policy = TrustPolicy::load(&path)?;
+    /// let selection = policy.select(&RepositoryName::parse("registry.example/models/llama"))?;
+    /// assert_eq!(selection.policy.name, "models");
+    /// assert_eq!(selection.policy.level, Level::Strict);
+    /// assert_eq!(selection.policy.issuers[0].keys[0].key, issuer.public_key());
+    /// // No scope covers another repository: fail closed.
+    /// assert!(policy.select(&RepositoryName::parse("registry.example/other")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
         load::load(path)
     }

@@ -110,9 +110,11 @@ pub enum Scope {
 /// How specific a matching scope is; greater wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Specificity {
+    /// The catch-all `*`.
     All,
     /// A prefix of this many segments.
     Prefix(usize),
+    /// The exact repository.
     Exact,
 }
 

@@ -10,9 +10,12 @@ use std::collections::BTreeSet;
 /// One statement checked against a scope's policy.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StatementVerdict {
+    /// Whether some trusted issuer's check passed with the policy's claims and receipts.
     pub verified: bool,
+    /// The checks of the last issuer tried (the passing one, when one passed).
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// The core verifier's report for that issuer; `None` when the statement could not be examined.
     pub report: Option<Report>,
 }
 

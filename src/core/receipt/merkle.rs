@@ -8,27 +8,50 @@
 
 use sha2::{Digest, Sha256};
 
+/// A SHA-256 node or leaf hash (RFC 9162 §2.1: the tree's hash is SHA-256).
 pub type Hash = [u8; 32];
 
+/// Why an inclusion or consistency proof does not fit the tree it claims.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MerkleError {
+    /// The leaf index is not below the tree size (RFC 9162 §2.1.3.2 step 1).
     #[error("leaf index {index} is not below the tree size {size}")]
-    IndexOutOfRange { index: u64, size: u64 },
+    IndexOutOfRange {
+        /// The 0-based leaf index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// The inclusion path is longer or shorter than the leaf's position in a tree of that size
+    /// needs.
     #[error("the proof has {found} hashes; a tree of {size} needs {expected} for leaf {index}")]
     WrongPathLength {
+        /// The 0-based leaf index.
         index: u64,
+        /// The tree size.
         size: u64,
+        /// The number of hashes the path needs.
         expected: usize,
+        /// The number of hashes it has.
         found: usize,
     },
+    /// A consistency proof that cannot be between these sizes: `old` 0 or greater than `new`, or a
+    /// path too short or too long (RFC 9162 §2.1.4.2).
     #[error("consistency proof from size {old} to {new} is malformed: {reason}")]
     BadConsistency {
+        /// The first tree size.
         old: u64,
+        /// The second tree size.
         new: u64,
+        /// What is wrong with the proof.
         reason: &'static str,
     },
+    /// The consistency proof recomputes a root that is not the one given (`"old"` or `"new"`).
     #[error("consistency proof does not lead to the {which} root")]
-    RootMismatch { which: &'static str },
+    RootMismatch {
+        /// Which root does not match: "old" or "new".
+        which: &'static str,
+    },
 }
 
 /// RFC 9162 §2.1.1: leaf hashes and interior nodes are domain-separated (0x00 / 0x01).
@@ -39,6 +62,7 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     h.finalize().into()
 }
 
+/// RFC 9162 §2.1.1: an interior node, `SHA-256(0x01 || left || right)`.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     let mut h = Sha256::new();
     h.update([0x01]);
@@ -294,20 +318,25 @@ pub struct MerkleCache {
 }
 
 impl MerkleCache {
+    /// An empty cache (a tree of size 0).
     pub fn new() -> Self {
         MerkleCache {
             levels: vec![Vec::new()],
         }
     }
 
+    /// The number of leaves.
     pub fn len(&self) -> u64 {
         self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
+    /// Whether there are no leaves.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Appends a leaf hash ([`leaf_hash`] of the entry), completing any subtree it closes: at most
+    /// log2(n) node hashes.
     pub fn push(&mut self, leaf: Hash) {
         if self.levels.is_empty() {
             self.levels.push(Vec::new());

@@ -3,6 +3,46 @@
 //! into a root; the signature check over that root is shared.
 //!
 //! Profiles: RFC 9162 (vds 1), CCF (vds 2, Azure's transparency service), MMR (vds 3, DataTrails).
+//!
+//! A receipt from modelseal's own log ([`TransparencyLog`](crate::transparency::TransparencyLog))
+//! verifies with the log's public key for the statement it was issued for:
+//!
+//! ```
+//! use modelseal::core::cose::Sign1;
+//! use modelseal::core::crypto::{Algorithm, PrivateKey};
+//! use modelseal::core::receipt::{Profile, Receipt};
+//! use modelseal::core::signed_statement::{StatementSpec, sign_statement};
+//! use modelseal::transparency::TransparencyLog;
+//! use modelseal::transparency::registration::RegistrationPolicy;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let policy = RegistrationPolicy { accept_any_issuer: true, ..RegistrationPolicy::default() };
+//! TransparencyLog::init(dir.path(), &policy)?;
+//! let log = TransparencyLog::open(dir.path())?;
+//!
+//! let issuer = PrivateKey::generate(Algorithm::ES256)?;
+//! let spec = StatementSpec {
+//!     issuer: "https://publisher.example".into(),
+//!     subject: "models/demo:v1".into(),
+//!     ..StatementSpec::default()
+//! };
+//! let statement = sign_statement(&issuer, b"manifest", &spec);
+//! let index = log.append(&[statement.clone()])?[0];
+//!
+//! let receipt = Receipt::parse(&log.receipt(index)?)?;
+//! let signed = Sign1::parse(&statement)?;
+//! let verified = receipt.verify(&signed, &log.public_key())?;
+//! assert_eq!(verified.profile, Profile::Rfc9162);
+//! assert_eq!((verified.leaf_index, verified.tree_size), (Some(0), Some(1)));
+//! assert!(verified.issued_at.is_some()); // the registration time
+//!
+//! // Another key, or another statement, does not verify.
+//! let other_key = PrivateKey::generate(Algorithm::ES256)?.public_key();
+//! assert!(receipt.verify(&signed, &other_key).is_err());
+//! let other = Sign1::parse(&sign_statement(&issuer, b"another manifest", &spec))?;
+//! assert!(receipt.verify(&other, &log.public_key()).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod ccf;
 pub mod merkle;
@@ -22,14 +62,23 @@ pub const MAX_PATH_LEN: usize = 64;
 /// proofs of 64 hashes stay under 40 KiB. A receipt larger than this is refused before decoding.
 pub const MAX_RECEIPT_BYTES: usize = 1024 * 1024;
 
+/// A receipt profile: the verifiable data structure (vds, COSE header 395) whose inclusion proof
+/// the receipt carries (COSE Receipts draft, IANA "COSE Verifiable Data Structures").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Profile {
+    /// `RFC9162_SHA256` (vds 1): an RFC 9162 §2.1 Merkle tree; the proof is `[tree_size,
+    /// leaf_index, path]`.
     Rfc9162,
+    /// `CCF_LEDGER_SHA256` (vds 2): the Confidential Consortium Framework ledger, as Azure's
+    /// transparency service writes it.
     Ccf,
+    /// A Merkle Mountain Range (vds 3), as DataTrails writes it; the proof names the leaf's node
+    /// index.
     Mmr,
 }
 
 impl Profile {
+    /// The profile's vds value (header 395): 1, 2 or 3.
     pub fn vds(self) -> i64 {
         match self {
             Profile::Rfc9162 => 1,
@@ -38,6 +87,7 @@ impl Profile {
         }
     }
 
+    /// A short name for messages: "RFC 9162", "CCF" or "MMR".
     pub fn name(self) -> &'static str {
         match self {
             Profile::Rfc9162 => "RFC 9162",
@@ -62,53 +112,103 @@ impl fmt::Display for Profile {
     }
 }
 
+/// Why a receipt was not read, or did not verify for a statement under a key.
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiptError {
+    /// The bytes are not a well-formed COSE_Sign1, or a header (alg, CWT claims) cannot be read.
     #[error("not a receipt: {0}")]
     Cose(#[from] CoseError),
+    /// The input is larger than [`MAX_RECEIPT_BYTES`]; `size` is its length in bytes.
     #[error("{size} bytes is more than the {MAX_RECEIPT_BYTES}-byte limit for a receipt")]
-    TooLarge { size: usize },
+    TooLarge {
+        /// The input's length in bytes.
+        size: usize,
+    },
+    /// The COSE_Sign1 lacks CBOR tag 18, which the COSE Receipts draft requires.
     #[error(
         "a receipt must be a tagged COSE_Sign1 (tag 18, COSE Receipts draft); this one is untagged"
     )]
     Untagged,
+    /// The protected header has no vds (395), so nothing says how to read the proof.
     #[error("no vds (395) in the protected header: not a COSE receipt")]
     NoVds,
+    /// vds (395) is present but not an integer; holds the value as decoded.
     #[error("vds (395) is {0}, not an integer")]
     BadVds(String),
+    /// vds (395) names a structure other than 1 (RFC 9162), 2 (CCF) or 3 (MMR).
     #[error("unknown verifiable data structure vds={0} (1 RFC 9162, 2 CCF, 3 MMR are known)")]
     UnknownVds(i64),
+    /// `crit` lists a label this verifier does not process for the profile (RFC 9052 §3.1); holds
+    /// the label as shown.
     #[error(
         "the protected header marks {0} critical, which this verifier does not process (RFC 9052 §3.1)"
     )]
     UnknownCritical(String),
+    /// The payload is present: a receipt's payload is the detached Merkle root, recomputed from the
+    /// statement.
     #[error("the receipt's payload is attached; a receipt signs a Merkle root it leaves out")]
     AttachedPayload,
+    /// The vdp map (396) has no non-empty inclusion-proof array (-1).
     #[error("no inclusion proof (396 / -1) in the unprotected header")]
     NoInclusionProof,
+    /// The vdp map (396) has no non-empty consistency-proof array (-2).
     #[error("no consistency proof (396 / -2) in the unprotected header")]
     NoConsistencyProof,
+    /// More than [`MAX_PROOFS`] proofs under one vdp key; holds how many.
     #[error("{0} inclusion proofs; at most {MAX_PROOFS} are accepted")]
     TooManyProofs(usize),
+    /// A proof (or the vdp map holding it) does not have the shape `profile` defines: wrong CBOR
+    /// types, hashes not 32 bytes, a path longer than [`MAX_PATH_LEN`].
     #[error("{profile} inclusion proof is malformed: {reason}")]
-    MalformedProof { profile: Profile, reason: String },
+    MalformedProof {
+        /// The receipt's profile.
+        profile: Profile,
+        /// What is wrong with the proof.
+        reason: String,
+    },
+    /// The proof is well-formed but its Merkle arithmetic fails (index outside the tree, path of
+    /// the wrong length for the index).
     #[error("{profile} inclusion proof: {source}")]
     Merkle {
+        /// The receipt's profile.
         profile: Profile,
+        /// The Merkle error.
         source: merkle::MerkleError,
     },
+    /// CCF: the proof's `data_hash` is not SHA-256 of the statement as logged (hex `expected` vs
+    /// `found`).
     #[error(
         "CCF data hash {found} is not the statement's hash {expected}: the receipt is for another statement"
     )]
-    CcfDataHash { expected: String, found: String },
+    CcfDataHash {
+        /// SHA-256 of the statement as logged (unprotected header emptied), hex.
+        expected: String,
+        /// The proof's data hash, hex.
+        found: String,
+    },
+    /// MMR: the receipt's leaf digest (header -259) is not the one recomputed from the statement
+    /// (hex).
     #[error(
         "MMR leaf digest {found} (-259) is not the one recomputed from the statement, {expected}: the receipt is for another statement"
     )]
-    MmrLeafDigest { expected: String, found: String },
+    MmrLeafDigest {
+        /// The leaf digest recomputed from the statement, hex.
+        expected: String,
+        /// The receipt's leaf digest, hex.
+        found: String,
+    },
+    /// No proof's root verifies the receipt's signature with the given key: the receipt is for
+    /// another statement, from another log, or under another key. `source` is the last signature
+    /// error.
     #[error(
         "{profile} signature does not verify over the root recomputed from the statement and proof ({source})"
     )]
-    Signature { profile: Profile, source: CoseError },
+    Signature {
+        /// The receipt's profile.
+        profile: Profile,
+        /// The last signature error, over the last proof's root.
+        source: CoseError,
+    },
 }
 
 pub(crate) fn malformed(profile: Profile, reason: impl Into<String>) -> ReceiptError {
@@ -125,6 +225,8 @@ pub(crate) struct ProvenRoot {
     pub leaf_index: Option<u64>,
 }
 
+/// A parsed COSE receipt (a COSE_Sign1 with a detached Merkle root): its profile, CWT claims and
+/// the still-unread inclusion proofs. Nothing in it is trusted until [`Receipt::verify`] succeeds.
 #[derive(Debug, Clone)]
 pub struct Receipt {
     sign1: Sign1,
@@ -133,8 +235,10 @@ pub struct Receipt {
     proofs: Vec<Value>,
 }
 
+/// What a receipt proved once its signature verified over the root recomputed from the statement.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VerifiedReceipt {
+    /// The receipt's profile (vds).
     pub profile: Profile,
     /// The root the signature verified over: RFC 9162 tree head, CCF root, or the MMR peak.
     pub root: Vec<u8>,
@@ -144,7 +248,10 @@ pub struct VerifiedReceipt {
     pub leaf_index: Option<u64>,
     /// CWT claims of the receipt, reported once its signature has verified.
     pub issuer: Option<String>,
+    /// CWT `sub` (claim 2) of the receipt.
     pub subject: Option<String>,
+    /// CWT `iat` (claim 6) of the receipt, in unix seconds: for modelseal's log, the registration
+    /// time.
     pub issued_at: Option<i64>,
 }
 
@@ -165,21 +272,30 @@ impl Receipt {
         })
     }
 
+    /// The profile named by the protected vds (395).
     pub fn profile(&self) -> Profile {
         self.profile
     }
+    /// CWT `iss` (claim 1 of header 15): the transparency service that issued the receipt, as it
+    /// claims before verification.
     pub fn issuer(&self) -> Option<&str> {
         self.claims.iss.as_deref()
     }
+    /// CWT `sub` (claim 2 of header 15), unverified.
     pub fn subject(&self) -> Option<&str> {
         self.claims.sub.as_deref()
     }
+    /// CWT `iat` (claim 6 of header 15) in unix seconds, unverified: a time only once
+    /// [`Receipt::verify`] succeeds under a trusted key.
     pub fn issued_at(&self) -> Option<i64> {
         self.claims.iat
     }
+    /// The protected `kid` (header 4): which service key to verify with (CCF: hex SHA-256 of the
+    /// SPKI).
     pub fn kid(&self) -> Option<&[u8]> {
         self.sign1.kid()
     }
+    /// The receipt as a COSE_Sign1 (headers, signature).
     pub fn sign1(&self) -> &Sign1 {
         &self.sign1
     }
@@ -323,7 +439,8 @@ fn check_critical(sign1: &Sign1, profile: Profile) -> Result<(), ReceiptError> {
 /// How a profile's inclusion proof is carried in the -1 array.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProofForm {
-    /// `bstr .cbor proof` only: what the RFC 9162 and CCF profiles define and every producer writes.
+    /// `bstr .cbor proof` only: what the RFC 9162 and CCF profiles define and every producer
+    /// writes.
     Wrapped,
     /// Also the proof item itself, unwrapped: DataTrails' MMR receipts carry a plain map.
     WrappedOrBare,

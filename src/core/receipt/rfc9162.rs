@@ -31,7 +31,9 @@ pub fn leaf_entry(statement: &Sign1) -> Vec<u8> {
 /// An inclusion proof as the profile carries it: `[tree_size, leaf_index, [path...]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InclusionProof {
+    /// The size of the tree whose root the receipt signs (at most 2^62).
     pub tree_size: u64,
+    /// The statement's 0-based index in that tree.
     pub leaf_index: u64,
     /// Siblings from the leaf up (RFC 9162 §2.1.3.1).
     pub path: Vec<Hash>,
@@ -68,13 +70,16 @@ impl InclusionProof {
 /// A consistency proof as the profile carries it: `[tree_size_1, tree_size_2, [path...]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsistencyProof {
+    /// `tree_size_1`: the size of the tree the verifier already trusts (at least 1).
     pub old_size: u64,
+    /// `tree_size_2`: the size of the signed tree (at most 2^62).
     pub new_size: u64,
     /// `PROOF(old_size, D[new_size])` (RFC 9162 §2.1.4.1).
     pub path: Vec<Hash>,
 }
 
 impl ConsistencyProof {
+    /// The `bstr .cbor` content: deterministic CBOR (minimal lengths, definite arrays).
     pub fn to_cbor(&self) -> Vec<u8> {
         encode_triple(self.old_size, self.new_size, &self.path)
     }
@@ -158,12 +163,15 @@ pub(crate) fn proven_root(proof: &Value, statement: &Sign1) -> Result<ProvenRoot
 /// Who issues a receipt: the CWT claims in its protected header.
 #[derive(Debug, Clone)]
 pub struct ReceiptClaims {
+    /// CWT `iss` (claim 1): the service's name.
     pub issuer: String,
+    /// CWT `sub` (claim 2), when the receipt carries one.
     pub subject: Option<String>,
+    /// CWT `iat` (claim 6), unix seconds: for modelseal's log, the entry's registration time.
     pub issued_at: Option<i64>,
 }
 
-/// A vds-1 receipt: protected {1: alg, 4: kid, 15: {1: iss, 2: sub?, 6: iat?}, 395: 1},
+/// A vds-1 receipt: protected `{1: alg, 4: kid, 15: {1: iss, 2: sub?, 6: iat?}, 395: 1}`,
 /// unprotected `{396: {-1: [bstr .cbor [tree_size, leaf_index, [path]]]}}`, payload nil with the
 /// root signed as the detached payload. Deterministic CBOR and raw r‖s ECDSA signatures
 /// (scitt-cose rejects anything else).
@@ -267,10 +275,15 @@ pub fn verify_consistency_proof(
 /// `new_root`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedConsistency {
+    /// The size of the tree the caller trusted, whose root it passed in.
     pub old_size: u64,
+    /// The size of the signed tree.
     pub new_size: u64,
+    /// The signed tree's root, recomputed from the old root and the proof.
     pub new_root: Hash,
+    /// The receipt's CWT `iss`.
     pub issuer: Option<String>,
+    /// The receipt's CWT `iat`, unix seconds.
     pub issued_at: Option<i64>,
 }
 

@@ -32,22 +32,53 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// The trust-root names accepted in place of a file.
 pub const PRODUCTION_ROOT_NAME: &str = "sigstore-production";
+/// The public-good staging instance's embedded trusted root.
 pub const STAGING_ROOT_NAME: &str = "sigstore-staging";
 
+/// Why a keyless (or managed-key) Sigstore bundle could not be read or did not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum KeylessError {
+    /// A `trusted_root.json` could not be read or prepared (too large, not UTF-8, not a trusted
+    /// root).
     #[error("trusted root {name}: {reason}")]
-    TrustedRoot { name: String, reason: String },
+    TrustedRoot {
+        /// The root's name or file.
+        name: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The bundle is too large or not one the Sigstore verifier reads.
     #[error("not a Sigstore bundle the verifier reads: {0}")]
     Bundle(String),
+    /// An identity regexp is longer than [`MAX_IDENTITY_PATTERN_BYTES`] or does not compile.
     #[error("identity pattern '{pattern}': {reason}")]
-    Pattern { pattern: String, reason: String },
+    Pattern {
+        /// The pattern, cut to 80 characters.
+        pattern: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The call cannot be made as asked (e.g. a keyless check of a bundle without a certificate).
     #[error("{0}")]
     Usage(String),
+    /// The certificate's SAN identity is not the required one (exact, or the whole of a regexp).
     #[error("certificate identity {found} does not match the required {required}")]
-    IdentityMismatch { found: String, required: String },
+    IdentityMismatch {
+        /// The certificate's identity.
+        found: String,
+        /// The rule, as written.
+        required: String,
+    },
+    /// The certificate's OIDC issuer extension is not the required issuer.
     #[error("certificate OIDC issuer {found} is not the required {required}")]
-    IssuerMismatch { found: String, required: String },
+    IssuerMismatch {
+        /// The certificate's OIDC issuer.
+        found: String,
+        /// The required issuer.
+        required: String,
+    },
+    /// The bundle failed Sigstore verification: certificate chain at the verified time, SCT, log
+    /// entry (inclusion proof, SET or checkpoint), timestamp, or the signature over the artifact.
     #[error("{0}")]
     Verification(String),
 }
@@ -111,6 +142,8 @@ impl SigstoreTrust {
         }
     }
 
+    /// A trusted root from `trusted_root.json` bytes, named `name` in messages. Refuses input over
+    /// [`MAX_TRUSTED_ROOT_BYTES`], non-UTF-8 text, and JSON the verifier cannot use.
     pub fn from_json(bytes: &[u8], name: &str) -> Result<Arc<Self>, KeylessError> {
         let bad = |reason: String| KeylessError::TrustedRoot {
             name: name.to_string(),
@@ -154,6 +187,8 @@ pub enum IdentityRule {
 }
 
 impl IdentityRule {
+    /// A regexp rule anchored to the whole identity (`^(?:pattern)$`). Refuses a pattern over
+    /// [`MAX_IDENTITY_PATTERN_BYTES`] or one that does not compile within the size limit.
     pub fn regexp(pattern: &str) -> Result<Self, KeylessError> {
         let bad = |reason: String| KeylessError::Pattern {
             pattern: pattern.chars().take(80).collect(),
@@ -169,6 +204,7 @@ impl IdentityRule {
             .map_err(|e| bad(e.to_string().lines().last().unwrap_or("invalid").into()))
     }
 
+    /// Whether `identity` (a SAN e-mail or URI) satisfies the rule.
     pub fn matches(&self, identity: &str) -> bool {
         match self {
             IdentityRule::Exact(want) => want == identity,
@@ -199,15 +235,20 @@ impl std::fmt::Display for IdentityRule {
 /// provider could vouch for.
 #[derive(Clone, Debug)]
 pub struct KeylessIdentity {
+    /// The certificate's SAN identity: exact or a whole-identity regexp.
     pub identity: IdentityRule,
+    /// The OIDC issuer the certificate's Fulcio extension must name, compared exactly.
     pub oidc_issuer: String,
+    /// The trusted root its certificate chain and log entries must verify under.
     pub trust: Arc<SigstoreTrust>,
 }
 
 /// What a generic (non-model) bundle signs: the artifact's bytes or its SHA-256.
 #[derive(Clone, Copy, Debug)]
 pub enum SignedArtifact<'a> {
+    /// The artifact's bytes.
     Bytes(&'a [u8]),
+    /// The artifact's SHA-256 digest.
     Sha256([u8; 32]),
 }
 
@@ -229,6 +270,7 @@ pub struct LogEntryReport {
     pub kind: String,
     /// The authenticated integrated time (Rekor v1), unix seconds.
     pub integrated_time: Option<i64>,
+    /// The entry's index in its log.
     pub log_index: i64,
     /// Hex SHA-256 of the SPKI of the log key that verified the entry.
     pub verified_by: String,
@@ -239,13 +281,17 @@ pub struct LogEntryReport {
 pub struct VerifiedBundle {
     /// The certificate's SAN (None for a managed-key bundle).
     pub identity: Option<String>,
+    /// The certificate's OIDC issuer (None for a managed-key bundle).
     pub oidc_issuer: Option<String>,
     /// The earliest verified signing time (integrated time or TSA time), unix seconds.
     pub signed_at: Option<i64>,
+    /// Every log entry verified under a log key of the trusted root.
     pub log_entries: Vec<LogEntryReport>,
     /// The DSSE payload, for a DSSE bundle.
     pub dsse_payload: Option<Vec<u8>>,
+    /// Whether a certificate chain was verified to a Fulcio CA of the trusted root.
     pub certificate_verified: bool,
+    /// Whether the certificate's signed certificate timestamp verified under a CT log key.
     pub sct_verified: bool,
 }
 
@@ -255,6 +301,8 @@ pub struct ParsedBundle {
 }
 
 impl ParsedBundle {
+    /// Parses bundle JSON, refusing input over [`MAX_BUNDLE_BYTES`](super::MAX_BUNDLE_BYTES) or
+    /// that the Sigstore verifier does not read. Nothing is verified.
     pub fn parse(bytes: &[u8]) -> Result<Self, KeylessError> {
         if bytes.len() > super::MAX_BUNDLE_BYTES {
             return Err(KeylessError::Bundle(format!(

@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// The media type of a Sigstore bundle v0.3 (JSON), as attached to OCI artifacts and written here.
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The DSSE `payloadType` of an in-toto statement: the only payload model-signing bundles carry.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// A bundle carries a manifest, not a model; the same bound as manifests.
 pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
@@ -35,22 +37,38 @@ pub fn is_certificate_bundle(bytes: &[u8]) -> bool {
         .any(|k| material.and_then(|m| m.get(k)).is_some())
 }
 
+/// Why a Sigstore bundle could not be read, or did not verify with a key.
 #[derive(Debug, thiserror::Error)]
 pub enum SigstoreError {
+    /// The bundle is larger than [`MAX_BUNDLE_BYTES`]; holds its size in bytes.
     #[error("bundle is {0} bytes, over the {MAX_BUNDLE_BYTES}-byte limit")]
     TooLarge(usize),
+    /// Not a bundle modelseal reads: bad JSON or base64, a missing field, no DSSE envelope or no
+    /// signature, or a payload type other than in-toto.
     #[error("not a Sigstore bundle: {0}")]
     Malformed(String),
+    /// `mediaType` is not a Sigstore bundle's (`application/vnd.dev.sigstore.bundle...`).
     #[error("unsupported bundle media type '{0}' (want {BUNDLE_MEDIA_TYPE} or an earlier v0.x)")]
     MediaType(String),
+    /// The bundle's `publicKey.hint` is not the given key's hint: it was signed with another key.
     #[error("the bundle's key hint {bundle} is not the given key's {key}: signed with another key")]
-    KeyMismatch { bundle: String, key: String },
+    KeyMismatch {
+        /// The hint in the bundle.
+        bundle: String,
+        /// The given key's hint (see [`key_hint`]).
+        key: String,
+    },
+    /// The bundle carries a certificate: it is verified against an identity by
+    /// [`keyless::ParsedBundle`], not with a key.
     #[error(
         "a certificate (keyless) bundle is checked against its signer's identity, not a key (keyless::ParsedBundle::verify_keyless)"
     )]
     CertificateBundle,
+    /// The first DSSE signature verifies with the key over neither the DSSE v1 PAE nor the pre-1.0
+    /// one.
     #[error("the DSSE signature does not verify with the given key: {0}")]
     BadSignature(CryptoError),
+    /// A bundle was to be written with a key model-signing cannot verify (Ed25519); holds its kind.
     #[error(
         "model-signing signs with ECDSA keys only (P-256, P-384, P-521); an {0} key cannot make a bundle it verifies"
     )]
@@ -177,22 +195,36 @@ pub fn write_bundle(statement_json: &[u8], key: &PrivateKey) -> Result<Vec<u8>, 
     serde_json::to_vec(&bundle).map_err(|e| SigstoreError::Malformed(format!("serialising: {e}")))
 }
 
+/// One signature of a DSSE envelope.
 #[derive(Clone, Debug)]
 pub struct DsseSignature {
+    /// The signature's `keyid`; empty when absent (model-signing leaves it empty).
     pub keyid: String,
+    /// The signature, base64-decoded (ASN.1 DER ECDSA).
     pub sig: Vec<u8>,
 }
 
+/// A Sigstore bundle as read from JSON, before any verification: its DSSE envelope and what its
+/// verification material holds.
 #[derive(Clone, Debug)]
 pub struct Bundle {
+    /// The envelope's `payloadType`.
     pub payload_type: String,
+    /// The envelope's payload, base64-decoded: the in-toto statement.
     pub payload: Vec<u8>,
+    /// The envelope's signatures; at least one.
     pub signatures: Vec<DsseSignature>,
+    /// `verificationMaterial.publicKey.hint`; `None` when absent or empty.
     pub key_hint: Option<String>,
+    /// Whether the material carries a certificate or x509 chain (a keyless bundle).
     pub has_certificate: bool,
+    /// How many transparency-log entries the material lists (not verified here).
     pub tlog_entries: usize,
 }
 
+/// Reads a bundle's JSON, refusing one over [`MAX_BUNDLE_BYTES`], one whose `mediaType` is not a
+/// Sigstore bundle's, one without a DSSE envelope (message-signature bundles), and an envelope
+/// without signatures. Nothing is verified.
 pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, SigstoreError> {
     if bytes.len() > MAX_BUNDLE_BYTES {
         return Err(SigstoreError::TooLarge(bytes.len()));
