@@ -520,3 +520,26 @@ fn registration_follows_a_303_and_waits_out_a_pending_302_as_retry_after_says() 
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[1].starts_with("GET /entries/0") && lines[2].starts_with("GET /entries/0"));
 }
+
+#[test]
+fn without_home_no_policy_is_read_from_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, public) = keygen(dir.path(), "ES256");
+    std::fs::create_dir_all(dir.path().join(".config/modelseal")).unwrap();
+    std::fs::write(
+        dir.path().join(".config/modelseal/policy.toml"),
+        format!(
+            "version = 2\n[[policy]]\nname = \"planted\"\nscopes = [\"*\"]\n[[policy.issuers]]\nkey = {:?}\n",
+            public.display().to_string()
+        ),
+    )
+    .unwrap();
+    modelseal()
+        .current_dir(dir.path())
+        .env_remove("HOME")
+        .env_remove("MODELSEAL_POLICY")
+        .args(["policy", "show", "r.example/m:v1"])
+        .assert()
+        .code(2)
+        .stderr(contains("no trust policy"));
+}

@@ -293,3 +293,117 @@ fn a_ca_carried_past_the_anchor_does_not_lend_its_did_x509() {
         .success()
         .stdout(contains("✔ policy met"));
 }
+
+/// `openssl` in `dir`: a P-256 CA `ca` and a leaf `name` signed by it with the extra extension
+/// lines `ext` (openssl's x509v3 config syntax); returns (ca.pem, leaf.key, leaf.pem).
+fn openssl_leaf(dir: &Path, name: &str, ext: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed (scripts/test.sh does it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    if !dir.join("ca.pem").exists() {
+        run(&[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "ca.key",
+        ]);
+        run(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/CN=openssl CA",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+            "-out",
+            "ca.pem",
+        ]);
+    }
+    run(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        &format!("{name}.key"),
+    ]);
+    run(&[
+        "req",
+        "-new",
+        "-key",
+        &format!("{name}.key"),
+        "-subj",
+        &format!("/CN={name}"),
+        "-out",
+        &format!("{name}.csr"),
+    ]);
+    std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &format!("{name}.csr"),
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "10",
+        "-extfile",
+        &format!("{name}.ext"),
+        "-out",
+        &format!("{name}.pem"),
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.pem")),
+    )
+}
+
+// RFC 5280 §4.2: a certificate with a critical extension the verifier does not process must be
+// refused, and a leaf whose keyUsage does not allow signing cannot sign statements.
+#[test]
+fn a_critical_extension_nobody_processes_and_a_leaf_not_for_signing_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let now = clock::now();
+    let (ca, key, leaf) = openssl_leaf(
+        d,
+        "critical",
+        "1.3.6.1.4.1.99999.1=critical,ASN1:UTF8String:must understand\n",
+    );
+    let statement = sign(d, "critical-s", &key, &leaf, "https://team.example", now);
+    verify_cert(&statement, &ca)
+        .code(1)
+        .stdout(contains("critical extension 1.3.6.1.4.1.99999.1"));
+    let (_, key, leaf) = openssl_leaf(d, "encipher", "keyUsage=critical,keyEncipherment\n");
+    let statement = sign(d, "encipher-s", &key, &leaf, "https://team.example", now);
+    verify_cert(&statement, &ca)
+        .code(1)
+        .stdout(contains("lacks digitalSignature"));
+    // Control: the same CA and a signing leaf.
+    let (_, key, leaf) = openssl_leaf(d, "signer", "keyUsage=critical,digitalSignature\n");
+    let statement = sign(d, "signer-s", &key, &leaf, "https://team.example", now);
+    verify_cert(&statement, &ca).success();
+}

@@ -782,13 +782,18 @@ impl CwtClaims {
                         Value::Tag(1, inner) => inner.as_ref(),
                         other => other,
                     };
+                    // A NumericDate may carry fractional seconds (RFC 8392 §2); NaN, the
+                    // infinities and values past any plausible date are refused, not saturated.
                     let secs = match inner {
-                        Value::Float(f) => Some(*f as i64),
+                        Value::Float(f) if f.is_finite() && f.abs() < 1e15 => {
+                            Some(f.floor() as i64)
+                        }
+                        Value::Float(_) => None,
                         other => value_as_i64(other),
                     };
-                    claims.iat = Some(
-                        secs.ok_or_else(|| bad_header(label::CWT_CLAIMS, "iat is not a number"))?,
-                    );
+                    claims.iat = Some(secs.ok_or_else(|| {
+                        bad_header(label::CWT_CLAIMS, "iat is not a finite NumericDate")
+                    })?);
                 }
                 Some(claim::CNF) => claims.cnf = Some(v.clone()),
                 _ => claims.other.push((k.clone(), v.clone())),
@@ -1208,6 +1213,27 @@ mod tests {
         let mut out = Vec::new();
         ciborium::into_writer(&msg, &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn a_float_iat_is_a_numeric_date_only_when_finite() {
+        let with_iat = |iat: Value| {
+            CwtClaims::from_value(&Value::Map(vec![
+                (Value::Integer(1.into()), Value::Text("i".into())),
+                (Value::Integer(6.into()), iat),
+            ]))
+        };
+        assert_eq!(
+            with_iat(Value::Float(1.7e9 + 0.5)).unwrap().iat,
+            Some(1_700_000_000)
+        );
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300] {
+            let err = with_iat(Value::Float(bad)).unwrap_err();
+            assert!(
+                err.to_string().contains("finite NumericDate"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     fn claims_map(entries: &[(i64, &str)]) -> Value {

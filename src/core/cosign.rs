@@ -71,9 +71,9 @@ pub enum CosignError {
     /// No signature of the attestation's DSSE envelope verifies with the key; holds the last error.
     #[error("no signature of the envelope verifies with the given key: {0}")]
     NoGoodSignature(CryptoError),
-    /// Meant for a key of a kind cosign does not sign with (RSA); holds its kind. Not produced
-    /// today: such a key fails as [`CosignError::BadSignature`].
-    #[error("a {0} key: cosign keys are ECDSA or Ed25519")]
+    /// The policy's key is of a kind modelseal does not check cosign signatures with (RSA);
+    /// holds its kind.
+    #[error("a {0} key: modelseal checks cosign signatures made with ECDSA or Ed25519 keys")]
     UnsupportedKey(String),
 }
 
@@ -143,6 +143,7 @@ pub fn verify_signature(
     key: &PublicKey,
     artifact_digest: &str,
 ) -> Result<SimpleSigning, CosignError> {
+    supported(key)?;
     let signed = read_simple_signing(payload)?;
     let signature = B64
         .decode(signature_b64.trim())
@@ -156,6 +157,14 @@ pub fn verify_signature(
         });
     }
     Ok(signed)
+}
+
+/// The keys cosign signs with that modelseal checks: ECDSA and Ed25519 (not RSA).
+fn supported(key: &PublicKey) -> Result<(), CosignError> {
+    match key {
+        PublicKey::Rsa(_) => Err(CosignError::UnsupportedKey(key.kind())),
+        _ => Ok(()),
+    }
 }
 
 /// cosign signs with the key's own hash: DER ECDSA for EC keys, plain Ed25519.
@@ -336,6 +345,7 @@ pub fn verify_attestation(
     key: &PublicKey,
     artifact_digest: &str,
 ) -> Result<Attestation, CosignError> {
+    supported(key)?;
     let envelope = read_envelope(envelope)?;
     let signed = pae(&envelope.payload_type, &envelope.payload);
     let mut last = None;

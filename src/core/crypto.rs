@@ -249,8 +249,8 @@ impl PublicKey {
                     use rsa::pkcs1::DecodeRsaPublicKey;
                     rsa::RsaPublicKey::from_pkcs1_der(info.subject_public_key.raw_bytes())
                 })
-                .map(PublicKey::Rsa)
                 .map_err(|e| unreadable(&e))
+                .and_then(rsa_key)
         } else {
             Err(CryptoError::UnreadableKey(format!(
                 "unsupported key algorithm {oid}"
@@ -342,8 +342,8 @@ impl PublicKey {
             rsa::BigUint::from_bytes_be(n),
             rsa::BigUint::from_bytes_be(e),
         )
-        .map(PublicKey::Rsa)
         .map_err(|e| CryptoError::UnreadableKey(format!("RSA key: {e}")))
+        .and_then(rsa_key)
     }
 
     /// The 32-byte Ed25519 encoding of the key; `None` for any other kind.
@@ -509,6 +509,22 @@ pub struct NamedKey {
     pub kid: Option<Vec<u8>>,
     /// The public key read from the file.
     pub key: PublicKey,
+}
+
+/// The smallest RSA modulus accepted for verification, in bits (NIST SP 800-131A: shorter keys
+/// are no longer safe to trust).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// An RSA key, if its modulus is at least [`MIN_RSA_BITS`].
+fn rsa_key(key: rsa::RsaPublicKey) -> Result<PublicKey, CryptoError> {
+    use rsa::traits::PublicKeyParts;
+    let bits = key.size() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(CryptoError::UnreadableKey(format!(
+            "an RSA key of {bits} bits: at least {MIN_RSA_BITS} are required"
+        )));
+    }
+    Ok(PublicKey::Rsa(key))
 }
 
 /// Reads every public key in a file's bytes: PEM (SPKI keys and/or certificates, several blocks
@@ -945,6 +961,19 @@ pub fn verify_certificate_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rsa_keys_shorter_than_2048_bits_are_refused() {
+        use rsa::pkcs8::EncodePublicKey;
+        use rsa::traits::PublicKeyParts;
+        let short = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+        let der = short.to_public_key().to_public_key_der().unwrap();
+        let err = PublicKey::from_spki_der(der.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("1024 bits"), "{err}");
+        let public = short.to_public_key();
+        let (n, e) = (public.n().to_bytes_be(), public.e().to_bytes_be());
+        assert!(PublicKey::from_rsa_components(&n, &e).is_err());
+    }
 
     #[test]
     fn every_generated_key_signs_and_verifies_and_rejects_a_changed_message() {

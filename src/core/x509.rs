@@ -69,6 +69,17 @@ pub enum X509Error {
         /// The subject of the certificate that follows it.
         found: String,
     },
+    /// A certificate carries a critical extension modelseal does not process, or an extension it
+    /// relies on cannot be read, or a leaf whose keyUsage does not allow signing (RFC 5280 §4.2).
+    #[error("certificate {index} ({name}): {reason}")]
+    Extension {
+        /// Position of the certificate, leaf = 0.
+        index: usize,
+        /// Its subject's common name, or the whole subject.
+        name: String,
+        /// What is wrong with its extensions.
+        reason: String,
+    },
     /// A certificate that issues another is not a CA under RFC 5280 §4.2.1.9/§4.2.1.3: no
     /// basicConstraints, `cA` false, a pathLenConstraint exceeded, or keyUsage without keyCertSign.
     #[error("certificate {index} ({name}) signs certificates but is not a CA: {reason}")]
@@ -187,6 +198,16 @@ const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_KEY_USAGE: &str = "2.5.29.15";
 const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
 const OID_SUBJECT_ALT_NAME: &str = "2.5.29.17";
+const OID_CERTIFICATE_POLICIES: &str = "2.5.29.32";
+/// Extensions whose meaning the chain check takes into account (certificatePolicies: any policy
+/// is acceptable, modelseal requires none); a critical one outside this list is refused.
+const PROCESSED_EXTENSIONS: [&str; 5] = [
+    OID_BASIC_CONSTRAINTS,
+    OID_KEY_USAGE,
+    OID_EXT_KEY_USAGE,
+    OID_SUBJECT_ALT_NAME,
+    OID_CERTIFICATE_POLICIES,
+];
 /// Fulcio's OIDC issuer extension (v1: raw string; v2 .8: DER UTF8String).
 const OID_FULCIO_ISSUER: &str = "1.3.6.1.4.1.57264.1.1";
 const OID_FULCIO_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
@@ -312,6 +333,43 @@ impl Parsed {
         Ok(())
     }
 
+    /// RFC 5280 §4.2: a critical extension this code does not process makes the certificate
+    /// unusable; an extension it relies on must decode; a leaf's keyUsage, when present, must
+    /// allow digitalSignature (the statement's signature is made with its key).
+    fn check_extensions(&self, index: usize) -> Result<(), X509Error> {
+        let bad = |reason: String| X509Error::Extension {
+            index,
+            name: self.short_name(),
+            reason,
+        };
+        for e in self.cert.tbs_certificate.extensions.iter().flatten() {
+            let oid = e.extn_id.to_string();
+            if e.critical && !PROCESSED_EXTENSIONS.contains(&oid.as_str()) {
+                return Err(bad(format!(
+                    "critical extension {oid}, which modelseal does not process (RFC 5280 §4.2 says refuse it)"
+                )));
+            }
+        }
+        if let Some(b) = self.extension(OID_BASIC_CONSTRAINTS) {
+            x509_cert::ext::pkix::BasicConstraints::from_der(b)
+                .map_err(|e| bad(format!("unreadable basicConstraints: {e}")))?;
+        }
+        if let Some(b) = self.extension(OID_KEY_USAGE) {
+            let ku = x509_cert::ext::pkix::KeyUsage::from_der(b)
+                .map_err(|e| bad(format!("unreadable keyUsage: {e}")))?;
+            if index == 0 && !ku.digital_signature() {
+                return Err(bad(
+                    "keyUsage of the signing leaf lacks digitalSignature".into()
+                ));
+            }
+        }
+        if let Some(b) = self.extension(OID_EXT_KEY_USAGE) {
+            x509_cert::ext::pkix::ExtendedKeyUsage::from_der(b)
+                .map_err(|e| bad(format!("unreadable extKeyUsage: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// A certificate that signs others must say it is a CA (RFC 5280 §4.2.1.9, §4.2.1.3).
     fn check_ca(&self, index: usize, cas_below: usize) -> Result<(), X509Error> {
         let not_ca = |reason: &str| X509Error::NotCa {
@@ -413,6 +471,7 @@ pub fn verify_chain(
         .collect::<Result<Vec<_>, _>>()?;
     for (i, c) in certs.iter().enumerate() {
         c.check_valid_at(i, at)?;
+        c.check_extensions(i)?;
     }
     let last = certs.len() - 1;
     // The chain must reach a trusted certificate (the anchor); every link is checked, those past

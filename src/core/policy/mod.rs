@@ -382,11 +382,15 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("MODELSEAL_POLICY") {
         return Ok(PathBuf::from(p));
     }
+    // Without HOME there is no default file: a relative `.config/...` would be read from
+    // whatever directory the process happens to run in.
     let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let default = home.join(".config/modelseal/policy.toml");
-    if default.is_file() {
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    let default = home
+        .unwrap_or_else(|| PathBuf::from("~"))
+        .join(".config/modelseal/policy.toml");
+    if default.is_absolute() && default.is_file() {
         return Ok(default);
     }
     Err(format!(

@@ -197,11 +197,16 @@ impl IdentityRule {
         if pattern.len() > MAX_IDENTITY_PATTERN_BYTES {
             return Err(bad(format!("over {MAX_IDENTITY_PATTERN_BYTES} bytes")));
         }
-        regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map(IdentityRule::Regexp)
-            .map_err(|e| bad(e.to_string().lines().last().unwrap_or("invalid").into()))
+        let compile = |text: &str| {
+            regex::RegexBuilder::new(text)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| bad(e.to_string().lines().last().unwrap_or("invalid").into()))
+        };
+        // The pattern must stand on its own: `a)|(b` would otherwise close the anchoring group
+        // and match anything that starts with `a` or ends with `b`.
+        compile(pattern)?;
+        compile(&format!("^(?:{pattern})$")).map(IdentityRule::Regexp)
     }
 
     /// Whether `identity` (a SAN e-mail or URI) satisfies the rule.
@@ -513,6 +518,9 @@ mod tests {
         let alt = IdentityRule::regexp("a|b").unwrap();
         assert!(!alt.matches("ab"));
         assert!(IdentityRule::regexp("(").is_err());
+        // A pattern that escapes the anchoring group is refused, not widened.
+        assert!(IdentityRule::regexp("alice@example.com)|(.*").is_err());
+        assert!(IdentityRule::regexp("a)|(b").is_err());
         assert!(IdentityRule::regexp(&"a".repeat(MAX_IDENTITY_PATTERN_BYTES + 1)).is_err());
     }
 
