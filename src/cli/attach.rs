@@ -21,10 +21,13 @@ const EXAMPLES: &str = "Examples:
 pub struct AttachArgs {
     /// The artifact to attach to: host/repo:tag|@digest (or DIR:tag|@digest with --oci-layout).
     reference: String,
+    /// The files to attach, each `PATH[:MEDIA_TYPE]`, one layer each (titled with the path).
     #[arg(required = true)]
     files: Vec<String>,
+    /// The referrer's artifactType; a Sigstore bundle type gives its file the bundle layer type.
     #[arg(long, default_value = media::TRANSPARENT_STATEMENT_ARTIFACT)]
     artifact_type: String,
+    /// A manifest annotation (repeatable).
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
     #[command(flatten)]

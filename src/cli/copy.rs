@@ -17,17 +17,23 @@ const EXAMPLES: &str = "Examples:
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct CopyArgs {
+    /// What to copy: `host/repo:tag|@digest` (a layout `DIR:tag` with --from-oci-layout).
     source: String,
+    /// Where to: `host/repo[:tag]` (a layout `DIR[:tag]` with --to-oci-layout).
     destination: String,
     /// Also copy referrers, recursively (signatures, transparent statements, ...).
     #[arg(short, long)]
     recursive: bool,
+    /// SOURCE is an OCI image layout directory.
     #[arg(long)]
     from_oci_layout: bool,
+    /// DESTINATION is an OCI image layout directory (made if missing).
     #[arg(long)]
     to_oci_layout: bool,
+    /// Reach SOURCE's registry over plain HTTP (always the case for localhost / 127.0.0.1).
     #[arg(long)]
     from_plain_http: bool,
+    /// Reach DESTINATION's registry over plain HTTP (always the case for localhost / 127.0.0.1).
     #[arg(long)]
     to_plain_http: bool,
 }

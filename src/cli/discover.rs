@@ -24,6 +24,7 @@ enum Format {
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct DiscoverArgs {
+    /// The artifact: `host/repo:tag` or `host/repo@sha256:…` (with --oci-layout, `DIR:tag` or `DIR@sha256:…`).
     reference: String,
     /// Only referrers of this artifact type (at the first level).
     #[arg(long)]

@@ -18,11 +18,13 @@ const EXAMPLES: &str = "Examples:
 pub struct LoginArgs {
     /// Registry host[:port].
     registry: String,
+    /// The user name (the password or token is read from stdin with --password-stdin).
     #[arg(short = 'u', long)]
     username: String,
     /// Read the password or token from stdin (the only way: secrets never go on a command line).
     #[arg(long, required = true)]
     password_stdin: bool,
+    /// Log in over plain HTTP (only for a registry you reach on a trusted network; loopback needs no flag).
     #[arg(long)]
     plain_http: bool,
 }
@@ -30,6 +32,7 @@ pub struct LoginArgs {
 /// Forget the stored credentials of a registry.
 #[derive(clap::Args)]
 pub struct LogoutArgs {
+    /// The registry whose credentials to erase: `host[:port]`.
     registry: String,
 }
 

@@ -21,7 +21,9 @@ enum ManifestCommand {
 
 #[derive(clap::Args)]
 struct FetchArgs {
+    /// The artifact: `host/repo:tag` or `host/repo@sha256:…` (with --oci-layout, `DIR:tag` or `DIR@sha256:…`).
     reference: String,
+    /// Indent the JSON for reading (the printed bytes then no longer hash to the digest).
     #[arg(long)]
     pretty: bool,
     /// Print only the descriptor (media type, digest, size).

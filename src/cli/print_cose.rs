@@ -20,6 +20,7 @@ const EXAMPLES: &str = "Examples:
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct PrintCoseArgs {
+    /// The COSE file to show: a signed or transparent statement, or a receipt.
     file: PathBuf,
 }
 

@@ -22,6 +22,7 @@ const EXAMPLES: &str = "Examples:
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct PullArgs {
+    /// The artifact: `host/repo:tag` or `host/repo@sha256:…` (with --oci-layout, `DIR:tag` or `DIR@sha256:…`).
     reference: String,
     #[arg(
         short = 'o',
@@ -29,6 +30,7 @@ pub struct PullArgs {
         value_name = "DIR",
         default_value = "."
     )]
+    /// Where the files go (made if missing).
     output_dir: PathBuf,
     /// Write layers whose title is absolute or climbs out with `..` (as oras's flag).
     #[arg(long, conflicts_with = "verify")]
@@ -37,6 +39,7 @@ pub struct PullArgs {
     /// --force).
     #[arg(long)]
     verify: bool,
+    /// The trust policy for --verify (default: $MODELSEAL_POLICY, else ~/.config/modelseal/policy.toml).
     #[arg(long, value_name = "FILE", requires = "verify")]
     policy: Option<PathBuf>,
     /// Overwrite existing files; with --verify, pull into a non-empty DIR, which is then

@@ -28,6 +28,7 @@ pub struct PushArgs {
     /// Files, each optionally with its media type: FILE[:TYPE]. The title is the path as given.
     #[arg(required = true)]
     files: Vec<String>,
+    /// The manifest's artifactType (what `discover --artifact-type` filters on).
     #[arg(long, default_value = media::MODEL_MANIFEST_ARTIFACT)]
     artifact_type: String,
     /// Manifest annotation KEY=VALUE (repeatable); overrides org.opencontainers.image.created.

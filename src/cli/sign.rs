@@ -15,13 +15,13 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 const EXAMPLES: &str = "Examples:
-  modelseal sign ./my-model --key pub.key --issuer https://example.com --subject my-org/my-model -o model.cose
+  modelseal sign ./my-model --key publisher.key --issuer https://example.com --subject my-org/my-model -o model.cose
       hash the model and sign its manifest (the manifest is the payload)
-  modelseal sign manifest.json --key pub.key --issuer ISS --subject SUB --hash-envelope -o model.cose
+  modelseal sign manifest.json --key publisher.key --issuer ISS --subject SUB --hash-envelope -o model.cose
       sign the manifest's SHA-256 (hash envelope); verify later with --payload manifest.json
-  modelseal sign ./my-model --key pub.key --format sigstore-bundle -o model.sig
+  modelseal sign ./my-model --key publisher.key --format sigstore-bundle -o model.sig
       the bundle `model_signing sign key` writes; `model_signing verify key` accepts it
-  modelseal sign report.pdf --key pub.key --issuer ISS --subject SUB --content-type application/pdf -o report.cose";
+  modelseal sign report.pdf --key publisher.key --issuer ISS --subject SUB --content-type application/pdf -o report.cose";
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum SignFormat {
@@ -62,6 +62,7 @@ pub struct SignArgs {
     /// Issued-at time (unix seconds). Default: now, or SOURCE_DATE_EPOCH when set.
     #[arg(long, value_name = "SECS")]
     iat: Option<i64>,
+    /// What to write: a SCITT signed statement (COSE_Sign1), or the Sigstore bundle model-signing writes.
     #[arg(long, value_enum, default_value_t = SignFormat::Cose)]
     format: SignFormat,
     /// Where to write the statement (atomically).

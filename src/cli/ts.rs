@@ -37,6 +37,7 @@ enum TsCommand {
 
 #[derive(clap::Args)]
 struct ServeArgs {
+    /// The address to serve on, `IP:PORT` (port 0: any free port; the URL is printed first).
     #[arg(long, default_value = "127.0.0.1:8410")]
     listen: String,
     /// The log directory; made on first start (as `ts init`) from the flags below, which also
@@ -86,6 +87,7 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
 
 #[derive(clap::Args)]
 struct InitArgs {
+    /// The log's directory (`ts init` makes it; `ts serve` makes it on first start).
     #[arg(long)]
     dir: PathBuf,
     #[command(flatten)]
@@ -249,6 +251,7 @@ const REGISTER_EXAMPLES: &str = "Examples:
 #[derive(clap::Args)]
 #[command(after_help = REGISTER_EXAMPLES)]
 pub struct RegisterArgs {
+    /// The signed statement to register (COSE_Sign1).
     statement: PathBuf,
     /// A transparency service: `local:DIR` (embedded log) or an http(s) SCRAPI URL. Repeatable.
     #[arg(long = "ts", value_name = "SERVICE", required = true)]
@@ -256,6 +259,7 @@ pub struct RegisterArgs {
     /// Pinned service key(s) for URL services (else fetched from the service and printed).
     #[arg(long, value_name = "FILE")]
     ts_key: Vec<PathBuf>,
+    /// Where to write the transparent statement (the statement with its receipts stapled).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     out: PathBuf,
 }

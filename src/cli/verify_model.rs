@@ -22,6 +22,7 @@ pub struct VerifyModelArgs {
     /// The model manifest artifact: host/repo:tag|@digest (or DIR:tag with --oci-layout).
     #[arg(long = "manifest", value_name = "REF")]
     reference: String,
+    /// The trust policy (default: $MODELSEAL_POLICY, else ~/.config/modelseal/policy.toml).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// REF is an OCI image layout directory.
