@@ -543,3 +543,40 @@ fn without_home_no_policy_is_read_from_the_working_directory() {
         .code(2)
         .stderr(contains("no trust policy"));
 }
+
+#[test]
+fn policy_init_writes_paths_relative_to_the_policy_so_it_ships_with_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(bundle.join("keys")).unwrap();
+    let (_, public) = keygen(&bundle.join("keys"), "ES256");
+    let (_, service) = keygen(&bundle.join("keys"), "ES384");
+    let policy = bundle.join("policies/policy.toml");
+    modelseal()
+        .args(["policy", "init", "--scope", "*", "--issuer-key"])
+        .arg(&public)
+        .arg("--ts-key")
+        .arg(&service)
+        .arg("-o")
+        .arg(&policy)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("key = \"../keys/es256.pub\""), "{text}");
+    assert!(text.contains("key = \"../keys/es384.pub\""), "{text}");
+    assert!(!text.contains(&dir.path().display().to_string()), "{text}");
+    // Moved elsewhere with its keys, it still loads.
+    let moved = dir.path().join("elsewhere");
+    std::fs::rename(&bundle, &moved).unwrap();
+    modelseal()
+        .args(["policy", "show", "r.example/m:v1", "--policy"])
+        .arg(moved.join("policies/policy.toml"))
+        .assert()
+        .success()
+        .stdout(contains(
+            moved
+                .join("policies/../keys/es256.pub")
+                .display()
+                .to_string(),
+        ));
+}

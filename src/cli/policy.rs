@@ -145,12 +145,34 @@ pub fn run(args: PolicyArgs, out: &Output) -> Result<Outcome> {
     }
 }
 
-fn absolute(p: &Path) -> Result<String> {
-    let abs = std::path::absolute(p).with_context(|| format!("{}: cannot resolve", p.display()))?;
-    if !abs.is_file() {
+/// `p` as the policy file at `policy` names it: relative to the policy's directory (what the
+/// loader resolves against), so that a policy ships with its keys.
+fn relative_to_policy(p: &Path, policy: &Path) -> Result<String> {
+    let resolve = |q: &Path| {
+        std::path::absolute(q).with_context(|| format!("{}: cannot resolve", q.display()))
+    };
+    let file = resolve(p)?;
+    if !file.is_file() {
         bail!("{}: no such file", p.display());
     }
-    Ok(abs.display().to_string())
+    let base = resolve(policy)?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let (mut f, mut b) = (file.components().peekable(), base.components().peekable());
+    while let (Some(x), Some(y)) = (f.peek(), b.peek()) {
+        if x != y {
+            break;
+        }
+        f.next();
+        b.next();
+    }
+    let mut rel = std::path::PathBuf::new();
+    for _ in b {
+        rel.push("..");
+    }
+    rel.extend(f);
+    Ok(rel.display().to_string())
 }
 
 fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
@@ -181,8 +203,8 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
         writeln!(t, "level = {}", quoted(&a.level))?;
         writeln!(t, "min_receipts = {}\n\n[[policy.issuers]]", a.min_receipts)?;
         match (&a.issuer_key, &a.issuer_root) {
-            (Some(k), _) => writeln!(t, "key = {}", quoted(&absolute(k)?))?,
-            (_, Some(r)) => writeln!(t, "root = {}", quoted(&absolute(r)?))?,
+            (Some(k), _) => writeln!(t, "key = {}", quoted(&relative_to_policy(k, &a.out)?))?,
+            (_, Some(r)) => writeln!(t, "root = {}", quoted(&relative_to_policy(r, &a.out)?))?,
             _ => {} // a did:x509 issuer: its iss is its identity
         }
         if let Some(iss) = &a.issuer {
@@ -198,7 +220,7 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
                 t,
                 "\n[[policy.transparency_services]]\nname = \"service-{}\"\nkey = {}",
                 i + 1,
-                quoted(&absolute(k)?)
+                quoted(&relative_to_policy(k, &a.out)?)
             )?;
         }
         t
