@@ -580,3 +580,70 @@ fn policy_init_writes_paths_relative_to_the_policy_so_it_ships_with_its_keys() {
                 .to_string(),
         ));
 }
+
+#[test]
+fn registering_a_statement_twice_returns_its_first_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ts = d.join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    let (key, _) = keygen(d, "ES256");
+    let statement = d.join("s.cose");
+    modelseal()
+        .args(["sign", "examples/tiny-model/config.json", "--key"])
+        .arg(&key)
+        .args(["--issuer", "i", "--subject", "s", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    let register = |ts_arg: &str, out: &str| {
+        modelseal()
+            .arg("register")
+            .arg(&statement)
+            .args(["--ts", ts_arg, "--ts-key"])
+            .arg(ts.join("service.pub"))
+            .arg("-o")
+            .arg(d.join(out))
+            .assert()
+            .success();
+        let bytes = std::fs::read(d.join(out)).unwrap();
+        let s = Sign1::parse(&bytes).unwrap();
+        let receipt = s.receipts().unwrap().remove(0);
+        let service = modelseal::core::crypto::PublicKey::from_pem(
+            &std::fs::read_to_string(ts.join("service.pub")).unwrap(),
+        )
+        .unwrap();
+        let verified = modelseal::core::receipt::Receipt::parse(&receipt)
+            .unwrap()
+            .verify(&s, &service)
+            .unwrap();
+        (verified.leaf_index, verified.tree_size)
+    };
+    let local = format!("local:{}", ts.display());
+    let first = register(&local, "a.scitt");
+    assert_eq!(register(&local, "b.scitt"), first);
+    let server = common::ts_server::serve(&ts, &[]);
+    assert_eq!(register(&server.url, "c.scitt"), first);
+    // A stapled copy is the same statement too.
+    let (code, _) = common::ts_server::curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/cose",
+        "--data-binary",
+        &format!("@{}", d.join("a.scitt").display()),
+        &format!("{}/entries", server.url),
+    ]);
+    assert_eq!(code, "201");
+    drop(server);
+    assert_eq!(
+        modelseal::transparency::TransparencyLog::open(&ts)
+            .unwrap()
+            .size(),
+        1
+    );
+}

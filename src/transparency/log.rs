@@ -87,6 +87,9 @@ pub struct TransparencyLog {
     /// The tree's complete subtrees in memory (≈64 bytes per entry), rebuilt from the stored
     /// leaf hashes on open: roots and proofs in O(log² n).
     tree: Mutex<MerkleCache>,
+    /// Where each leaf already stands (≈40 bytes per entry), rebuilt on open: a statement
+    /// registered again gets its first entry back instead of a second one.
+    index_of: Mutex<std::collections::HashMap<Hash, u64>>,
 }
 
 impl TransparencyLog {
@@ -163,6 +166,7 @@ impl TransparencyLog {
         }
         let db = Database::create(dir.join(DB_FILE)).map_err(store)?;
         let mut tree = MerkleCache::new();
+        let mut index_of = std::collections::HashMap::new();
         {
             let txn = db.begin_read().map_err(store)?;
             match txn.open_table(LEAVES) {
@@ -173,6 +177,7 @@ impl TransparencyLog {
                             .value()
                             .try_into()
                             .map_err(|_| LogError::Store("a leaf hash is not 32 bytes".into()))?;
+                        index_of.entry(h).or_insert(tree.len());
                         tree.push(h);
                     }
                 }
@@ -190,6 +195,7 @@ impl TransparencyLog {
             policy,
             issuer_keys,
             tree: Mutex::new(tree),
+            index_of: Mutex::new(index_of),
         })
     }
 
@@ -232,7 +238,8 @@ impl TransparencyLog {
 
     /// Admits and durably appends statements in one transaction (one fsync for the batch),
     /// registered now (the system clock). Returns their indexes; nothing is appended if any
-    /// statement is refused.
+    /// statement is refused. A statement already in the log (the same leaf: the same statement,
+    /// with or without receipts) is not appended again: its first index is returned.
     pub fn append(&self, statements: &[Vec<u8>]) -> Result<Vec<u64>, LogError> {
         self.append_at(statements, clock::now())
     }
@@ -243,12 +250,32 @@ impl TransparencyLog {
         let mut entries = Vec::with_capacity(statements.len());
         for s in statements {
             let parsed = self.policy.admit_at(s, &self.issuer_keys, now)?;
-            entries.push(rfc9162::leaf_entry(&parsed));
+            let entry = rfc9162::leaf_entry(&parsed);
+            let leaf = merkle::leaf_hash(&entry);
+            entries.push((entry, leaf));
         }
         let mut tree = self.tree.lock().expect("tree lock");
+        let mut index_of = self.index_of.lock().expect("index lock");
         let first = tree.len();
+        // Each statement's index: where it already stands, or the next free one (a statement
+        // twice in one batch is appended once).
+        let mut indexes = Vec::with_capacity(entries.len());
+        let mut fresh: Vec<(u64, &[u8], Hash)> = Vec::new();
+        let mut batch: std::collections::HashMap<Hash, u64> = std::collections::HashMap::new();
+        for (entry, leaf) in &entries {
+            let known = index_of.get(leaf).or_else(|| batch.get(leaf)).copied();
+            let index = known.unwrap_or_else(|| {
+                let index = first + fresh.len() as u64;
+                fresh.push((index, entry.as_slice(), *leaf));
+                batch.insert(*leaf, index);
+                index
+            });
+            indexes.push(index);
+        }
+        if fresh.is_empty() {
+            return Ok(indexes);
+        }
         let txn = self.db.begin_write().map_err(store)?;
-        let mut new_leaves = Vec::with_capacity(entries.len());
         {
             let mut table = txn.open_table(ENTRIES).map_err(store)?;
             let mut leaf_table = txn.open_table(LEAVES).map_err(store)?;
@@ -258,20 +285,18 @@ impl TransparencyLog {
                     "the log on disk changed under this process".into(),
                 ));
             }
-            for (i, entry) in entries.iter().enumerate() {
-                let index = first + i as u64;
-                let leaf = merkle::leaf_hash(entry);
-                table.insert(index, entry.as_slice()).map_err(store)?;
-                leaf_table.insert(index, leaf.as_slice()).map_err(store)?;
-                registered.insert(index, now).map_err(store)?;
-                new_leaves.push(leaf);
+            for (index, entry, leaf) in &fresh {
+                table.insert(*index, *entry).map_err(store)?;
+                leaf_table.insert(*index, leaf.as_slice()).map_err(store)?;
+                registered.insert(*index, now).map_err(store)?;
             }
         }
         txn.commit().map_err(store)?;
-        for leaf in new_leaves {
+        for (index, _, leaf) in fresh {
             tree.push(leaf);
+            index_of.insert(leaf, index);
         }
-        Ok((first..first + entries.len() as u64).collect())
+        Ok(indexes)
     }
 
     /// The logged statement (unprotected header emptied) at `index`.
