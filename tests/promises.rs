@@ -647,3 +647,72 @@ fn registering_a_statement_twice_returns_its_first_entry() {
         1
     );
 }
+
+#[test]
+fn receipts_name_the_service_not_the_servers_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, _) = keygen(d, "ES256");
+    let statement = d.join("s.cose");
+    modelseal()
+        .args(["sign", "examples/tiny-model/config.json", "--key"])
+        .arg(&key)
+        .args(["--issuer", "i", "--subject", "s", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    let issuer_of = |ts: &Path, url: &str, out: &str| {
+        modelseal()
+            .arg("register")
+            .arg(&statement)
+            .args(["--ts", url, "--ts-key"])
+            .arg(ts.join("service.pub"))
+            .arg("-o")
+            .arg(d.join(out))
+            .assert()
+            .success();
+        let s = Sign1::parse(&std::fs::read(d.join(out)).unwrap()).unwrap();
+        let receipt = s.receipts().unwrap().remove(0);
+        modelseal::core::receipt::Receipt::parse(&receipt)
+            .unwrap()
+            .issuer()
+            .map(str::to_string)
+    };
+    // Served without a name: the URL it listens on, never the directory.
+    let plain = d.join("plain-ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&plain)
+        .assert()
+        .success();
+    let server = common::ts_server::serve(&plain, &[]);
+    let iss = issuer_of(&plain, &server.url, "a.scitt").unwrap();
+    assert_eq!(iss, server.url);
+    assert!(!iss.contains(&d.display().to_string()));
+    drop(server);
+    // Named: the name, over HTTP and in process alike.
+    let named = d.join("named-ts");
+    modelseal()
+        .args([
+            "ts",
+            "init",
+            "--accept-any-issuer",
+            "--log-issuer",
+            "https://ts.example",
+            "--dir",
+        ])
+        .arg(&named)
+        .assert()
+        .success();
+    let server = common::ts_server::serve(&named, &[]);
+    assert_eq!(
+        issuer_of(&named, &server.url, "b.scitt").as_deref(),
+        Some("https://ts.example")
+    );
+    drop(server);
+    let local = format!("local:{}", named.display());
+    assert_eq!(
+        issuer_of(&named, &local, "c.scitt").as_deref(),
+        Some("https://ts.example")
+    );
+}

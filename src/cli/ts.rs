@@ -53,6 +53,9 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
         || a.init.key.is_some();
     if configure || TransparencyLog::open(&a.init.dir).is_err() {
         init(&a.init, out)?;
+    } else if let Some(name) = &a.init.log_issuer {
+        // A name alone keeps the log's registration policy.
+        TransparencyLog::set_issuer_name(&a.init.dir, name)?;
     }
     let a = Serve {
         dir: a.init.dir,
@@ -102,6 +105,11 @@ struct InitArgs {
     /// Use this service key (PKCS#8 PEM) instead of generating one.
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// The name its receipts carry as `iss` (say, the service's public URL), stored with the
+    /// log. Default: the URL `ts serve` listens on, and `local:` with the directory for
+    /// in-process registration.
+    #[arg(long, value_name = "NAME")]
+    log_issuer: Option<String>,
 }
 
 /// `--issuer-key FILE [--issuer ISS]`, repeatable: an `--issuer` right after an `--issuer-key`
@@ -232,6 +240,9 @@ fn init(a: &InitArgs, out: &Output) -> Result<Outcome> {
         accept_any_issuer: a.accept_any_issuer,
     };
     TransparencyLog::init_with_key(&a.dir, &policy, key_pem.as_deref().map(String::as_str))?;
+    if let Some(name) = &a.log_issuer {
+        TransparencyLog::set_issuer_name(&a.dir, name)?;
+    }
     let log = TransparencyLog::open(&a.dir)?;
     out.info(format!(
         "transparency log at {} ({} entries); pin its key: {}",

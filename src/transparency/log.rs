@@ -32,6 +32,11 @@ pub const KEY_FILE: &str = "service.key";
 pub const PUBLIC_KEY_FILE: &str = "service.pub";
 /// The log's [`RegistrationPolicy`] (JSON): which issuers it admits.
 pub const REGISTRATION_FILE: &str = "registration.json";
+/// The `iss` its receipts carry (one line of text), when the operator named one with
+/// [`TransparencyLog::set_issuer_name`] (`ts init --log-issuer`).
+pub const ISSUER_FILE: &str = "issuer";
+/// An issuer name is one short line.
+const MAX_ISSUER_BYTES: u64 = 1024;
 const DB_FILE: &str = "log.redb";
 
 /// Why the log could not be made, opened or read, or refused to append.
@@ -81,7 +86,9 @@ pub struct TransparencyLog {
     db: Database,
     key: PrivateKey,
     kid: Vec<u8>,
-    issuer: String,
+    /// The receipts' `iss`: the stored name, else what the server set, else `local:` and the
+    /// directory's canonical path.
+    issuer: std::sync::RwLock<(String, bool)>,
     policy: RegistrationPolicy,
     issuer_keys: Vec<IssuerKey>,
     /// The tree's complete subtrees in memory (≈64 bytes per entry), rebuilt from the stored
@@ -186,12 +193,28 @@ impl TransparencyLog {
             }
         }
         let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let issuer_path = dir.join(ISSUER_FILE);
+        let named = match crate::core::input::read_bounded(&issuer_path, MAX_ISSUER_BYTES) {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).trim().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(LogError::Io {
+                    path: issuer_path,
+                    source,
+                });
+            }
+        }
+        .filter(|n| !n.is_empty());
+        let issuer = match named {
+            Some(name) => (name, true),
+            None => (format!("local:{}", canonical.display()), false),
+        };
         Ok(TransparencyLog {
             dir: dir.to_path_buf(),
             db,
             key,
             kid,
-            issuer: format!("local:{}", canonical.display()),
+            issuer: std::sync::RwLock::new(issuer),
             policy,
             issuer_keys,
             tree: Mutex::new(tree),
@@ -226,9 +249,33 @@ impl TransparencyLog {
         self.key.public_key()
     }
 
-    /// The `iss` of its receipts: `local:` and the directory's canonical path.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
+    /// The `iss` of its receipts: the name stored with the log, else the URL a server set with
+    /// [`serve_as`](Self::serve_as), else `local:` and the directory's canonical path.
+    pub fn issuer(&self) -> String {
+        self.issuer.read().expect("issuer lock").0.clone()
+    }
+
+    /// Names the log for its receipts' `iss` from now on, stored with it (a line in
+    /// [`ISSUER_FILE`]): what verifiers see instead of the directory's path.
+    pub fn set_issuer_name(dir: &Path, name: &str) -> Result<(), LogError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() as u64 > MAX_ISSUER_BYTES || name.contains('\n') {
+            return Err(LogError::Key(format!(
+                "a log issuer is one non-empty line of at most {MAX_ISSUER_BYTES} bytes"
+            )));
+        }
+        let path = dir.join(ISSUER_FILE);
+        crate::core::atomic_file::write_atomic(&path, format!("{name}\n").as_bytes())
+            .map_err(|source| LogError::Io { path, source })
+    }
+
+    /// A server announces the URL it is reached at: receipts then carry it as their `iss`,
+    /// unless the log has a stored name (a server's path is not the verifier's business).
+    pub fn serve_as(&self, url: &str) {
+        let mut issuer = self.issuer.write().expect("issuer lock");
+        if !issuer.1 {
+            *issuer = (url.to_string(), false);
+        }
     }
 
     /// The number of entries (the current tree size).
@@ -324,7 +371,7 @@ impl TransparencyLog {
         let proof = tree.consistency_proof(old_size, size);
         let root = tree.root(size);
         let claims = ReceiptClaims {
-            issuer: self.issuer.clone(),
+            issuer: self.issuer(),
             subject: None,
             issued_at: Some(now),
         };
@@ -358,7 +405,7 @@ impl TransparencyLog {
         let path = tree.inclusion_proof(index, size);
         let root = tree.root(size);
         let claims = ReceiptClaims {
-            issuer: self.issuer.clone(),
+            issuer: self.issuer(),
             subject: None,
             issued_at: registered,
         };

@@ -264,7 +264,7 @@ async fn configuration(State(service): State<Service>) -> Response {
     cbor(&Value::Map(vec![
         (
             Value::Text("issuer".into()),
-            Value::Text(service.log.issuer().into()),
+            Value::Text(service.log.issuer()),
         ),
         (
             Value::Text("jwks_uri".into()),
@@ -369,6 +369,7 @@ pub async fn serve_at(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("listening on {listen}: {e}")))?;
     let base = format!("http://{}", listener.local_addr()?);
+    log.serve_as(&base);
     on_listening(&base);
     let limits = ServeLimits::default();
     serve(listener, router_with(log, base, limits), limits, shutdown).await
