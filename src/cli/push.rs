@@ -3,7 +3,7 @@
 use super::Outcome;
 use super::artifact::{artifact_spec, layer_files, report};
 use super::output::Output;
-use super::target::{TargetArgs, block_on};
+use super::target::{TargetArgs, TransferArgs, block_on};
 use anyhow::{Result, bail};
 use modelseal::oci::media;
 use modelseal::oci::ops::push_artifact;
@@ -32,6 +32,8 @@ pub struct PushArgs {
     annotations: Vec<String>,
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    transfer: TransferArgs,
 }
 
 pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
@@ -43,7 +45,10 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
     let files = layer_files(&args.files, default_type)?;
     let spec = artifact_spec(&args.artifact_type, &args.annotations, None)?;
     block_on(async {
-        let (target, selector) = args.target.open(&args.reference, true).await?;
+        let (target, selector) = args
+            .target
+            .open_for_transfer(&args.reference, true, &args.transfer)
+            .await?;
         let tag = match &selector {
             Some(Selector::Tag(t)) => Some(t.as_str()),
             Some(Selector::Digest(_)) => {
@@ -60,7 +65,9 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
             &args.reference,
             &descriptor,
             &args.artifact_type,
+            Some(target.transfer_counts()),
         );
+        out.transfer_summary(target.transfer_counts());
         Ok(Outcome::Success)
     })
 }

@@ -153,6 +153,41 @@ impl Stage {
         self.dir().join(i.to_string())
     }
 
+    /// Where the blob `digest` is downloaded before it is checked: a file named by the digest in
+    /// [`PARTIAL_DIR`] of the output directory, kept when a pull fails so the next one resumes.
+    /// The area is a real directory (never a symlink), made here if missing.
+    pub fn partial(&self, digest: &str) -> std::result::Result<PathBuf, OciError> {
+        let dir = self.root.join(PARTIAL_DIR);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(OciError::io(
+                    &dir,
+                    std::io::Error::other("the partial-download area is not a directory"),
+                ));
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(OciError::io(&dir, e)),
+            },
+            Err(e) => return Err(OciError::io(&dir, e)),
+        }
+        let name = digest.replace(':', "-");
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(OciError::BadDocument {
+                what: digest.to_string(),
+                reason: "not a digest".into(),
+            });
+        }
+        Ok(dir.join(name))
+    }
+
+    /// Removes the partial-download area once nothing is left in it.
+    pub fn partial_done(&self) {
+        let _ = std::fs::remove_dir(self.root.join(PARTIAL_DIR));
+    }
+
     /// The staging directory's name inside the output directory (to leave out of checks).
     pub fn name(&self) -> String {
         self.dir()
@@ -411,10 +446,16 @@ pub fn check_destination(out: &Path, rel: &Path, allow_traversal: bool, force: b
     }
 }
 
-/// Whether `dir` exists and has anything in it.
+/// The directory in the output directory where blobs download before they are checked.
+pub const PARTIAL_DIR: &str = ".modelseal-partial";
+
+/// Whether `dir` exists and has anything in it besides the partial downloads of an earlier
+/// pull (which that pull left to be resumed).
 pub fn is_non_empty(dir: &Path) -> Result<bool> {
     match std::fs::read_dir(dir) {
-        Ok(mut entries) => Ok(entries.next().is_some()),
+        Ok(entries) => Ok(entries
+            .flatten()
+            .any(|e| e.file_name() != std::ffi::OsStr::new(PARTIAL_DIR))),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(PullError::io(dir, e)),
     }

@@ -51,9 +51,16 @@ pub trait Target {
         source: BlobSource<'_>,
         on_bytes: &OnBytes,
     ) -> Result<()>;
-    /// Streams a blob into `dest` (a new file), checking its digest and size on the way.
+    /// Streams a blob into `dest`, checking its digest and size on the way. Bytes already in
+    /// `dest` (an earlier attempt) may be kept and the rest asked for, where the target can; the
+    /// digest is checked over the whole file either way.
     async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path, on_bytes: &OnBytes)
     -> Result<()>;
+    /// Makes `blob` present without moving its bytes (a registry mounting it from another
+    /// repository); whether it did. Targets that cannot say `false`.
+    async fn mount_blob(&self, _blob: &Descriptor) -> Result<bool> {
+        Ok(false)
+    }
     /// The descriptor a tag or digest names.
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor>;
     /// A manifest's exact bytes, checked against the descriptor.
