@@ -1,6 +1,7 @@
 //! OCI artifacts the ORAS way: push a model manifest as an artifact, attach statements to it as
 //! referrers, discover the referrer tree, pull — against a registry or an OCI image layout.
 
+pub mod archive;
 pub mod challenge;
 pub mod cosign;
 pub mod documents;

@@ -110,7 +110,12 @@ fn transient(what: String) -> OciError {
 
 fn status_error(what: &str, status: StatusCode) -> OciError {
     let text = format!("{what}: the registry answered {status}");
-    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+    // A 401 here came after a fresh token was asked for: a token service that is slow or
+    // briefly refuses is worth the same retries as a 5xx (the next attempt asks again).
+    if status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::UNAUTHORIZED
+    {
         OciError::Transient(text)
     } else {
         OciError::Registry(text)
@@ -394,8 +399,18 @@ impl Registry {
         let what = format!("uploading {} to {}", blob.digest, self.reference);
         let sent_up_to = std::sync::Arc::new(AtomicU64::new(0));
         let mut failures = 0u32;
+        let mut sessions = 0u32;
         let mut mount_from = mount_from;
         'session: loop {
+            // A registry that keeps losing sessions (distribution cancels one whose answer was
+            // lost after it took the bytes: the next status query finds a stale offset) is given
+            // up on after a few, like any other repeated failure.
+            sessions += 1;
+            if sessions > ATTEMPTS + 1 {
+                return Err(OciError::Transient(format!(
+                    "{what}: the registry lost the upload session {ATTEMPTS} times"
+                )));
+            }
             let opened = match self.open_upload(blob, mount_from).await {
                 Ok(o) => o,
                 Err(OciError::Transient(t)) if failures + 1 < ATTEMPTS => {
@@ -585,15 +600,28 @@ impl Registry {
             .map_err(|e| self.err("blob URL of", e.to_string()))?;
         let scope = format!("repository:{}:pull", self.reference.repository);
         let mut failures = 0u32;
+        let mut best = 0u64;
+        let mut first = true;
         loop {
             let held = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
             let held = if held > blob.size { 0 } else { held };
+            // Bytes of an earlier run count as resumed (and show as progress) once; those of
+            // this run's earlier attempts were counted as they arrived.
+            let from_before = if first { held } else { 0 };
+            first = false;
             match self
-                .download_from(&url, &scope, blob, dest, held, on_bytes, &what)
+                .download_from(&url, &scope, blob, dest, held, from_before, on_bytes, &what)
                 .await
             {
                 Ok(()) => return Ok(()),
                 Err(OciError::Transient(reason)) => {
+                    // An attempt that moved the download on resets the count: a link that
+                    // breaks every few GiB still gets a 100 GB blob through.
+                    let now = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+                    if now > best {
+                        best = now;
+                        failures = 0;
+                    }
                     failures += 1;
                     if failures >= ATTEMPTS {
                         return Err(OciError::Transient(reason));
@@ -613,6 +641,7 @@ impl Registry {
         blob: &Descriptor,
         dest: &Path,
         held: u64,
+        from_before: u64,
         on_bytes: &OnBytes,
         what: &str,
     ) -> Result<()> {
@@ -628,6 +657,10 @@ impl Registry {
         if held == blob.size && held > 0 {
             // Whole already (a run killed before the rename): only the check is left.
             have = hash_prefix(&mut out, held, &mut hasher, dest)?;
+            self.counters
+                .resumed
+                .fetch_add(from_before, Ordering::Relaxed);
+            on_bytes(from_before);
         }
         if have < blob.size {
             let answer = self
@@ -649,8 +682,10 @@ impl Registry {
                 && ranged_from(&answer) == Some(held)
             {
                 have = hash_prefix(&mut out, held, &mut hasher, dest)?;
-                self.counters.resumed.fetch_add(held, Ordering::Relaxed);
-                on_bytes(held);
+                self.counters
+                    .resumed
+                    .fetch_add(from_before, Ordering::Relaxed);
+                on_bytes(from_before);
             } else if status == StatusCode::OK {
                 // The whole blob: a registry that ignores Range, or nothing held.
                 out.set_len(0).map_err(|e| OciError::io(dest, e))?;
