@@ -361,7 +361,8 @@ pub async fn fetch_staged<T: Target>(
         })
         .buffer_unordered(blobs_in_flight())
         .try_collect::<()>()
-        .await?;
+        .await
+        .inspect_err(|_| stage.partial_done())?;
     let mut placed: Vec<(&str, PathBuf)> = Vec::new();
     let mut staged = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {

@@ -703,7 +703,8 @@ impl Registry {
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| self.send_error(what, e))?;
                 if have + chunk.len() as u64 > blob.size {
-                    out.set_len(0).map_err(|e| OciError::io(dest, e))?;
+                    drop(out);
+                    let _ = std::fs::remove_file(dest);
                     return Err(OciError::DigestMismatch {
                         what: format!("blob from {}", self.name_of_digest(&blob.digest)),
                         expected: format!("{} ({} bytes)", blob.digest, blob.size),
@@ -729,7 +730,8 @@ impl Registry {
         }
         let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
         if actual != blob.digest {
-            let _ = out.set_len(0);
+            drop(out);
+            let _ = std::fs::remove_file(dest);
             return Err(OciError::DigestMismatch {
                 what: format!("blob from {}", self.name_of_digest(&blob.digest)),
                 expected: blob.digest.clone(),
