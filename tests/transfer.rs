@@ -104,6 +104,32 @@ fn a_push_cut_every_few_mib_resumes_and_resends_at_most_a_chunk_per_cut() {
 }
 
 #[test]
+fn a_push_cut_on_its_first_chunk_resumes_in_the_same_session() {
+    // The session is empty when asked, and distribution says `Range: 0-0` for that.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = model(dir.path(), "model.bin", 10 * MIB);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_upload_every: Some(3 * MIB),
+            max_cuts: Some(1),
+            ..Default::default()
+        },
+    );
+    let report = push(
+        dir.path(),
+        &format!("{front}/transfer/first-chunk:v1"),
+        "model.bin",
+        &["--chunk-size", "4M"],
+    );
+    assert_eq!(wire.cuts.load(Ordering::SeqCst), 1);
+    assert_eq!(report["transfer"]["resent"], 4 * MIB, "{report}");
+    let out = dir.path().join("out");
+    pull(&format!("{}/transfer/first-chunk:v1", registry()), &out);
+    assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
+}
+
+#[test]
 fn a_pull_cut_at_the_byte_every_few_mib_continues_with_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let size = 40 * MIB;

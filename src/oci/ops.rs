@@ -362,7 +362,17 @@ pub async fn fetch_staged<T: Target>(
         .buffer_unordered(blobs_in_flight())
         .try_collect::<()>()
         .await
-        .inspect_err(|_| stage.partial_done())?;
+        .inspect_err(|_| {
+            // A pull that fails leaves nothing behind (README, "pull"); only one that was
+            // killed, or crashed, leaves its partial files, and the next run resumes from them.
+            // Within a run, a broken connection resumes from the bytes on disk anyway.
+            for layer in layers {
+                if let Ok(p) = stage.partial(&layer.digest) {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            stage.partial_done();
+        })?;
     let mut placed: Vec<(&str, PathBuf)> = Vec::new();
     let mut staged = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {

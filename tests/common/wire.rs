@@ -138,7 +138,11 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
             .since_upload_cut
             .fetch_add(body.len() as u64, Ordering::SeqCst)
             + body.len() as u64;
-        if since >= every {
+        let spent = front
+            .faults
+            .max_cuts
+            .is_some_and(|m| wire.cuts.load(Ordering::SeqCst) >= m);
+        if since >= every && !spent {
             wire.since_upload_cut.store(0, Ordering::SeqCst);
             wire.cuts.fetch_add(1, Ordering::SeqCst);
             cut();

@@ -122,9 +122,8 @@ fn status_error(what: &str, status: StatusCode) -> OciError {
     }
 }
 
-/// The end of `Range: 0-N` (inclusive) as a byte count: N + 1. distribution writes `0-0` for an
-/// empty session too; that reads as one byte, which a PATCH from 1 then finds out (416 → ask
-/// again from 0 is not possible, so the upload starts anew: never wrong, only slower).
+/// The end of `Range: 0-N` (inclusive) as a byte count: N + 1. distribution answers `0-0` for
+/// an empty session as well as for one byte; the caller knows which (nothing acknowledged yet).
 fn range_end(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let v = headers.get("range")?.to_str().ok()?;
     let (start, end) = v.trim().trim_start_matches("bytes=").split_once('-')?;
@@ -413,10 +412,9 @@ impl Registry {
             }
             let opened = match self.open_upload(blob, mount_from).await {
                 Ok(o) => o,
-                Err(OciError::Transient(t)) if failures + 1 < ATTEMPTS => {
+                Err(OciError::Transient(_)) if failures + 1 < ATTEMPTS => {
                     failures += 1;
                     pause(failures).await;
-                    let _ = t;
                     continue 'session;
                 }
                 Err(e) => return Err(e),
@@ -436,6 +434,8 @@ impl Registry {
             };
             let chunk = self.chunk_size.max(min_chunk).max(1);
             let mut offset = 0u64;
+            // What the registry acknowledged taking in this session.
+            let mut confirmed = 0u64;
             if blob.size > chunk {
                 while offset < blob.size {
                     let end = (offset + chunk).min(blob.size);
@@ -446,6 +446,7 @@ impl Registry {
                         Ok((next, held)) => {
                             location = next;
                             offset = held.unwrap_or(end);
+                            confirmed = offset;
                             failures = 0;
                         }
                         Err(OciError::Transient(reason)) => {
@@ -455,6 +456,8 @@ impl Registry {
                             }
                             pause(failures).await;
                             match self.upload_standing(&location, &what).await {
+                                // "0-0" before any chunk was taken means an empty session.
+                                Ok(Standing::At(1)) if confirmed == 0 => offset = 0,
                                 Ok(Standing::At(n)) if n <= blob.size => offset = n,
                                 Ok(_) => continue 'session,
                                 Err(OciError::Transient(_)) => {}
