@@ -181,68 +181,27 @@ impl Registry {
             self.reference.registry, self.reference.repository
         );
         let scope = format!("repository:{}:pull", self.reference.repository);
-        let request = |auth: Option<&str>, basic: bool| {
-            let mut r = self
-                .http
-                .get(&url)
-                .header("Accept", accept)
-                .timeout(crate::net::timeouts().request);
-            if let Some(token) = auth {
-                r = r.bearer_auth(token);
-            } else if basic && let Some((u, p)) = basic_of(&self.auth) {
-                r = r.basic_auth(u, Some(p));
+        let send_err = |e: transfer::SendError| match e {
+            transfer::SendError::Http(e) => {
+                let text = format!("{what}: {}", crate::net::describe(&e));
+                if e.is_timeout() || e.is_connect() {
+                    OciError::Registry(text)
+                } else {
+                    OciError::Transient(text)
+                }
             }
-            r
+            transfer::SendError::Realm(reason) => OciError::Registry(reason),
         };
-        let send_err = |e: reqwest::Error| {
-            let text = format!("{what}: {}", crate::net::describe(&e));
-            if e.is_timeout() || e.is_connect() {
-                OciError::Registry(text)
-            } else {
-                OciError::Transient(text)
-            }
-        };
-        let cached = self.tokens.lock().await.get(&scope).cloned();
-        let mut answer = request(cached.as_deref(), false)
-            .send()
+        let parsed = reqwest::Url::parse(&url).map_err(|e| self.err("URL of", e))?;
+        let answer = self
+            .send_authed(&parsed, &scope, || {
+                self.http
+                    .get(parsed.clone())
+                    .header("Accept", accept)
+                    .timeout(crate::net::timeouts().request)
+            })
             .await
             .map_err(send_err)?;
-        if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
-            let challenge = answer
-                .headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            if let Some(bearer) = super::challenge::BearerChallenge::parse(&challenge) {
-                let token = bearer
-                    .token(
-                        &self.http,
-                        self.scheme(),
-                        &self.reference.registry,
-                        Some(&scope),
-                        basic_of(&self.auth),
-                    )
-                    .await
-                    .map_err(|reason| {
-                        OciError::Registry(format!("{}: {reason}", self.reference.registry))
-                    })?;
-                if let Some(token) = token {
-                    self.tokens
-                        .lock()
-                        .await
-                        .insert(scope.clone(), token.clone());
-                    answer = request(Some(&token), false)
-                        .send()
-                        .await
-                        .map_err(send_err)?;
-                }
-            } else if challenge.to_ascii_lowercase().starts_with("basic")
-                && basic_of(&self.auth).is_some()
-            {
-                answer = request(None, true).send().await.map_err(send_err)?;
-            }
-        }
         let status = answer.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);

@@ -87,6 +87,14 @@ impl TransferCounts {
     }
 }
 
+/// Why an authorised request was not answered.
+pub(super) enum SendError {
+    /// The request failed on the way (connection, timeout, body).
+    Http(reqwest::Error),
+    /// The registry's token realm failed the realm rule (the reason names it).
+    Realm(String),
+}
+
 /// What `POST …/uploads/` answered.
 enum Opened {
     /// 201 to a mount request: the blob is there.
@@ -172,7 +180,7 @@ impl Registry {
         url: &Url,
         scope: &str,
         build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> std::result::Result<reqwest::Response, reqwest::Error> {
+    ) -> std::result::Result<reqwest::Response, SendError> {
         let ours = self.same_origin(url);
         let with_auth = |token: Option<&str>, basic: bool| {
             let mut r = build();
@@ -193,7 +201,7 @@ impl Registry {
         } else {
             with_auth(cached.as_deref(), false)
         };
-        let answer = first.send().await?;
+        let answer = first.send().await.map_err(SendError::Http)?;
         if answer.status() != StatusCode::UNAUTHORIZED || !ours {
             return Ok(answer);
         }
@@ -213,13 +221,18 @@ impl Registry {
                     basic_of(&self.auth),
                 )
                 .await
-                .unwrap_or(None);
+                .map_err(|reason| {
+                    SendError::Realm(format!("{}: {reason}", self.reference.registry))
+                })?;
             if let Some(token) = token {
                 self.tokens
                     .lock()
                     .await
                     .insert(scope.to_string(), token.clone());
-                return with_auth(Some(&token), false).send().await;
+                return with_auth(Some(&token), false)
+                    .send()
+                    .await
+                    .map_err(SendError::Http);
             }
         } else if challenge.to_ascii_lowercase().starts_with("basic")
             && basic_of(&self.auth).is_some()
@@ -229,13 +242,16 @@ impl Registry {
                 .lock()
                 .await
                 .insert(scope.to_string(), String::new());
-            return with_auth(None, true).send().await;
+            return with_auth(None, true).send().await.map_err(SendError::Http);
         }
         Ok(answer)
     }
 
-    fn send_error(&self, what: &str, e: reqwest::Error) -> OciError {
-        transient(format!("{what}: {}", crate::net::describe(&e)))
+    fn send_error(&self, what: &str, e: SendError) -> OciError {
+        match e {
+            SendError::Http(e) => transient(format!("{what}: {}", crate::net::describe(&e))),
+            SendError::Realm(reason) => OciError::Registry(reason),
+        }
     }
 
     /// `POST …/blobs/uploads/`, with `?mount=&from=` when a repository to mount from is given.
@@ -704,7 +720,7 @@ impl Registry {
             }
             let mut stream = answer.bytes_stream();
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| self.send_error(what, e))?;
+                let chunk = chunk.map_err(|e| self.send_error(what, SendError::Http(e)))?;
                 if have + chunk.len() as u64 > blob.size {
                     drop(out);
                     let _ = std::fs::remove_file(dest);
@@ -761,7 +777,10 @@ impl Registry {
             if held > 0 {
                 r = r.header("range", format!("bytes={held}-"));
             }
-            answer = r.send().await.map_err(|e| self.send_error(what, e))?;
+            answer = r
+                .send()
+                .await
+                .map_err(|e| self.send_error(what, SendError::Http(e)))?;
         }
         Err(OciError::Registry(format!("{what}: too many redirects")))
     }
