@@ -428,3 +428,47 @@ fn a_backup_to_tar_restored_to_another_repository_has_the_same_tree_and_digests(
         .success();
     assert!(discover(&alone).is_empty());
 }
+
+/// For `scripts/bench/transfer.sh`: bytes on the wire for a push and a pull of
+/// `BENCH_WIRE_MIB` (default 256) with a cut every `BENCH_CUT_MIB` (default 32), as a ratio to
+/// the model's size. Ignored in the test run.
+#[test]
+#[ignore]
+fn bytes_on_the_wire_with_cuts() {
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (size, every) = (
+        env("BENCH_WIRE_MIB", 256) * MIB,
+        env("BENCH_CUT_MIB", 32) * MIB,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    model(dir.path(), "model.bin", size);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_upload_every: Some(every),
+            cut_download_every: Some(every),
+            ..Default::default()
+        },
+    );
+    let reference = format!("{front}/bench/wire:v1");
+    push(dir.path(), &reference, "model.bin", &[]);
+    let (up, up_cuts) = (
+        wire.upload_bytes.load(Ordering::SeqCst),
+        wire.cuts.load(Ordering::SeqCst),
+    );
+    pull(&reference, &dir.path().join("out"));
+    let down = wire.download_bytes.load(Ordering::SeqCst);
+    let down_cuts = wire.cuts.load(Ordering::SeqCst) - up_cuts;
+    println!(
+        "wire: {} MiB, a cut every {} MiB: push {:.4}x the model's bytes ({up_cuts} cuts), pull {:.4}x ({down_cuts} cuts)",
+        size / MIB,
+        every / MIB,
+        up as f64 / size as f64,
+        down as f64 / size as f64
+    );
+}

@@ -9,8 +9,9 @@
 #   BENCH_SIZE_MIB=256 scripts/bench/transfer.sh   # scaled down, for a quick run
 #   CARGO_TARGET_DIR, BENCH_VENV                   # where the release build and oras-py's venv are
 #
-# Not measured here (yet): bytes on the wire with cuts; tests/transfer.rs counts those at a
-# cutting front on small models.
+# Bytes on the wire with cuts (a cut every BENCH_CUT_MIB, default 256; uploads cut between
+# whole requests, downloads at the byte) are counted at the test front of tests/transfer.rs
+# (`bytes_on_the_wire_with_cuts`, run here on the same size).
 #
 # Each tool pushes to its own repository (distribution links blobs per repository, so neither
 # tool finds the other's blobs already there) and pulls into its own empty directory.
@@ -93,6 +94,8 @@ read -r peer_push peer_push_rss < <(measure "$VENV/bin/python" "$work/peer_trans
 read -r peer_pull peer_pull_rss < <(measure "$VENV/bin/python" "$work/peer_transfer.py" pull "$work/theirs-out")
 
 cmp -s "$work/ours-out/part-1.bin" "$work/model/part-1.bin" || { echo "our pull differs" >&2; exit 1; }
+wire=$(cd "$ROOT" && BENCH_WIRE_MIB=$SIZE_MIB BENCH_CUT_MIB=${BENCH_CUT_MIB:-256} \
+  cargo test --quiet --test transfer -- --ignored --nocapture bytes_on_the_wire_with_cuts 2>/dev/null | grep '^wire:' || echo "wire: (not measured)")
 awk -v b="$bytes" -v op="$our_push" -v opr="$our_push_rss" -v ol="$our_pull" -v olr="$our_pull_rss" \
     -v pp="$peer_push" -v ppr="$peer_push_rss" -v pl="$peer_pull" -v plr="$peer_pull_rss" \
     -v mp="$mono_push" -v mpr="$mono_push_rss" -v cp="$curl_push_s" -v cl="$curl_pull_s" 'BEGIN {
@@ -108,3 +111,4 @@ awk -v b="$bytes" -v op="$our_push" -v opr="$our_push_rss" -v ol="$our_pull" -v 
   printf "\nspeed-up vs oras-py: push %.2fx, pull %.2fx; peak RSS oras-py/modelseal: push %.1fx, pull %.1fx\n", pp/op, pl/ol, ppr/opr, plr/olr
   printf "share of the curl ceiling: push %.0f%% (monolithic %.0f%%), pull %.0f%%\n", 100*cp/op, 100*cp/mp, 100*cl/ol
 }'
+echo "$wire"
