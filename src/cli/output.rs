@@ -211,6 +211,16 @@ impl TransferProgress for TransferBars {
     }
 
     fn blob(&self, name: &str, size: u64) -> modelseal::oci::target::OnBytes {
+        self.bar(name, size, 0)
+    }
+
+    fn blob_resumed(&self, name: &str, size: u64, resumed: u64) -> modelseal::oci::target::OnBytes {
+        self.bar(name, size, resumed)
+    }
+}
+
+impl TransferBars {
+    fn bar(&self, name: &str, size: u64, resumed: u64) -> modelseal::oci::target::OnBytes {
         let bar = self
             .multi
             .insert_before(&self.total, ProgressBar::new(size));
@@ -219,7 +229,13 @@ impl TransferProgress for TransferBars {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        bar.set_message(name.to_string());
+        if resumed > 0 {
+            bar.set_message(format!("{name} (resumed {})", human_bytes(resumed)));
+            bar.set_position(resumed);
+            self.total.inc(resumed);
+        } else {
+            bar.set_message(name.to_string());
+        }
         let total = self.total.clone();
         std::sync::Arc::new(move |n| {
             bar.inc(n);

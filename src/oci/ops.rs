@@ -353,8 +353,16 @@ pub async fn fetch_staged<T: Target>(
     futures_util::stream::iter(distinct)
         .map(|layer| async move {
             let name = layer.title().unwrap_or(&layer.digest);
-            let on_bytes = progress.blob(name, layer.size);
             let partial = stage.partial(&layer.digest)?;
+            let held = std::fs::metadata(&partial)
+                .map(|m| m.len())
+                .unwrap_or(0)
+                .min(layer.size);
+            let on_bytes = if held > 0 {
+                progress.blob_resumed(name, layer.size, held)
+            } else {
+                progress.blob(name, layer.size)
+            };
             target.fetch_blob_to(layer, &partial, &on_bytes).await?;
             progress.blob_done(name);
             Ok::<_, OciError>(())

@@ -28,6 +28,13 @@ pub trait TransferProgress: Sync {
     fn blob(&self, _name: &str, _size: u64) -> OnBytes {
         no_progress()
     }
+    /// A blob continues from `resumed` bytes an earlier run left on disk: shown apart from the
+    /// bytes moved now. By default they count as moved.
+    fn blob_resumed(&self, name: &str, size: u64, resumed: u64) -> OnBytes {
+        let on_bytes = self.blob(name, size);
+        on_bytes(resumed);
+        on_bytes
+    }
     fn blob_done(&self, _name: &str) {}
 }
 

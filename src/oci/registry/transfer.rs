@@ -624,8 +624,8 @@ impl Registry {
         loop {
             let held = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
             let held = if held > blob.size { 0 } else { held };
-            // Bytes of an earlier run count as resumed (and show as progress) once; those of
-            // this run's earlier attempts were counted as they arrived.
+            // Bytes of an earlier run count as resumed once (the caller shows them apart in
+            // its progress); those of this run's earlier attempts were counted as they came.
             let from_before = if first { held } else { 0 };
             first = false;
             match self
@@ -679,7 +679,6 @@ impl Registry {
             self.counters
                 .resumed
                 .fetch_add(from_before, Ordering::Relaxed);
-            on_bytes(from_before);
         }
         if have < blob.size {
             let answer = self
@@ -704,7 +703,6 @@ impl Registry {
                 self.counters
                     .resumed
                     .fetch_add(from_before, Ordering::Relaxed);
-                on_bytes(from_before);
             } else if status == StatusCode::OK {
                 // The whole blob: a registry that ignores Range, or nothing held.
                 out.set_len(0).map_err(|e| OciError::io(dest, e))?;
