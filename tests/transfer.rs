@@ -7,6 +7,7 @@ mod common;
 #[path = "common/wire.rs"]
 mod wire;
 
+use common::publish::{ISSUER, dev_trust};
 use common::{json_of, modelseal};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -471,4 +472,52 @@ fn bytes_on_the_wire_with_cuts() {
         up as f64 / size as f64,
         down as f64 / size as f64
     );
+}
+
+#[test]
+fn a_signed_model_backed_up_and_restored_elsewhere_passes_discover_verify_with_the_same_digests() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, policy) = dev_trust(dir.path());
+    let source = format!("{}/transfer/signed-src:v1", registry());
+    modelseal()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", dir.path())
+        .args(["publish", "examples/tiny-model", &source, "--key"])
+        .arg(&key)
+        .args(["--issuer", ISSUER, "--subject", "test", "--files"])
+        .assert()
+        .success();
+    let tar = dir.path().join("signed.tar");
+    modelseal()
+        .args(["backup", &source])
+        .arg(&tar)
+        .assert()
+        .success();
+    let restored = format!("{}/transfer/signed-dst:v1", registry());
+    modelseal()
+        .args(["restore"])
+        .arg(&tar)
+        .arg(&restored)
+        .assert()
+        .success();
+    let verify = |reference: &str| {
+        let out = modelseal()
+            .args([
+                "--output", "json", "discover", "--verify", reference, "--policy",
+            ])
+            .arg(&policy)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "discover --verify {reference}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    verify(&source);
+    verify(&restored);
+    assert_eq!(discover(&restored), discover(&source));
+    assert!(!discover(&source).is_empty());
 }
