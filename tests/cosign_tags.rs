@@ -100,6 +100,7 @@ fn push_cosign_tag(repository: &str, tag: &str, layers: &[Layer]) {
                 plain_http: true,
                 username: None,
                 password: None,
+                ..Default::default()
             },
             false,
         )

@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 use modelseal::core::x509::format_unix_time;
 use modelseal::oci::manifest::{Annotations, Descriptor};
 use modelseal::oci::ops::{ArtifactSpec, LayerFile};
+use modelseal::oci::registry::TransferCounts;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -51,7 +52,14 @@ pub fn artifact_spec(
     })
 }
 
-pub fn report(out: &Output, verb: &str, reference: &str, d: &Descriptor, artifact_type: &str) {
+pub fn report(
+    out: &Output,
+    verb: &str,
+    reference: &str,
+    d: &Descriptor,
+    artifact_type: &str,
+    transfer: Option<TransferCounts>,
+) {
     if out.is_json() {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -61,6 +69,8 @@ pub fn report(out: &Output, verb: &str, reference: &str, d: &Descriptor, artifac
             digest: &'a str,
             size: u64,
             artifact_type: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            transfer: Option<TransferCounts>,
         }
         out.json(&Pushed {
             reference,
@@ -68,6 +78,7 @@ pub fn report(out: &Output, verb: &str, reference: &str, d: &Descriptor, artifac
             digest: &d.digest,
             size: d.size,
             artifact_type,
+            transfer,
         });
     } else {
         println!("{verb} {reference}");

@@ -58,6 +58,7 @@ pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
             &args.reference,
             &descriptor,
             &args.artifact_type,
+            None,
         );
         Ok(Outcome::Success)
     })

@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use super::output::Output;
-use super::target::{TargetArgs, block_on, require_selector};
+use super::target::{TargetArgs, TransferArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::oci::Target;
 use modelseal::oci::ops::copy_report;
@@ -36,6 +36,8 @@ pub struct CopyArgs {
     /// Reach DESTINATION's registry over plain HTTP (always the case for localhost / 127.0.0.1).
     #[arg(long)]
     to_plain_http: bool,
+    #[command(flatten)]
+    transfer: TransferArgs,
 }
 
 fn side(oci_layout: bool, plain_http: bool) -> TargetArgs {
@@ -50,12 +52,23 @@ fn side(oci_layout: bool, plain_http: bool) -> TargetArgs {
 pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
     block_on(async {
         let (src, selector) = side(args.from_oci_layout, args.from_plain_http)
-            .open(&args.source, false)
+            .open_for_transfer(&args.source, false, &args.transfer)
             .await?;
         let selector = require_selector(selector, &args.source)?;
-        let (dst, dst_selector) = side(args.to_oci_layout, args.to_plain_http)
-            .open(&args.destination, true)
+        let (mut dst, dst_selector) = side(args.to_oci_layout, args.to_plain_http)
+            .open_for_transfer(&args.destination, true, &args.transfer)
             .await?;
+        // Between two repositories of one registry, blobs are mounted, not moved (unless
+        // --mount-from names another source repository).
+        if args.transfer.mount_from.is_none()
+            && let (Some((src_host, src_repo)), Some((dst_host, dst_repo))) =
+                (src.registry_repository(), dst.registry_repository())
+            && src_host == dst_host
+            && src_repo != dst_repo
+        {
+            let from = src_repo.to_string();
+            dst.set_mount_from(Some(from));
+        }
         let tag = match (&dst_selector, &selector) {
             (Some(Selector::Tag(t)), _) => Some(t.clone()),
             (None, Selector::Tag(t)) => Some(t.clone()),
@@ -68,13 +81,15 @@ pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
             out.info(format!("skipped referrer {}: {}", s.digest, s.reason));
         }
         if out.is_json() {
-            out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n, "skipped": report.skipped}));
+            out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n, "skipped": report.skipped,
+                "transfer": src.transfer_counts().plus(dst.transfer_counts())}));
         } else {
             println!(
                 "Copied {} => {} ({n} manifest(s))\nDigest: {}",
                 args.source, args.destination, manifest.digest
             );
         }
+        out.transfer_summary(src.transfer_counts().plus(dst.transfer_counts()));
         Ok(Outcome::Success)
     })
 }

@@ -3,6 +3,7 @@
 
 mod artifact;
 mod attach;
+mod backup;
 mod copy;
 mod discover;
 mod hash;
@@ -18,6 +19,7 @@ mod print_cose;
 mod publish;
 mod pull;
 mod push;
+mod restore;
 mod seal;
 mod sign;
 mod staple;
@@ -72,6 +74,8 @@ enum Command {
     Manifest(manifest::ManifestArgs),
     Pull(pull::PullArgs),
     Copy(copy::CopyArgs),
+    Backup(backup::BackupArgs),
+    Restore(restore::RestoreArgs),
     Login(login::LoginArgs),
     Logout(login::LogoutArgs),
     /// Trust policies for `--verify`.
@@ -123,6 +127,8 @@ pub fn main() -> ExitCode {
         Command::Manifest(args) => manifest::run(args, &out),
         Command::Pull(args) => pull::run(args, &out),
         Command::Copy(args) => copy::run(args, &out),
+        Command::Backup(args) => backup::run(args, &out),
+        Command::Restore(args) => restore::run(args, &out),
         Command::Login(args) => login::login(args, &out),
         Command::Logout(args) => login::logout(args, &out),
         Command::Policy(args) => policy::run(args, &out),

@@ -165,6 +165,41 @@ impl Output {
 }
 
 /// indicatif bars behind the OCI transfers' progress callbacks.
+/// `n` bytes in the largest binary unit that keeps it ≥ 1.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+impl Output {
+    /// One informational line on what moved: new bytes apart from resumed, resent and reused
+    /// ones. Said only when something was resumed, resent, reused or mounted.
+    pub fn transfer_summary(&self, t: modelseal::oci::registry::TransferCounts) {
+        if self.is_json() || (t.resent == 0 && t.resumed == 0 && t.reused == 0) {
+            return;
+        }
+        self.info(format!(
+            "transfer: sent {} (resent after cuts {}), received {} (resumed from disk {}), reused {} ({} blob(s) mounted)",
+            human_bytes(t.sent),
+            human_bytes(t.resent),
+            human_bytes(t.received),
+            human_bytes(t.resumed),
+            human_bytes(t.reused),
+            t.mounted
+        ));
+    }
+}
+
 pub struct TransferBars {
     multi: indicatif::MultiProgress,
     total: ProgressBar,
@@ -176,6 +211,16 @@ impl TransferProgress for TransferBars {
     }
 
     fn blob(&self, name: &str, size: u64) -> modelseal::oci::target::OnBytes {
+        self.bar(name, size, 0)
+    }
+
+    fn blob_resumed(&self, name: &str, size: u64, resumed: u64) -> modelseal::oci::target::OnBytes {
+        self.bar(name, size, resumed)
+    }
+}
+
+impl TransferBars {
+    fn bar(&self, name: &str, size: u64, resumed: u64) -> modelseal::oci::target::OnBytes {
         let bar = self
             .multi
             .insert_before(&self.total, ProgressBar::new(size));
@@ -184,7 +229,13 @@ impl TransferProgress for TransferBars {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        bar.set_message(name.to_string());
+        if resumed > 0 {
+            bar.set_message(format!("{name} (resumed {})", human_bytes(resumed)));
+            bar.set_position(resumed);
+            self.total.inc(resumed);
+        } else {
+            bar.set_message(name.to_string());
+        }
         let total = self.total.clone();
         std::sync::Arc::new(move |n| {
             bar.inc(n);

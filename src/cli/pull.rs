@@ -5,11 +5,12 @@
 
 use super::Outcome;
 use super::output::Output;
-use super::target::{TargetArgs, block_on, require_selector};
+use super::target::{TargetArgs, TransferArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::flows::{PullVerifiedRequest, VerifiedPullOptions, pull_verified};
 use modelseal::oci::Target;
 use modelseal::oci::ops::{PullOptions, pull};
+use modelseal::oci::registry::TransferCounts;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -51,6 +52,8 @@ pub struct PullArgs {
     require_files: bool,
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    transfer: TransferArgs,
 }
 
 pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
@@ -58,7 +61,10 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
         return verified(args, out);
     }
     block_on(async {
-        let (target, selector) = args.target.open(&args.reference, false).await?;
+        let (target, selector) = args
+            .target
+            .open_for_transfer(&args.reference, false, &args.transfer)
+            .await?;
         let d = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
@@ -69,7 +75,14 @@ pub fn run(args: PullArgs, out: &Output) -> Result<Outcome> {
         };
         let files = pull(&target, &d, &args.output_dir, options, &progress).await?;
         drop(progress);
-        report(out, &args.reference, &d.digest, &files);
+        report(
+            out,
+            &args.reference,
+            &d.digest,
+            &files,
+            Some(target.transfer_counts()),
+        );
+        out.transfer_summary(target.transfer_counts());
         Ok(Outcome::Success)
     })
 }
@@ -106,7 +119,7 @@ fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
                 statements.level.name()
             );
         }
-        report(out, &args.reference, digest, &pulled.written);
+        report(out, &args.reference, digest, &pulled.written, None);
         return Ok(Outcome::Success);
     }
     if !pulled.verified {
@@ -123,18 +136,30 @@ fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
         "✔ verified against policy {} before writing",
         statements.policy
     ));
-    report(out, &args.reference, digest, &pulled.written);
+    report(out, &args.reference, digest, &pulled.written, None);
     Ok(Outcome::Success)
 }
 
-fn report(out: &Output, reference: &str, digest: &str, files: &[PathBuf]) {
+fn report(
+    out: &Output,
+    reference: &str,
+    digest: &str,
+    files: &[PathBuf],
+    transfer: Option<TransferCounts>,
+) {
     if out.is_json() {
         #[derive(Serialize)]
         struct Pulled<'a> {
             digest: &'a str,
             files: &'a [PathBuf],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            transfer: Option<TransferCounts>,
         }
-        out.json(&Pulled { digest, files });
+        out.json(&Pulled {
+            digest,
+            files,
+            transfer,
+        });
     } else {
         for f in files {
             println!("Downloaded {}", f.display());

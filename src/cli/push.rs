@@ -4,7 +4,7 @@ use super::Outcome;
 use super::artifact::{artifact_spec, layer_files, report};
 use super::modelpack::{ArtifactFormat, ModelPackArgs};
 use super::output::Output;
-use super::target::{TargetArgs, block_on};
+use super::target::{TargetArgs, TransferArgs, block_on};
 use anyhow::{Result, bail};
 use modelseal::oci::media;
 use modelseal::oci::ops::push_artifact;
@@ -42,6 +42,8 @@ pub struct PushArgs {
     modelpack: ModelPackArgs,
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    transfer: TransferArgs,
 }
 
 pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
@@ -62,7 +64,10 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
     let files = layer_files(&args.files, default_type)?;
     let spec = artifact_spec(&args.artifact_type, &args.annotations, None)?;
     block_on(async {
-        let (target, selector) = args.target.open(&args.reference, true).await?;
+        let (target, selector) = args
+            .target
+            .open_for_transfer(&args.reference, true, &args.transfer)
+            .await?;
         let tag = tag_of(&selector)?;
         let progress = out.transfer_progress("pushing");
         let (descriptor, _) = push_artifact(&target, &files, &spec, tag, &progress).await?;
@@ -73,7 +78,9 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
             &args.reference,
             &descriptor,
             &args.artifact_type,
+            Some(target.transfer_counts()),
         );
+        out.transfer_summary(target.transfer_counts());
         Ok(Outcome::Success)
     })
 }
@@ -100,7 +107,10 @@ fn model_pack(args: PushArgs, out: &Output) -> Result<Outcome> {
     let created = modelseal::core::x509::format_unix_time(modelseal::core::clock::signing_time());
     let (artifact, config) = modelpack::build(&files, &spec, &created);
     block_on(async {
-        let (target, selector) = args.target.open(reference, true).await?;
+        let (target, selector) = args
+            .target
+            .open_for_transfer(reference, true, &args.transfer)
+            .await?;
         let tag = tag_of(&selector)?;
         let progress = out.transfer_progress("pushing");
         let (descriptor, _) =
@@ -113,7 +123,9 @@ fn model_pack(args: PushArgs, out: &Output) -> Result<Outcome> {
             reference,
             &descriptor,
             modelpack::ARTIFACT_TYPE,
+            Some(target.transfer_counts()),
         );
+        out.transfer_summary(target.transfer_counts());
         Ok(Outcome::Success)
     })
 }

@@ -40,6 +40,7 @@ impl TargetArgs {
             plain_http: self.plain_http,
             username: self.username.clone(),
             password,
+            ..Default::default()
         })
     }
 
@@ -63,10 +64,79 @@ impl TargetArgs {
         reference: &str,
         create: bool,
     ) -> Result<(AnyTarget, Option<Selector>)> {
-        let conn = self.connection()?;
+        self.open_for_transfer(reference, create, &TransferArgs::default())
+            .await
+    }
+
+    /// [`open`](Self::open), with the transfer settings of push, pull and copy.
+    pub async fn open_for_transfer(
+        &self,
+        reference: &str,
+        create: bool,
+        transfer: &TransferArgs,
+    ) -> Result<(AnyTarget, Option<Selector>)> {
+        let mut conn = self.connection()?;
+        conn.chunk_size = transfer.chunk_size()?;
+        conn.mount_from = transfer.mount_from.clone();
+        transfer.apply();
         open(reference, self.oci_layout, &conn, create)
             .await
             .with_context(|| format!("opening {reference}"))
+    }
+}
+
+/// How blobs move: chunk size, blobs at once, a repository to mount from.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct TransferArgs {
+    /// Upload blobs larger than SIZE in chunks of SIZE (bytes, or with K/M/G suffix: 64M);
+    /// a broken upload resumes from the last chunk the registry holds. Default 32M.
+    #[arg(long, value_name = "SIZE")]
+    pub chunk_size: Option<String>,
+    /// Blobs moved at once (default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
+    /// Before uploading a blob, ask the registry to mount it from this repository of the same
+    /// registry (no bytes move when it has it there).
+    #[arg(long, value_name = "REPO")]
+    pub mount_from: Option<String>,
+}
+
+impl TransferArgs {
+    /// `--chunk-size` in bytes.
+    pub fn chunk_size(&self) -> Result<Option<u64>> {
+        let Some(text) = &self.chunk_size else {
+            return Ok(None);
+        };
+        let t = text.trim();
+        let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+            Some((i, _)) => t.split_at(i),
+            None => (t, ""),
+        };
+        let shift = match unit
+            .trim_end_matches(['i', 'B', 'b'])
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "" => 0,
+            "K" => 10,
+            "M" => 20,
+            "G" => 30,
+            _ => bail!("--chunk-size {text}: a number of bytes, or with K, M or G"),
+        };
+        let n: u64 = digits
+            .parse()
+            .with_context(|| format!("--chunk-size {text}: a number of bytes"))?;
+        match n.checked_shl(shift).filter(|v| *v > 0 && v >> shift == n) {
+            Some(v) => Ok(Some(v)),
+            None => bail!("--chunk-size {text}: out of range"),
+        }
+    }
+
+    /// Sets the process-wide number of blobs in flight.
+    pub fn apply(&self) {
+        if let Some(n) = self.concurrency {
+            modelseal::oci::ops::set_blobs_in_flight(n as usize);
+        }
     }
 }
 

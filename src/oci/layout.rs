@@ -63,6 +63,16 @@ impl OciLayout {
         self.root.join("index.json")
     }
 
+    /// The tags in `index.json`, in its order.
+    pub fn tags(&self) -> Result<Vec<String>> {
+        Ok(self
+            .read_index()?
+            .manifests
+            .iter()
+            .filter_map(|d| d.annotations.get(media::ANNOTATION_REF_NAME).cloned())
+            .collect())
+    }
+
     fn read_index(&self) -> Result<ImageIndex> {
         let path = self.index_path();
         let bytes = std::fs::read(&path).map_err(|e| OciError::io(&path, e))?;

@@ -2,6 +2,7 @@
 //! referrers, discover the referrer tree, pull — against a registry or an OCI image layout.
 
 pub mod archive;
+pub mod backup;
 pub mod challenge;
 pub mod cosign;
 pub mod documents;

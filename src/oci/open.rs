@@ -38,6 +38,35 @@ pub async fn open(
     ))
 }
 
+impl AnyTarget {
+    /// Bytes this target moved so far (a layout moves none over a network).
+    pub fn transfer_counts(&self) -> super::registry::TransferCounts {
+        match self {
+            AnyTarget::Layout(_) => Default::default(),
+            AnyTarget::Registry(r) => r.transfer_counts(),
+        }
+    }
+
+    /// Mounts blobs from `repository` of the same registry before uploading them (registries
+    /// only).
+    pub fn set_mount_from(&mut self, repository: Option<String>) {
+        if let AnyTarget::Registry(r) = self {
+            r.set_mount_from(repository);
+        }
+    }
+
+    /// The registry host and repository, for a registry.
+    pub fn registry_repository(&self) -> Option<(&str, &str)> {
+        match self {
+            AnyTarget::Layout(_) => None,
+            AnyTarget::Registry(r) => Some((
+                r.reference().registry.as_str(),
+                r.reference().repository.as_str(),
+            )),
+        }
+    }
+}
+
 macro_rules! each {
     ($self:ident, $t:ident => $e:expr) => {
         match $self {
@@ -69,6 +98,9 @@ impl Target for AnyTarget {
         on_bytes: &OnBytes,
     ) -> Result<()> {
         each!(self, t => t.fetch_blob_to(blob, dest, on_bytes).await)
+    }
+    async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
+        each!(self, t => t.mount_blob(blob).await)
     }
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
         each!(self, t => t.resolve(selector).await)

@@ -10,8 +10,22 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Blobs moved at once: enough to keep a link busy while one blob waits on the registry.
+/// Blobs moved at once by default: enough to keep a link busy while one blob waits on the
+/// registry.
 pub const BLOBS_IN_FLIGHT: usize = 4;
+
+static IN_FLIGHT: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(BLOBS_IN_FLIGHT);
+
+/// Sets the process-wide number of blobs moved at once (`--concurrency`; at least 1).
+pub fn set_blobs_in_flight(n: usize) {
+    IN_FLIGHT.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Blobs moved at once: [`BLOBS_IN_FLIGHT`] unless [`set_blobs_in_flight`] said otherwise.
+pub fn blobs_in_flight() -> usize {
+    IN_FLIGHT.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// A file to push as a layer: its title is the path as the user typed it (as oras does).
 #[derive(Clone, Debug)]
@@ -77,7 +91,7 @@ pub async fn push_artifact<T: Target>(
                 .insert(media::ANNOTATION_TITLE.into(), f.title.clone());
             Ok::<_, OciError>(d)
         })
-        .buffered(BLOBS_IN_FLIGHT) // keeps the layer order of the command line
+        .buffered(blobs_in_flight()) // keeps the layer order of the command line
         .try_collect()
         .await?;
     let mut annotations = spec.annotations.clone();
@@ -353,22 +367,60 @@ pub async fn fetch_staged<T: Target>(
     progress: &dyn TransferProgress,
 ) -> Result<Vec<PathBuf>> {
     progress.total(layers.iter().map(|l| l.size).sum());
-    let mut fetched: Vec<(usize, PathBuf)> = futures_util::stream::iter(layers.iter().enumerate())
-        .map(|(i, layer)| {
-            let tmp = stage.file(i);
-            async move {
-                let name = layer.title().unwrap_or(&layer.digest);
-                let on_bytes = progress.blob(name, layer.size);
-                target.fetch_blob_to(layer, &tmp, &on_bytes).await?;
-                progress.blob_done(name);
-                Ok::<_, OciError>((i, tmp))
-            }
+    // Each distinct blob is downloaded under its digest in the partial area: a pull that fails
+    // or is killed leaves the bytes there and the next run continues from them. Only when every
+    // blob is whole and checked are they moved into the stage.
+    let mut distinct: Vec<&Descriptor> = Vec::new();
+    for layer in layers {
+        if !distinct.iter().any(|d| d.digest == layer.digest) {
+            distinct.push(layer);
+        }
+    }
+    futures_util::stream::iter(distinct)
+        .map(|layer| async move {
+            let name = layer.title().unwrap_or(&layer.digest);
+            let partial = stage.partial(&layer.digest)?;
+            let held = std::fs::metadata(&partial)
+                .map(|m| m.len())
+                .unwrap_or(0)
+                .min(layer.size);
+            let on_bytes = if held > 0 {
+                progress.blob_resumed(name, layer.size, held)
+            } else {
+                progress.blob(name, layer.size)
+            };
+            target.fetch_blob_to(layer, &partial, &on_bytes).await?;
+            progress.blob_done(name);
+            Ok::<_, OciError>(())
         })
-        .buffer_unordered(BLOBS_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    fetched.sort_unstable_by_key(|(i, _)| *i);
-    Ok(fetched.into_iter().map(|(_, p)| p).collect())
+        .buffer_unordered(blobs_in_flight())
+        .try_collect::<()>()
+        .await
+        .inspect_err(|_| {
+            // A pull that fails leaves nothing behind (README, "pull"); only one that was
+            // killed, or crashed, leaves its partial files, and the next run resumes from them.
+            // Within a run, a broken connection resumes from the bytes on disk anyway.
+            for layer in layers {
+                if let Ok(p) = stage.partial(&layer.digest) {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            stage.partial_done();
+        })?;
+    let mut placed: Vec<(&str, PathBuf)> = Vec::new();
+    let mut staged = Vec::with_capacity(layers.len());
+    for (i, layer) in layers.iter().enumerate() {
+        let tmp = stage.file(i);
+        match placed.iter().find(|(d, _)| *d == layer.digest) {
+            Some((_, first)) => std::fs::copy(first, &tmp).map(|_| ()),
+            None => std::fs::rename(stage.partial(&layer.digest)?, &tmp),
+        }
+        .map_err(|e| OciError::io(&tmp, e))?;
+        placed.push((&layer.digest, tmp.clone()));
+        staged.push(tmp);
+    }
+    stage.partial_done();
+    Ok(staged)
 }
 
 /// Pulls every titled layer of the manifest into `out`. Titles are checked as a set, and each
@@ -522,16 +574,26 @@ async fn copy_one<S: Target, D: Target>(
     } else {
         let parsed: ImageManifest = serde_json::from_slice(&bytes).map_err(bad)?;
         let scratch = tempfile::tempdir().map_err(|e| OciError::io(std::env::temp_dir(), e))?;
-        for blob in std::iter::once(&parsed.config).chain(&parsed.layers) {
-            if dst.blob_exists(blob).await? {
-                continue;
-            }
-            let tmp = scratch.path().join("blob");
-            src.fetch_blob_to(blob, &tmp, &no_progress()).await?;
-            dst.push_blob(blob, BlobSource::File(&tmp), &no_progress())
-                .await?;
-            std::fs::remove_file(&tmp).map_err(|e| OciError::io(&tmp, e))?;
-        }
+        let blobs: Vec<(usize, &Descriptor)> = std::iter::once(&parsed.config)
+            .chain(&parsed.layers)
+            .enumerate()
+            .collect();
+        futures_util::stream::iter(blobs)
+            .map(|(i, blob)| {
+                let tmp = scratch.path().join(i.to_string());
+                async move {
+                    if dst.blob_exists(blob).await? || dst.mount_blob(blob).await? {
+                        return Ok(());
+                    }
+                    src.fetch_blob_to(blob, &tmp, &no_progress()).await?;
+                    dst.push_blob(blob, BlobSource::File(&tmp), &no_progress())
+                        .await?;
+                    std::fs::remove_file(&tmp).map_err(|e| OciError::io(&tmp, e))
+                }
+            })
+            .buffer_unordered(blobs_in_flight())
+            .try_collect::<()>()
+            .await?;
     }
     dst.push_manifest(&bytes, &manifest.media_type, tag).await?;
     copied += 1;

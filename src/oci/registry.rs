@@ -8,12 +8,13 @@ use super::manifest::{Descriptor, ImageIndex, ImageManifest, referrer_descriptor
 use super::media;
 use super::reference::{RegistryReference, Selector};
 use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target};
-use futures_util::{StreamExt, TryStreamExt};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
-use std::io::Write;
 use std::path::Path;
+
+mod transfer;
+pub use transfer::{DEFAULT_CHUNK_SIZE, TransferCounters, TransferCounts};
 
 /// How a registry is reached: plain HTTP (localhost, or asked for) and credentials.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +22,11 @@ pub struct Connection {
     pub plain_http: bool,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Blobs larger than this are uploaded in chunks of this size (`--chunk-size`); `None` is
+    /// [`DEFAULT_CHUNK_SIZE`].
+    pub chunk_size: Option<u64>,
+    /// A repository of the same registry to mount blobs from before uploading them.
+    pub mount_from: Option<String>,
 }
 
 /// The user name under which ACR (and docker) take an identity token as the password.
@@ -43,6 +49,10 @@ pub struct Registry {
     tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     /// Whether the registry answers the referrers API (asked once, on the first attach).
     referrers_api: tokio::sync::OnceCell<bool>,
+    /// Bytes moved so far.
+    counters: std::sync::Arc<TransferCounters>,
+    chunk_size: u64,
+    mount_from: Option<String>,
 }
 
 /// The Basic credentials in `auth`, if any.
@@ -80,6 +90,9 @@ impl Registry {
             http: crate::net::client(),
             tokens: tokio::sync::Mutex::new(std::collections::HashMap::new()),
             referrers_api: tokio::sync::OnceCell::new(),
+            counters: Default::default(),
+            chunk_size: conn.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE),
+            mount_from: conn.mount_from.clone(),
         };
         // Credentials reach oci-client only once the registry's challenge passed the realm
         // rule: oci-client sends them to whatever realm the registry names.
@@ -92,6 +105,21 @@ impl Registry {
             .await;
         registry.auth = auth;
         Ok(registry)
+    }
+
+    /// Bytes moved by this target so far.
+    pub fn transfer_counts(&self) -> TransferCounts {
+        self.counters.snapshot()
+    }
+
+    /// Mounts blobs from `repository` (of the same registry) before uploading them.
+    pub fn set_mount_from(&mut self, repository: Option<String>) {
+        self.mount_from = repository;
+    }
+
+    /// The registry and repository this target names.
+    pub fn reference(&self) -> &RegistryReference {
+        &self.reference
     }
 
     fn scheme(&self) -> &'static str {
@@ -153,68 +181,27 @@ impl Registry {
             self.reference.registry, self.reference.repository
         );
         let scope = format!("repository:{}:pull", self.reference.repository);
-        let request = |auth: Option<&str>, basic: bool| {
-            let mut r = self
-                .http
-                .get(&url)
-                .header("Accept", accept)
-                .timeout(crate::net::timeouts().request);
-            if let Some(token) = auth {
-                r = r.bearer_auth(token);
-            } else if basic && let Some((u, p)) = basic_of(&self.auth) {
-                r = r.basic_auth(u, Some(p));
+        let send_err = |e: transfer::SendError| match e {
+            transfer::SendError::Http(e) => {
+                let text = format!("{what}: {}", crate::net::describe(&e));
+                if e.is_timeout() || e.is_connect() {
+                    OciError::Registry(text)
+                } else {
+                    OciError::Transient(text)
+                }
             }
-            r
+            transfer::SendError::Realm(reason) => OciError::Registry(reason),
         };
-        let send_err = |e: reqwest::Error| {
-            let text = format!("{what}: {}", crate::net::describe(&e));
-            if e.is_timeout() || e.is_connect() {
-                OciError::Registry(text)
-            } else {
-                OciError::Transient(text)
-            }
-        };
-        let cached = self.tokens.lock().await.get(&scope).cloned();
-        let mut answer = request(cached.as_deref(), false)
-            .send()
+        let parsed = reqwest::Url::parse(&url).map_err(|e| self.err("URL of", e))?;
+        let answer = self
+            .send_authed(&parsed, &scope, || {
+                self.http
+                    .get(parsed.clone())
+                    .header("Accept", accept)
+                    .timeout(crate::net::timeouts().request)
+            })
             .await
             .map_err(send_err)?;
-        if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
-            let challenge = answer
-                .headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            if let Some(bearer) = super::challenge::BearerChallenge::parse(&challenge) {
-                let token = bearer
-                    .token(
-                        &self.http,
-                        self.scheme(),
-                        &self.reference.registry,
-                        Some(&scope),
-                        basic_of(&self.auth),
-                    )
-                    .await
-                    .map_err(|reason| {
-                        OciError::Registry(format!("{}: {reason}", self.reference.registry))
-                    })?;
-                if let Some(token) = token {
-                    self.tokens
-                        .lock()
-                        .await
-                        .insert(scope.clone(), token.clone());
-                    answer = request(Some(&token), false)
-                        .send()
-                        .await
-                        .map_err(send_err)?;
-                }
-            } else if challenge.to_ascii_lowercase().starts_with("basic")
-                && basic_of(&self.auth).is_some()
-            {
-                answer = request(None, true).send().await.map_err(send_err)?;
-            }
-        }
         let status = answer.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -404,137 +391,10 @@ impl Registry {
             .await?
             .is_some_and(|i| i.manifests.iter().any(|d| d.digest == referrer.digest)))
     }
-
-    /// One upload attempt; a retry starts a fresh upload session (the registry drops the old one).
-    async fn push_blob_once(
-        &self,
-        blob: &Descriptor,
-        source: BlobSource<'_>,
-        on_bytes: &OnBytes,
-    ) -> Result<()> {
-        let at = self.at(&blob.digest);
-        let pushed = match source {
-            BlobSource::Bytes(b) => {
-                let pushed = self
-                    .client
-                    .push_blob(&at, bytes::Bytes::copy_from_slice(b), &blob.digest)
-                    .await;
-                on_bytes(b.len() as u64);
-                pushed
-            }
-            BlobSource::File(path) => {
-                // Streamed in 8 MiB chunks: a model never sits in memory whole.
-                let file = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| OciError::io(path, e))?;
-                let stream = futures_util::stream::try_unfold(file, |mut file| async move {
-                    use tokio::io::AsyncReadExt;
-                    let mut buf = vec![0u8; 8 << 20];
-                    let mut filled = 0;
-                    while filled < buf.len() {
-                        let n = file
-                            .read(&mut buf[filled..])
-                            .await
-                            .map_err(oci_client::errors::OciDistributionError::IoError)?;
-                        if n == 0 {
-                            break;
-                        }
-                        filled += n;
-                    }
-                    if filled == 0 {
-                        return Ok(None);
-                    }
-                    buf.truncate(filled);
-                    Ok(Some((bytes::Bytes::from(buf), file)))
-                });
-                // Counted as handed to the HTTP stack: close enough to the wire for a progress bar.
-                let on_chunk = on_bytes.clone();
-                let stream =
-                    stream.inspect_ok(move |chunk: &bytes::Bytes| on_chunk(chunk.len() as u64));
-                self.client
-                    .push_blob_stream(&at, stream, &blob.digest, Some(blob.size))
-                    .await
-            }
-        };
-        pushed
-            .map(|_| ())
-            .map_err(|e| self.classify(&format!("uploading {} to", blob.digest), e))
-    }
-
-    /// One download attempt into a fresh `dest`.
-    async fn fetch_blob_once(
-        &self,
-        blob: &Descriptor,
-        dest: &Path,
-        on_bytes: &OnBytes,
-    ) -> Result<()> {
-        let mut stream = self
-            .client
-            .pull_blob_stream(&self.at(&blob.digest), blob.digest.as_str())
-            .await
-            .map_err(|e| self.classify(&format!("downloading {} from", blob.digest), e))?;
-        let mut out = std::fs::File::create(dest).map_err(|e| OciError::io(dest, e))?;
-        let mut size = 0u64;
-        while let Some(chunk) = stream.stream.next().await {
-            // oci-client checks the digest as it streams: a mismatch is final (the registry
-            // serves the wrong bytes); a stream that breaks off is worth another try.
-            let chunk = chunk.map_err(|e| {
-                let text = e.to_string();
-                if text.to_lowercase().contains("digest") {
-                    OciError::DigestMismatch {
-                        what: format!("blob from {}", self.name_of(&blob.digest)),
-                        expected: blob.digest.clone(),
-                        actual: text,
-                    }
-                } else {
-                    OciError::Transient(format!(
-                        "downloading {} from {}: {text}",
-                        blob.digest, self.reference
-                    ))
-                }
-            })?;
-            size += chunk.len() as u64;
-            if size > blob.size {
-                break;
-            }
-            on_bytes(chunk.len() as u64);
-            out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
-        }
-        // The digest was checked by oci-client on the way (its verifying stream ends with an
-        // error on a mismatch, handled above); hashing again would halve pull throughput.
-        if size != blob.size {
-            return Err(OciError::DigestMismatch {
-                what: format!("blob from {}", self.name_of(&blob.digest)),
-                expected: format!("{} ({} bytes)", blob.digest, blob.size),
-                actual: format!("{size}+ bytes"),
-            });
-        }
-        out.sync_all().map_err(|e| OciError::io(dest, e))
-    }
 }
 
 /// Upload and download attempts before giving up on transient failures.
 const ATTEMPTS: u32 = 3;
-
-/// Runs `attempt` until it succeeds, fails for good, or has failed transiently `ATTEMPTS`
-/// times, waiting 0.5 s, then 2 s between tries.
-async fn with_retries<F, Fut>(mut attempt: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match attempt().await {
-            Err(OciError::Transient(_)) if tries < ATTEMPTS => {
-                tokio::time::sleep(std::time::Duration::from_millis(500 * 4u64.pow(tries - 1)))
-                    .await;
-            }
-            other => return other,
-        }
-    }
-}
 
 fn is_transient(e: &oci_client::errors::OciDistributionError) -> bool {
     use oci_client::errors::OciDistributionError as E;
@@ -596,9 +456,13 @@ impl Target for Registry {
         on_bytes: &OnBytes,
     ) -> Result<()> {
         if self.blob_exists(blob).await? {
+            self.counters
+                .reused
+                .fetch_add(blob.size, std::sync::atomic::Ordering::Relaxed);
             return Ok(());
         }
-        with_retries(|| self.push_blob_once(blob, source, on_bytes)).await
+        self.upload_blob(blob, source, on_bytes, self.mount_from.as_deref())
+            .await
     }
 
     async fn fetch_blob_to(
@@ -607,7 +471,14 @@ impl Target for Registry {
         dest: &Path,
         on_bytes: &OnBytes,
     ) -> Result<()> {
-        with_retries(|| self.fetch_blob_once(blob, dest, on_bytes)).await
+        self.download_blob(blob, dest, on_bytes).await
+    }
+
+    async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
+        match &self.mount_from {
+            Some(from) => self.mount(blob, from).await,
+            None => Ok(false),
+        }
     }
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {

@@ -133,7 +133,7 @@ impl Stage {
         std::fs::create_dir_all(out).map_err(|e| PullError::io(out, e))?;
         let root = std::fs::canonicalize(out).map_err(|e| PullError::io(out, e))?;
         let dir = tempfile::Builder::new()
-            .prefix(".modelseal-pull-")
+            .prefix(STAGE_PREFIX)
             .tempdir_in(&root)
             .map_err(|e| PullError::io(&root, e))?;
         Ok(Stage {
@@ -151,6 +151,41 @@ impl Stage {
     /// Where the `i`th blob is staged.
     pub fn file(&self, i: usize) -> PathBuf {
         self.dir().join(i.to_string())
+    }
+
+    /// Where the blob `digest` is downloaded before it is checked: a file named by the digest in
+    /// [`PARTIAL_DIR`] of the output directory, kept when a pull fails so the next one resumes.
+    /// The area is a real directory (never a symlink), made here if missing.
+    pub fn partial(&self, digest: &str) -> std::result::Result<PathBuf, OciError> {
+        let dir = self.root.join(PARTIAL_DIR);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(OciError::io(
+                    &dir,
+                    std::io::Error::other("the partial-download area is not a directory"),
+                ));
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(OciError::io(&dir, e)),
+            },
+            Err(e) => return Err(OciError::io(&dir, e)),
+        }
+        let name = digest.replace(':', "-");
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(OciError::BadDocument {
+                what: digest.to_string(),
+                reason: "not a digest".into(),
+            });
+        }
+        Ok(dir.join(name))
+    }
+
+    /// Removes the partial-download area once nothing is left in it.
+    pub fn partial_done(&self) {
+        let _ = std::fs::remove_dir(self.root.join(PARTIAL_DIR));
     }
 
     /// The staging directory's name inside the output directory (to leave out of checks).
@@ -411,10 +446,25 @@ pub fn check_destination(out: &Path, rel: &Path, allow_traversal: bool, force: b
     }
 }
 
-/// Whether `dir` exists and has anything in it.
+/// How staging directories in the output directory begin.
+const STAGE_PREFIX: &str = ".modelseal-pull-";
+
+/// The directory in the output directory where blobs download before they are checked.
+pub const PARTIAL_DIR: &str = ".modelseal-partial";
+
+/// Whether `dir` exists and has anything in it besides what a killed pull leaves to be resumed:
+/// its partial downloads, and its staging directory while still empty (files move into it
+/// only once all are downloaded).
 pub fn is_non_empty(dir: &Path) -> Result<bool> {
+    let left_by_a_killed_pull = |e: &std::fs::DirEntry| {
+        let name = e.file_name();
+        name == std::ffi::OsStr::new(PARTIAL_DIR)
+            || (name.to_string_lossy().starts_with(STAGE_PREFIX)
+                && e.file_type().is_ok_and(|t| t.is_dir())
+                && std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none()))
+    };
     match std::fs::read_dir(dir) {
-        Ok(mut entries) => Ok(entries.next().is_some()),
+        Ok(entries) => Ok(entries.flatten().any(|e| !left_by_a_killed_pull(&e))),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(PullError::io(dir, e)),
     }
@@ -423,6 +473,20 @@ pub fn is_non_empty(dir: &Path) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_killed_pull_leaves_does_not_make_the_output_directory_non_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(PARTIAL_DIR)).unwrap();
+        std::fs::write(dir.path().join(PARTIAL_DIR).join("sha256-00"), b"part").unwrap();
+        std::fs::create_dir(dir.path().join(".modelseal-pull-abc123")).unwrap();
+        assert!(!is_non_empty(dir.path()).unwrap());
+        std::fs::write(dir.path().join(".modelseal-pull-abc123/0"), b"x").unwrap();
+        assert!(is_non_empty(dir.path()).unwrap());
+        std::fs::remove_file(dir.path().join(".modelseal-pull-abc123/0")).unwrap();
+        std::fs::write(dir.path().join("planted.bin"), b"x").unwrap();
+        assert!(is_non_empty(dir.path()).unwrap());
+    }
 
     #[test]
     fn titles_are_normalised_and_checked_as_a_set() {

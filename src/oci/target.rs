@@ -28,6 +28,13 @@ pub trait TransferProgress: Sync {
     fn blob(&self, _name: &str, _size: u64) -> OnBytes {
         no_progress()
     }
+    /// A blob continues from `resumed` bytes an earlier run left on disk: shown apart from the
+    /// bytes moved now. By default they count as moved.
+    fn blob_resumed(&self, name: &str, size: u64, resumed: u64) -> OnBytes {
+        let on_bytes = self.blob(name, size);
+        on_bytes(resumed);
+        on_bytes
+    }
     fn blob_done(&self, _name: &str) {}
 }
 
@@ -51,9 +58,16 @@ pub trait Target {
         source: BlobSource<'_>,
         on_bytes: &OnBytes,
     ) -> Result<()>;
-    /// Streams a blob into `dest` (a new file), checking its digest and size on the way.
+    /// Streams a blob into `dest`, checking its digest and size on the way. Bytes already in
+    /// `dest` (an earlier attempt) may be kept and the rest asked for, where the target can; the
+    /// digest is checked over the whole file either way.
     async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path, on_bytes: &OnBytes)
     -> Result<()>;
+    /// Makes `blob` present without moving its bytes (a registry mounting it from another
+    /// repository); whether it did. Targets that cannot say `false`.
+    async fn mount_blob(&self, _blob: &Descriptor) -> Result<bool> {
+        Ok(false)
+    }
     /// The descriptor a tag or digest names.
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor>;
     /// A manifest's exact bytes, checked against the descriptor.

@@ -1,0 +1,855 @@
+//! Blob uploads and downloads on our own HTTP client: oci-client has neither resumable uploads
+//! nor ranged downloads, and errors on a 202 mount answer.
+//!
+//! Uploads (distribution spec, "pushing blobs"): `POST …/blobs/uploads/` opens a session; a blob
+//! up to the chunk size goes in one `PUT ?digest=`; a larger one in `PATCH`es of one chunk each
+//! (`Content-Range: start-end`, one in flight per blob, streamed from disk), then an empty
+//! `PUT ?digest=`. After a broken connection or a 5xx, the session is asked where it stands
+//! (`GET` on its URL → `Range: 0-N`) and the upload goes on from N+1; only a session the
+//! registry lost (404) is started anew. A 401 (an expired token) is answered with a new token
+//! and the same request.
+//!
+//! Downloads: into a partial file that may already hold the first bytes (a broken connection, or
+//! a run that was killed); the rest is asked with `Range: bytes=N-`. A registry that ignores the
+//! range (200) is read from the start again. The digest is computed over the whole file.
+
+use super::super::error::{OciError, Result};
+use super::super::manifest::Descriptor;
+use super::super::target::{BlobSource, OnBytes, Target};
+use super::{ATTEMPTS, Registry, basic_of};
+use futures_util::StreamExt;
+use reqwest::{StatusCode, Url};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The chunk size when none is given: a few round trips per GiB, and far below the request
+/// size limits of fronts (nginx `client_max_body_size` is often 64–100 MiB once raised; Quay
+/// refuses single PUTs over 20 GB).
+pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
+/// Bytes read from disk (or the network) at a time: what one blob in flight holds in memory.
+const IO_BUFFER: usize = 1 << 20;
+
+/// Bytes moved by a target, for `--output json` and the progress line.
+#[derive(Debug, Default)]
+pub struct TransferCounters {
+    /// Upload bytes put on the wire, resent ones included.
+    pub sent: AtomicU64,
+    /// Upload bytes sent again after a cut (already sent once for the same blob).
+    pub resent: AtomicU64,
+    /// Blob bytes not sent: the registry had the blob, or mounted it from another repository.
+    pub reused: AtomicU64,
+    /// Blobs mounted from another repository.
+    pub mounted: AtomicU64,
+    /// Download bytes received.
+    pub received: AtomicU64,
+    /// Download bytes already on disk from an earlier attempt or run, not asked again.
+    pub resumed: AtomicU64,
+}
+
+/// A snapshot of [`TransferCounters`].
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq, Eq)]
+pub struct TransferCounts {
+    pub sent: u64,
+    pub resent: u64,
+    pub reused: u64,
+    pub mounted: u64,
+    pub received: u64,
+    pub resumed: u64,
+}
+
+impl TransferCounters {
+    pub fn snapshot(&self) -> TransferCounts {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        TransferCounts {
+            sent: get(&self.sent),
+            resent: get(&self.resent),
+            reused: get(&self.reused),
+            mounted: get(&self.mounted),
+            received: get(&self.received),
+            resumed: get(&self.resumed),
+        }
+    }
+}
+
+impl TransferCounts {
+    /// The sum of two snapshots (source and destination of a copy).
+    pub fn plus(self, o: TransferCounts) -> TransferCounts {
+        TransferCounts {
+            sent: self.sent + o.sent,
+            resent: self.resent + o.resent,
+            reused: self.reused + o.reused,
+            mounted: self.mounted + o.mounted,
+            received: self.received + o.received,
+            resumed: self.resumed + o.resumed,
+        }
+    }
+}
+
+/// Why an authorised request was not answered.
+pub(super) enum SendError {
+    /// The request failed on the way (connection, timeout, body).
+    Http(reqwest::Error),
+    /// The registry's token realm failed the realm rule (the reason names it).
+    Realm(String),
+}
+
+/// What `POST …/uploads/` answered.
+enum Opened {
+    /// 201 to a mount request: the blob is there.
+    Mounted,
+    /// 202: a session at this URL, with the registry's smallest chunk, if it says.
+    Session { location: Url, min_chunk: u64 },
+}
+
+/// Where an upload stands, by the registry's word.
+enum Standing {
+    /// The session holds this many bytes.
+    At(u64),
+    /// The registry no longer knows the session.
+    Lost,
+}
+
+/// A failure in the middle of a blob: transient ones are answered by asking the session.
+fn transient(what: String) -> OciError {
+    OciError::Transient(what)
+}
+
+fn status_error(what: &str, status: StatusCode) -> OciError {
+    let text = format!("{what}: the registry answered {status}");
+    // A 401 here came after a fresh token was asked for: a token service that is slow or
+    // briefly refuses is worth the same retries as a 5xx (the next attempt asks again).
+    if status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::UNAUTHORIZED
+    {
+        OciError::Transient(text)
+    } else {
+        OciError::Registry(text)
+    }
+}
+
+/// The end of `Range: 0-N` (inclusive) as a byte count: N + 1. distribution answers `0-0` for
+/// an empty session as well as for one byte; the caller knows which (nothing acknowledged yet).
+fn range_end(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let v = headers.get("range")?.to_str().ok()?;
+    let (start, end) = v.trim().trim_start_matches("bytes=").split_once('-')?;
+    if start.trim() != "0" {
+        return None;
+    }
+    end.trim().parse::<u64>().ok().map(|n| n + 1)
+}
+
+impl Registry {
+    fn blobs_url(&self, rest: &str) -> String {
+        format!(
+            "{}://{}/v2/{}/blobs/{rest}",
+            self.scheme(),
+            self.reference.registry,
+            self.reference.repository
+        )
+    }
+
+    fn push_scope(&self) -> String {
+        format!("repository:{}:pull,push", self.reference.repository)
+    }
+
+    /// Whether credentials may go to `url`: only to the registry's own host and scheme (an
+    /// upload Location may point at storage elsewhere, which gets no token).
+    fn same_origin(&self, url: &Url) -> bool {
+        let authority = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        url.scheme() == self.scheme()
+            && crate::net::split_host_port(&authority).0
+                == crate::net::split_host_port(&self.reference.registry).0
+            && url.port_or_known_default()
+                == Url::parse(&format!("{}://{}/", self.scheme(), self.reference.registry))
+                    .ok()
+                    .and_then(|u| u.port_or_known_default())
+    }
+
+    /// Sends `build()` with the registry's auth for `scope`: the cached token first; on a 401, a
+    /// fresh token (or Basic, as challenged) and the request once more. An expired token in the
+    /// middle of a long upload is renewed here. `build` is called again for the second send, so
+    /// a streamed body is made anew.
+    pub(super) async fn send_authed(
+        &self,
+        url: &Url,
+        scope: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> std::result::Result<reqwest::Response, SendError> {
+        let ours = self.same_origin(url);
+        let with_auth = |token: Option<&str>, basic: bool| {
+            let mut r = build();
+            if !ours {
+                return r;
+            }
+            if let Some(token) = token {
+                r = r.bearer_auth(token);
+            } else if basic && let Some((u, p)) = basic_of(&self.auth) {
+                r = r.basic_auth(u, Some(p));
+            }
+            r
+        };
+        let cached = self.tokens.lock().await.get(scope).cloned();
+        let basic_known = cached.as_deref() == Some("");
+        let first = if basic_known {
+            with_auth(None, true)
+        } else {
+            with_auth(cached.as_deref(), false)
+        };
+        let answer = first.send().await.map_err(SendError::Http)?;
+        if answer.status() != StatusCode::UNAUTHORIZED || !ours {
+            return Ok(answer);
+        }
+        let challenge = answer
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        if let Some(bearer) = super::super::challenge::BearerChallenge::parse(&challenge) {
+            let token = bearer
+                .token(
+                    &self.http,
+                    self.scheme(),
+                    &self.reference.registry,
+                    Some(scope),
+                    basic_of(&self.auth),
+                )
+                .await
+                .map_err(|reason| {
+                    SendError::Realm(format!("{}: {reason}", self.reference.registry))
+                })?;
+            if let Some(token) = token {
+                self.tokens
+                    .lock()
+                    .await
+                    .insert(scope.to_string(), token.clone());
+                return with_auth(Some(&token), false)
+                    .send()
+                    .await
+                    .map_err(SendError::Http);
+            }
+        } else if challenge.to_ascii_lowercase().starts_with("basic")
+            && basic_of(&self.auth).is_some()
+        {
+            // "" marks a registry that takes Basic: later requests send it at once.
+            self.tokens
+                .lock()
+                .await
+                .insert(scope.to_string(), String::new());
+            return with_auth(None, true).send().await.map_err(SendError::Http);
+        }
+        Ok(answer)
+    }
+
+    fn send_error(&self, what: &str, e: SendError) -> OciError {
+        match e {
+            SendError::Http(e) => transient(format!("{what}: {}", crate::net::describe(&e))),
+            SendError::Realm(reason) => OciError::Registry(reason),
+        }
+    }
+
+    /// `POST …/blobs/uploads/`, with `?mount=&from=` when a repository to mount from is given.
+    async fn open_upload(&self, blob: &Descriptor, mount_from: Option<&str>) -> Result<Opened> {
+        let mut url = Url::parse(&self.blobs_url("uploads/"))
+            .map_err(|e| self.err("upload URL of", e.to_string()))?;
+        if let Some(from) = mount_from {
+            url.query_pairs_mut()
+                .append_pair("mount", &blob.digest)
+                .append_pair("from", from);
+        }
+        let what = format!(
+            "starting an upload of {} to {}",
+            blob.digest, self.reference
+        );
+        let scope = match mount_from {
+            Some(from) => format!("{} repository:{from}:pull", self.push_scope()),
+            None => self.push_scope(),
+        };
+        let answer = self
+            .send_authed(&url, &scope, || {
+                self.http
+                    .post(url.clone())
+                    .header("content-length", "0")
+                    .timeout(crate::net::timeouts().request)
+            })
+            .await
+            .map_err(|e| self.send_error(&what, e))?;
+        let status = answer.status();
+        if status == StatusCode::CREATED && mount_from.is_some() {
+            return Ok(Opened::Mounted);
+        }
+        if status != StatusCode::ACCEPTED {
+            return Err(status_error(&what, status));
+        }
+        let location = self.location_of(&answer, &url, &what)?;
+        let min_chunk = answer
+            .headers()
+            .get("oci-chunk-min-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        Ok(Opened::Session {
+            location,
+            min_chunk,
+        })
+    }
+
+    fn location_of(&self, answer: &reqwest::Response, base: &Url, what: &str) -> Result<Url> {
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| OciError::Registry(format!("{what}: no Location in the answer")))?;
+        base.join(location)
+            .map_err(|e| OciError::Registry(format!("{what}: bad Location: {e}")))
+    }
+
+    /// `GET` on the session URL: how many bytes it holds.
+    async fn upload_standing(&self, location: &Url, what: &str) -> Result<Standing> {
+        let answer = self
+            .send_authed(location, &self.push_scope(), || {
+                self.http
+                    .get(location.clone())
+                    .timeout(crate::net::timeouts().request)
+            })
+            .await
+            .map_err(|e| self.send_error(what, e))?;
+        match answer.status() {
+            StatusCode::NO_CONTENT | StatusCode::OK | StatusCode::ACCEPTED => {
+                Ok(Standing::At(range_end(answer.headers()).unwrap_or(0)))
+            }
+            StatusCode::NOT_FOUND => Ok(Standing::Lost),
+            s => Err(status_error(what, s)),
+        }
+    }
+
+    /// A body of `len` bytes of `source` from `start`, streamed from disk a buffer at a time.
+    /// Bytes below `*sent_up_to` count as resent; each new byte goes to `on_bytes`. A file that
+    /// cannot be read fails the request (its body ends with the error).
+    fn body_of(
+        &self,
+        source: BlobSource<'_>,
+        start: u64,
+        len: u64,
+        sent_up_to: &std::sync::Arc<AtomicU64>,
+        on_bytes: &OnBytes,
+    ) -> reqwest::Body {
+        let reader: Box<dyn Read + Send> = match source {
+            BlobSource::Bytes(b) => Box::new(std::io::Cursor::new(
+                b[start as usize..(start + len) as usize].to_vec(),
+            )),
+            BlobSource::File(path) => match std::fs::File::open(path).and_then(|mut f| {
+                f.seek(std::io::SeekFrom::Start(start))?;
+                Ok(f)
+            }) {
+                Ok(file) => Box::new(file.take(len)),
+                Err(e) => Box::new(FailingReader(Some(e))),
+            },
+        };
+        let counters = self.counters.clone();
+        let (high, on_bytes) = (sent_up_to.clone(), on_bytes.clone());
+        let stream = futures_util::stream::unfold((reader, start), move |(mut reader, at)| {
+            let (counters, high, on_bytes) = (counters.clone(), high.clone(), on_bytes.clone());
+            async move {
+                // Disk reads of a buffer are short; blocking here keeps the body one simple
+                // stream without a thread per chunk.
+                let mut buf = vec![0u8; IO_BUFFER];
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => return None,
+                    Ok(n) => n,
+                    Err(e) => return Some((Err(e), (reader, at))),
+                };
+                buf.truncate(n);
+                let end = at + n as u64;
+                let before = high.fetch_max(end, Ordering::Relaxed);
+                let again = before.min(end).saturating_sub(at);
+                counters.sent.fetch_add(n as u64, Ordering::Relaxed);
+                counters.resent.fetch_add(again, Ordering::Relaxed);
+                if n as u64 > again {
+                    on_bytes(n as u64 - again);
+                }
+                Some((Ok(bytes::Bytes::from(buf)), (reader, end)))
+            }
+        });
+        reqwest::Body::wrap_stream(stream)
+    }
+
+    /// Asks the registry to mount `blob` from `from`; whether it did (a 202 opened a plain
+    /// session instead, which is cancelled).
+    pub(super) async fn mount(&self, blob: &Descriptor, from: &str) -> Result<bool> {
+        match self.open_upload(blob, Some(from)).await? {
+            Opened::Mounted => {
+                self.counters.mounted.fetch_add(1, Ordering::Relaxed);
+                self.counters.reused.fetch_add(blob.size, Ordering::Relaxed);
+                Ok(true)
+            }
+            Opened::Session { location, .. } => {
+                let _ = self
+                    .send_authed(&location, &self.push_scope(), || {
+                        self.http
+                            .delete(location.clone())
+                            .timeout(crate::net::timeouts().request)
+                    })
+                    .await;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Uploads a blob, resuming within a session where the registry keeps one. With
+    /// `mount_from`, asks the registry to mount it from that repository first.
+    pub(super) async fn upload_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+        mount_from: Option<&str>,
+    ) -> Result<()> {
+        let what = format!("uploading {} to {}", blob.digest, self.reference);
+        let sent_up_to = std::sync::Arc::new(AtomicU64::new(0));
+        let mut failures = 0u32;
+        let mut sessions = 0u32;
+        let mut mount_from = mount_from;
+        'session: loop {
+            // A registry that keeps losing sessions (distribution cancels one whose answer was
+            // lost after it took the bytes: the next status query finds a stale offset) is given
+            // up on after a few, like any other repeated failure.
+            sessions += 1;
+            if sessions > ATTEMPTS + 1 {
+                return Err(OciError::Transient(format!(
+                    "{what}: the registry lost the upload session {ATTEMPTS} times"
+                )));
+            }
+            let opened = match self.open_upload(blob, mount_from).await {
+                Ok(o) => o,
+                Err(OciError::Transient(_)) if failures + 1 < ATTEMPTS => {
+                    failures += 1;
+                    pause(failures).await;
+                    continue 'session;
+                }
+                Err(e) => return Err(e),
+            };
+            // A mount is asked once: a 202 already opened a plain session.
+            mount_from = None;
+            let (mut location, min_chunk) = match opened {
+                Opened::Mounted => {
+                    self.counters.mounted.fetch_add(1, Ordering::Relaxed);
+                    self.counters.reused.fetch_add(blob.size, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Opened::Session {
+                    location,
+                    min_chunk,
+                } => (location, min_chunk),
+            };
+            let chunk = self.chunk_size.max(min_chunk).max(1);
+            let mut offset = 0u64;
+            // What the registry acknowledged taking in this session.
+            let mut confirmed = 0u64;
+            if blob.size > chunk {
+                while offset < blob.size {
+                    let end = (offset + chunk).min(blob.size);
+                    match self
+                        .patch_chunk(&location, source, offset, end, &sent_up_to, on_bytes)
+                        .await
+                    {
+                        Ok((next, held)) => {
+                            location = next;
+                            offset = held.unwrap_or(end);
+                            confirmed = offset;
+                            failures = 0;
+                        }
+                        Err(OciError::Transient(reason)) => {
+                            failures += 1;
+                            if failures >= ATTEMPTS {
+                                return Err(OciError::Transient(reason));
+                            }
+                            pause(failures).await;
+                            match self.upload_standing(&location, &what).await {
+                                // "0-0" before any chunk was taken means an empty session.
+                                Ok(Standing::At(1)) if confirmed == 0 => offset = 0,
+                                Ok(Standing::At(n)) if n <= blob.size => offset = n,
+                                Ok(_) => continue 'session,
+                                Err(OciError::Transient(_)) => {}
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            // The closing PUT carries what is left (all of a small blob, nothing after chunks).
+            match self
+                .put_final(&location, blob, source, offset, &sent_up_to, on_bytes)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(OciError::Transient(reason)) => {
+                    failures += 1;
+                    if failures >= ATTEMPTS {
+                        return Err(OciError::Transient(reason));
+                    }
+                    pause(failures).await;
+                    // The PUT may have landed before the answer was lost.
+                    if self.blob_exists(blob).await.unwrap_or(false) {
+                        return Ok(());
+                    }
+                    if offset > 0
+                        && let Ok(Standing::At(n)) = self.upload_standing(&location, &what).await
+                        && n == offset
+                    {
+                        // Same session, same offset: the closing PUT once more.
+                        if self
+                            .put_final(&location, blob, source, offset, &sent_up_to, on_bytes)
+                            .await
+                            .is_ok()
+                        {
+                            return Ok(());
+                        }
+                    }
+                    continue 'session;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One `PATCH` of `[start, end)`: the next session URL and, if the registry says, how many
+    /// bytes it now holds.
+    async fn patch_chunk(
+        &self,
+        location: &Url,
+        source: BlobSource<'_>,
+        start: u64,
+        end: u64,
+        sent_up_to: &std::sync::Arc<AtomicU64>,
+        on_bytes: &OnBytes,
+    ) -> Result<(Url, Option<u64>)> {
+        let what = format!("uploading bytes {start}-{} to {}", end - 1, self.reference);
+        let answer = self
+            .send_authed(location, &self.push_scope(), || {
+                let body = self.body_of(source, start, end - start, sent_up_to, on_bytes);
+                self.http
+                    .patch(location.clone())
+                    .header("content-type", "application/octet-stream")
+                    .header("content-range", format!("{start}-{}", end - 1))
+                    .header("content-length", (end - start).to_string())
+                    .body(body)
+            })
+            .await
+            .map_err(|e| self.send_error(&what, e))?;
+        let status = answer.status();
+        if status == StatusCode::RANGE_NOT_SATISFIABLE {
+            // The session holds other bytes than we thought: ask it.
+            return Err(transient(format!("{what}: the registry answered {status}")));
+        }
+        if status != StatusCode::ACCEPTED && status != StatusCode::NO_CONTENT {
+            return Err(status_error(&what, status));
+        }
+        let next = self.location_of(&answer, location, &what)?;
+        Ok((next, range_end(answer.headers())))
+    }
+
+    /// The closing `PUT ?digest=` with the bytes from `offset` to the end.
+    async fn put_final(
+        &self,
+        location: &Url,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        offset: u64,
+        sent_up_to: &std::sync::Arc<AtomicU64>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        let what = format!("uploading {} to {}", blob.digest, self.reference);
+        let mut url = location.clone();
+        url.query_pairs_mut().append_pair("digest", &blob.digest);
+        let len = blob.size - offset;
+        let answer = self
+            .send_authed(&url, &self.push_scope(), || {
+                let body = self.body_of(source, offset, len, sent_up_to, on_bytes);
+                let mut r = self
+                    .http
+                    .put(url.clone())
+                    .header("content-type", "application/octet-stream")
+                    .header("content-length", len.to_string())
+                    .body(body);
+                if len > 0 {
+                    r = r.header("content-range", format!("{offset}-{}", blob.size - 1));
+                }
+                r
+            })
+            .await
+            .map_err(|e| self.send_error(&what, e))?;
+        let status = answer.status();
+        if status == StatusCode::CREATED || status == StatusCode::ACCEPTED {
+            return Ok(());
+        }
+        if status == StatusCode::BAD_REQUEST {
+            return Err(OciError::DigestMismatch {
+                what: self.name_of_digest(&blob.digest),
+                expected: blob.digest.clone(),
+                actual: "the registry refused the digest (the bytes changed while uploading?)"
+                    .into(),
+            });
+        }
+        Err(status_error(&what, status))
+    }
+
+    fn name_of_digest(&self, digest: &str) -> String {
+        self.reference.with_digest(digest)
+    }
+
+    /// Downloads a blob into `dest`, continuing from the bytes already in it; the digest is
+    /// checked over the whole file. A wrong digest removes the file (its bytes are not the
+    /// blob's, resuming from them is pointless).
+    pub(super) async fn download_blob(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        let what = format!("downloading {} from {}", blob.digest, self.reference);
+        let url = Url::parse(&self.blobs_url(&blob.digest))
+            .map_err(|e| self.err("blob URL of", e.to_string()))?;
+        let scope = format!("repository:{}:pull", self.reference.repository);
+        let mut failures = 0u32;
+        let mut best = 0u64;
+        let mut first = true;
+        loop {
+            let held = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+            let held = if held > blob.size { 0 } else { held };
+            // Bytes of an earlier run count as resumed once (the caller shows them apart in
+            // its progress); those of this run's earlier attempts were counted as they came.
+            let from_before = if first { held } else { 0 };
+            first = false;
+            match self
+                .download_from(&url, &scope, blob, dest, held, from_before, on_bytes, &what)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(OciError::Transient(reason)) => {
+                    // An attempt that moved the download on resets the count: a link that
+                    // breaks every few GiB still gets a 100 GB blob through.
+                    let now = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+                    if now > best {
+                        best = now;
+                        failures = 0;
+                    }
+                    failures += 1;
+                    if failures >= ATTEMPTS {
+                        return Err(OciError::Transient(reason));
+                    }
+                    pause(failures).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn download_from(
+        &self,
+        url: &Url,
+        scope: &str,
+        blob: &Descriptor,
+        dest: &Path,
+        held: u64,
+        from_before: u64,
+        on_bytes: &OnBytes,
+        what: &str,
+    ) -> Result<()> {
+        let mut hasher = Sha256::new();
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dest)
+            .map_err(|e| OciError::io(dest, e))?;
+        let mut have = 0u64;
+        if held == blob.size && held > 0 {
+            // Whole already (a run killed before the rename): only the check is left.
+            have = hash_prefix(&mut out, held, &mut hasher, dest)?;
+            self.counters
+                .resumed
+                .fetch_add(from_before, Ordering::Relaxed);
+        }
+        if have < blob.size {
+            let answer = self
+                .send_authed(url, scope, || {
+                    let r = self.http.get(url.clone());
+                    if held > 0 {
+                        r.header("range", format!("bytes={held}-"))
+                    } else {
+                        r
+                    }
+                })
+                .await
+                .map_err(|e| self.send_error(what, e))?;
+            // Redirects (to blob storage) are followed by hand, with no credentials.
+            let answer = self.follow_redirects(answer, held, what).await?;
+            let status = answer.status();
+            if status == StatusCode::PARTIAL_CONTENT
+                && held > 0
+                && ranged_from(&answer) == Some(held)
+            {
+                have = hash_prefix(&mut out, held, &mut hasher, dest)?;
+                self.counters
+                    .resumed
+                    .fetch_add(from_before, Ordering::Relaxed);
+            } else if status == StatusCode::OK {
+                // The whole blob: a registry that ignores Range, or nothing held.
+                out.set_len(0).map_err(|e| OciError::io(dest, e))?;
+                out.seek(std::io::SeekFrom::Start(0))
+                    .map_err(|e| OciError::io(dest, e))?;
+            } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
+                out.set_len(0).map_err(|e| OciError::io(dest, e))?;
+                return Err(transient(format!("{what}: the registry answered {status}")));
+            } else if status == StatusCode::NOT_FOUND {
+                return Err(OciError::NotFound(self.name_of_digest(&blob.digest)));
+            } else {
+                return Err(status_error(what, status));
+            }
+            let mut stream = answer.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| self.send_error(what, SendError::Http(e)))?;
+                if have + chunk.len() as u64 > blob.size {
+                    drop(out);
+                    let _ = std::fs::remove_file(dest);
+                    return Err(OciError::DigestMismatch {
+                        what: format!("blob from {}", self.name_of_digest(&blob.digest)),
+                        expected: format!("{} ({} bytes)", blob.digest, blob.size),
+                        actual: format!("more than {} bytes", blob.size),
+                    });
+                }
+                hasher.update(&chunk);
+                out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
+                have += chunk.len() as u64;
+                self.counters
+                    .received
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                on_bytes(chunk.len() as u64);
+            }
+        }
+        if have < blob.size {
+            // The connection ended early: the bytes so far stay for the next attempt.
+            out.sync_all().map_err(|e| OciError::io(dest, e))?;
+            return Err(transient(format!(
+                "{what}: the connection ended after {have} of {} bytes",
+                blob.size
+            )));
+        }
+        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        if actual != blob.digest {
+            drop(out);
+            let _ = std::fs::remove_file(dest);
+            return Err(OciError::DigestMismatch {
+                what: format!("blob from {}", self.name_of_digest(&blob.digest)),
+                expected: blob.digest.clone(),
+                actual,
+            });
+        }
+        out.sync_all().map_err(|e| OciError::io(dest, e))
+    }
+
+    /// Follows up to 5 redirects of a blob GET (registries hand blobs to storage), without
+    /// credentials, keeping the range.
+    async fn follow_redirects(
+        &self,
+        mut answer: reqwest::Response,
+        held: u64,
+        what: &str,
+    ) -> Result<reqwest::Response> {
+        for _ in 0..5 {
+            if !answer.status().is_redirection() {
+                return Ok(answer);
+            }
+            let next = self.location_of(&answer, answer.url(), what)?;
+            let mut r = self.http.get(next);
+            if held > 0 {
+                r = r.header("range", format!("bytes={held}-"));
+            }
+            answer = r
+                .send()
+                .await
+                .map_err(|e| self.send_error(what, SendError::Http(e)))?;
+        }
+        Err(OciError::Registry(format!("{what}: too many redirects")))
+    }
+}
+
+/// A reader whose first read fails with the error it holds (a file that would not open).
+struct FailingReader(Option<std::io::Error>);
+
+impl Read for FailingReader {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| std::io::Error::other("unreadable")))
+    }
+}
+
+/// The first byte of a 206 answer's `Content-Range: bytes N-M/T`.
+fn ranged_from(answer: &reqwest::Response) -> Option<u64> {
+    let v = answer.headers().get("content-range")?.to_str().ok()?;
+    v.trim()
+        .strip_prefix("bytes ")?
+        .split_once('-')?
+        .0
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Hashes the first `len` bytes of `file` and leaves it positioned at `len` for appending.
+fn hash_prefix(
+    file: &mut std::fs::File,
+    len: u64,
+    hasher: &mut Sha256,
+    path: &Path,
+) -> Result<u64> {
+    file.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| OciError::io(path, e))?;
+    let mut buf = vec![0u8; IO_BUFFER];
+    let mut left = len;
+    while left > 0 {
+        let want = (left as usize).min(buf.len());
+        file.read_exact(&mut buf[..want])
+            .map_err(|e| OciError::io(path, e))?;
+        hasher.update(&buf[..want]);
+        left -= want as u64;
+    }
+    file.set_len(len).map_err(|e| OciError::io(path, e))?;
+    file.seek(std::io::SeekFrom::Start(len))
+        .map_err(|e| OciError::io(path, e))?;
+    Ok(len)
+}
+
+/// The pause before the `n`th retry: 0.5 s, then 2 s, then 8 s (as [`super::with_retries`]).
+async fn pause(n: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(
+        500 * 4u64.pow(n.saturating_sub(1)),
+    ))
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_header_reads_as_the_bytes_held() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("range", "0-1048575".parse().unwrap());
+        assert_eq!(range_end(&h), Some(1 << 20));
+        h.insert("range", "5-9".parse().unwrap());
+        assert_eq!(range_end(&h), None);
+    }
+}
