@@ -716,3 +716,47 @@ fn receipts_name_the_service_not_the_servers_directory() {
         Some("https://ts.example")
     );
 }
+
+#[test]
+fn publish_to_an_unreachable_registry_leaves_no_log_entry() {
+    // Push before register: a registry that is down must not orphan a log entry.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ts = d.join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    let (key, _) = keygen(d, "ES256");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // free, and closed again: connection refused
+    modelseal()
+        .args([
+            "publish",
+            "examples/tiny-model",
+            &format!("127.0.0.1:{port}/models/tiny:v1"),
+        ])
+        .arg("--key")
+        .arg(&key)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--timeout",
+            "2",
+            "--ts",
+        ])
+        .arg(format!("local:{}", ts.display()))
+        .assert()
+        .failure();
+    assert_eq!(
+        modelseal::transparency::TransparencyLog::open(&ts)
+            .unwrap()
+            .size(),
+        0,
+        "a log entry for an artifact nobody can fetch"
+    );
+}

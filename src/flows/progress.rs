@@ -12,13 +12,13 @@ pub enum Step {
     Hashing,
     /// Signing the manifest as a SCITT statement.
     Signing,
-    /// Registering the statement with transparency services.
-    Registering,
     /// Pushing the manifest artifact (`files`: with the model's files as layers).
     Pushing {
         /// Whether the model's files go too.
         files: bool,
     },
+    /// Registering the statement with transparency services (once the artifact is in place).
+    Registering,
     /// Attaching the statement as a referrer.
     Attaching,
 }
@@ -28,9 +28,9 @@ impl std::fmt::Display for Step {
         f.write_str(match self {
             Step::Hashing => "1/4 hashing the model",
             Step::Signing => "2/4 signing its manifest (SCITT signed statement)",
-            Step::Registering => "2b registering with the transparency service(s)",
             Step::Pushing { files: false } => "3/4 pushing the manifest",
             Step::Pushing { files: true } => "3/4 pushing the manifest and the model files",
+            Step::Registering => "3b registering with the transparency service(s)",
             Step::Attaching => "4/4 attaching the statement",
         })
     }

@@ -196,15 +196,11 @@ pub async fn publish(
         x5chain: request.x5chain.clone(),
         ..StatementSpec::default()
     };
-    let (statement, registrations) = sign_and_register(
-        &request.key,
-        &manifest_bytes,
-        &spec,
-        &request.services,
-        &request.service_keys,
-        progress,
-    )
-    .await?;
+    // Signed now (a wrong key fails before anything moves), registered only once the artifact
+    // is in place: a registry that is down must not leave a log entry for an artifact nobody
+    // can fetch.
+    progress.step(Step::Signing);
+    let signed = sign_statement(&request.key, &manifest_bytes, &spec);
 
     let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
         path: std::env::temp_dir(),
@@ -264,6 +260,9 @@ pub async fn publish(
         }
     };
 
+    let (statement, registrations) =
+        register_signed(signed, &request.services, &request.service_keys, progress).await?;
+
     progress.step(Step::Attaching);
     // A ModelPack artifact has no room for it: the signed manifest travels with the statement
     // (and a verifier checks it against the artifact's layers).
@@ -293,6 +292,17 @@ pub(super) async fn sign_and_register(
 ) -> Result<(Vec<u8>, Vec<Registration>), FlowError> {
     progress.step(Step::Signing);
     let statement = sign_statement(key, manifest, spec);
+    register_signed(statement, services, service_keys, progress).await
+}
+
+/// Registers a signed statement with `services` (receipts stapled); none: the statement as it
+/// is.
+async fn register_signed(
+    statement: Vec<u8>,
+    services: &[Service],
+    service_keys: &[PublicKey],
+    progress: &dyn Progress,
+) -> Result<(Vec<u8>, Vec<Registration>), FlowError> {
     if services.is_empty() {
         return Ok((statement, Vec::new()));
     }
