@@ -760,3 +760,35 @@ fn publish_to_an_unreachable_registry_leaves_no_log_entry() {
         "a log entry for an artifact nobody can fetch"
     );
 }
+
+#[test]
+fn a_reference_typed_with_a_scheme_or_credentials_gets_a_hint_and_no_secret_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.json"), b"{}").unwrap();
+    for reference in [
+        "https://alice:s3cret@ghcr.io/org/m:v1",
+        "alice:s3cret@ghcr.io/org/m:v1",
+        "http://localhost:5000/org/m:v1",
+    ] {
+        for args in [
+            vec!["pull", reference, "-o", "out"],
+            vec!["push", reference, "x.json"],
+            vec!["discover", reference],
+        ] {
+            let out = modelseal()
+                .current_dir(dir.path())
+                .args(&args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let text = String::from_utf8_lossy(&out.stderr);
+            assert!(!text.contains("s3cret"), "{args:?}: {text}");
+            if reference.contains("://") {
+                assert!(
+                    text.contains("use --plain-http for HTTP"),
+                    "{args:?}: {text}"
+                );
+            }
+        }
+    }
+}

@@ -81,7 +81,12 @@ impl TargetArgs {
         transfer.apply();
         open(reference, self.oci_layout, &conn, create)
             .await
-            .with_context(|| format!("opening {reference}"))
+            .with_context(|| {
+                format!(
+                    "opening {}",
+                    modelseal::oci::reference::redact_reference(reference)
+                )
+            })
     }
 }
 

@@ -30,6 +30,11 @@ impl RegistryReference {
             reference: redact_reference(s),
             reason: reason.into(),
         };
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(bad(&format!(
+                "drop the scheme `{scheme}://` (a reference is host/repository[:tag]); use --plain-http for HTTP"
+            )));
+        }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => (
                 r,
@@ -108,7 +113,7 @@ impl std::fmt::Display for RegistryReference {
 
 /// A reference as typed, for messages: `user:secret@host/repo` (userinfo, which references do
 /// not have, typed by mistake) becomes `***@host/repo`; URLs lose their userinfo too.
-fn redact_reference(s: &str) -> String {
+pub fn redact_reference(s: &str) -> String {
     match s.split_once('@') {
         Some((before, after)) if !before.contains('/') && !s.contains("://") => {
             format!("***@{after}")
@@ -174,6 +179,8 @@ mod tests {
             Some(Selector::Tag("v1".into()))
         );
         assert_eq!(parse_layout_reference("out/layout").unwrap().1, None);
+        let e = RegistryReference::parse("http://localhost:5000/org/m:v1").unwrap_err();
+        assert!(e.to_string().contains("use --plain-http for HTTP"), "{e}");
         let e = RegistryReference::parse("user:s3cret@ghcr.io/org/m:v1").unwrap_err();
         assert!(!e.to_string().contains("s3cret"), "{e}");
     }
