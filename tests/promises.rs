@@ -792,3 +792,52 @@ fn a_reference_typed_with_a_scheme_or_credentials_gets_a_hint_and_no_secret_prin
         }
     }
 }
+
+#[test]
+fn a_log_held_by_ts_serve_says_to_register_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ts = d.join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    let (key, _) = keygen(d, "ES256");
+    let statement = d.join("s.cose");
+    modelseal()
+        .args(["sign", "examples/tiny-model/config.json", "--key"])
+        .arg(&key)
+        .args(["--issuer", "i", "--subject", "s", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    let _server = common::ts_server::serve(&ts, &[]);
+    let busy = "the log is open in another process (a running `ts serve`?)";
+    let out = modelseal()
+        .arg("register")
+        .arg(&statement)
+        .arg("--ts")
+        .arg(format!("local:{}", ts.display()))
+        .arg("-o")
+        .arg(d.join("s.scitt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains(busy) && text.contains("--ts http://"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches(busy).count(),
+        1,
+        "the cause is printed once: {text}"
+    );
+    modelseal()
+        .args(["ts", "serve", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(&ts)
+        .assert()
+        .code(2)
+        .stderr(contains(busy));
+}

@@ -51,7 +51,13 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
         || !a.init.issuer_root.is_empty()
         || a.init.accept_any_issuer
         || a.init.key.is_some();
-    if configure || TransparencyLog::open(&a.init.dir).is_err() {
+    let missing = match TransparencyLog::open(&a.init.dir) {
+        Ok(_) => false,
+        Err(modelseal::transparency::LogError::NotALog(_)) => true,
+        // Busy (another `ts serve`), unreadable: say so, rather than asking for init flags.
+        Err(e) => return Err(e.into()),
+    };
+    if configure || missing {
         init(&a.init, out)?;
     } else if let Some(name) = &a.init.log_issuer {
         // A name alone keeps the log's registration policy.

@@ -52,7 +52,7 @@ pub enum FlowError {
     Service(String),
     /// An embedded log refused or failed a registration.
     #[cfg(feature = "log")]
-    #[error("registering with {service}: {source}")]
+    #[error("registering with {service}")]
     Log {
         /// The service as named.
         service: String,

@@ -53,6 +53,11 @@ pub enum LogError {
     /// The redb database failed, or changed on disk under this process.
     #[error("the log database: {0}")]
     Store(String),
+    /// Another process holds the log open (a running `ts serve`): only one process may write it.
+    #[error(
+        "{0}: the log is open in another process (a running `ts serve`?): register with it over HTTP, --ts http://HOST:PORT"
+    )]
+    Busy(String),
     /// The directory has no service key or database: `ts init` was never run there.
     #[error("{0}: not a transparency log (run `modelseal ts init --dir {0}`)")]
     NotALog(String),
@@ -171,7 +176,10 @@ impl TransparencyLog {
         for entry in &policy.issuer_keys {
             issuer_keys.extend(entry.load().map_err(LogError::Key)?);
         }
-        let db = Database::create(dir.join(DB_FILE)).map_err(store)?;
+        let db = Database::create(dir.join(DB_FILE)).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => LogError::Busy(dir.display().to_string()),
+            e => store(e),
+        })?;
         let mut tree = MerkleCache::new();
         let mut index_of = std::collections::HashMap::new();
         {
