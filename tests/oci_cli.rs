@@ -140,7 +140,15 @@ fn a_model_round_trips_through_the_registry_with_two_referrers_and_the_fallback_
         .arg(dir.path().join("out"))
         .assert()
         .success();
-    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Downloaded"));
+    // Each file is progress (stderr, silenced by -q); the result is on stdout.
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("Downloaded"));
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Pulled "));
+    let quiet = modelseal()
+        .args(["pull", "-q", &reference, "-o"])
+        .arg(dir.path().join("out-quiet"))
+        .assert()
+        .success();
+    assert!(!String::from_utf8_lossy(&quiet.get_output().stderr).contains("Downloaded"));
     assert_eq!(
         std::fs::read(dir.path().join("out/manifest.json")).unwrap(),
         b"{\"model\": 1}"

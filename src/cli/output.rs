@@ -44,11 +44,17 @@ impl Output {
         );
     }
 
-    /// The error and each of its causes, one per line.
+    /// The error and each of its causes, one per line; a cause whose words the line above
+    /// already holds (library errors often quote their source) is not printed twice.
     pub fn error(&self, err: &anyhow::Error) {
         eprintln!("error: {err}");
+        let mut above = err.to_string();
         for cause in err.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
+            let text = cause.to_string();
+            if !above.contains(&text) {
+                eprintln!("  caused by: {text}");
+            }
+            above = text;
         }
     }
 

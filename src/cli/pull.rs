@@ -161,8 +161,9 @@ fn report(
             transfer,
         });
     } else {
+        // Each file is progress; the result (what was pulled, its digest) is printed even with -q.
         for f in files {
-            println!("Downloaded {}", f.display());
+            out.info(format!("Downloaded {}", f.display()));
         }
         println!("Pulled {reference}\nDigest: {digest}");
     }
