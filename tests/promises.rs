@@ -841,3 +841,33 @@ fn a_log_held_by_ts_serve_says_to_register_over_http() {
         .code(2)
         .stderr(contains(busy));
 }
+
+#[test]
+fn an_unreachable_or_misspelled_registry_gets_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.json"), b"{}").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // closed again: refused
+    let run = |reference: String| {
+        let out = modelseal()
+            .current_dir(dir.path())
+            .args(["push", &reference, "m.json", "--timeout", "3"])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let refused = run(format!("127.0.0.1:{port}/m/x:v1"));
+    assert!(
+        refused.contains("Connection refused") && refused.contains("hint: nothing is listening"),
+        "{refused}"
+    );
+    let unresolved = run("no-such-host.invalid/m/x:v1".into());
+    assert!(
+        unresolved.contains("hint: the host name does not resolve"),
+        "{unresolved}"
+    );
+}

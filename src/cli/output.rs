@@ -56,6 +56,9 @@ impl Output {
             }
             above = text;
         }
+        if let Some(hint) = hint_for(err) {
+            eprintln!("  hint: {hint}");
+        }
     }
 
     /// A byte-counting progress bar for hashing.
@@ -411,6 +414,31 @@ pub fn cosign_node(c: &modelseal::oci::cosign::CosignVerdict, judged: bool) -> T
         label: format!("{mark} {what} {}  [tag {}]", c.digest, c.tag),
         notes,
         children: Vec::new(),
+    }
+}
+
+/// What to try next, for failures a newcomer meets first: nothing listening, a host name that
+/// does not resolve, plain HTTP spoken to an HTTPS port and the reverse.
+fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    let text = err
+        .chain()
+        .map(|c| c.to_string().to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.contains("connection refused") {
+        Some(
+            "nothing is listening there: is the registry (or service) running, and is the port right?",
+        )
+    } else if text.contains("dns error") || text.contains("failed to lookup address") {
+        Some(
+            "the host name does not resolve: check the spelling (a reference is host[:port]/repository[:tag])",
+        )
+    } else if text.contains("invalid http version") || text.contains("wrong version number") {
+        Some(
+            "HTTP and HTTPS mixed up: --plain-http for a registry that speaks plain HTTP, none for HTTPS",
+        )
+    } else {
+        None
     }
 }
 

@@ -255,13 +255,19 @@ impl Registry {
 
     /// Like `err`, but marks failures worth another attempt.
     fn classify(&self, what: &str, e: oci_client::errors::OciDistributionError) -> OciError {
+        // oci-client's own text for a failed request is only "error sending request for url":
+        // the cause (refused, no such host, TLS) is in its sources.
+        let text = match &e {
+            oci_client::errors::OciDistributionError::RequestError(r) => crate::net::describe(r),
+            e => e.to_string(),
+        };
         if is_transient(&e) {
             OciError::Transient(format!(
-                "{what} {}/{}: {e}",
+                "{what} {}/{}: {text}",
                 self.reference.registry, self.reference.repository
             ))
         } else {
-            self.err(what, e)
+            self.err(what, text)
         }
     }
 
@@ -446,7 +452,7 @@ impl Target for Registry {
         )
         .await
         .map_err(|_| self.err("checking a blob in", "timed out (see --timeout)"))?
-        .map_err(|e| self.err("checking a blob in", e))
+        .map_err(|e| self.classify("checking a blob in", e))
     }
 
     async fn push_blob(
@@ -537,7 +543,7 @@ impl Target for Registry {
         )
         .await
         .map_err(|_| self.err("pushing a manifest to", "timed out (see --timeout)"))?
-        .map_err(|e| self.err("pushing a manifest to", e))?;
+        .map_err(|e| self.classify("pushing a manifest to", e))?;
         if let Ok(m) = serde_json::from_slice::<ImageManifest>(bytes)
             && let Some(subject) = &m.subject
             && !self.has_referrers_api(subject).await
