@@ -112,7 +112,7 @@ const INDEX_LOCK: &str = ".index.lock";
 enum Member {
     /// The layout root or `blobs/`, `blobs/sha256/`: made by unpack itself.
     Dir,
-    /// `oci-layout`, `index.json` or `blobs/sha256/<64 hex>`, written at that name.
+    /// `oci-layout` or `index.json`, written at that name.
     File(&'static str),
     /// A blob, `blobs/sha256/<64 hex>`.
     Blob(String),
