@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 pub struct ArchiveLimits {
     /// Bytes of file content, all entries together (a gzip or zstd bomb stops here).
     pub max_bytes: u64,
+    /// Entries of any kind (files, directories, links), counted before any is written.
     pub max_entries: usize,
 }
 

@@ -5,12 +5,18 @@
 /// A parsed `Bearer realm="…",service="…",scope="…"` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BearerChallenge {
+    /// The token endpoint's URL, as the registry gave it (checked by
+    /// [`check_realm`](Self::check_realm) before credentials go there).
     pub realm: String,
+    /// The `service` parameter to send back to the realm, if any.
     pub service: Option<String>,
+    /// The `scope` the registry asked for (`repository:<name>:pull`), if any.
     pub scope: Option<String>,
 }
 
 impl BearerChallenge {
+    /// Parses a `WWW-Authenticate` header value. `None` when it is not a `Bearer` challenge or
+    /// has no `realm`. Parameters are split on `,`, so a quoted value holding a comma is cut.
     pub fn parse(header: &str) -> Option<Self> {
         let params = header.strip_prefix("Bearer ")?;
         let get = |key: &str| {
@@ -132,6 +138,7 @@ impl BearerChallenge {
 /// Where a realm that passed the rule is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RealmUse {
+    /// On the registry's own host.
     SameHost,
     /// Another host, over HTTPS: allowed, and worth telling the user.
     OtherHost(String),

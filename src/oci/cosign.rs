@@ -18,7 +18,9 @@ pub const MAX_COSIGN_LAYERS: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CosignKind {
+    /// `sha256-<hex>.sig`: simple-signing payloads naming the image digest, signed.
     Signature,
+    /// `sha256-<hex>.att`: DSSE envelopes holding in-toto statements (SLSA provenance, …).
     Attestation,
 }
 
@@ -40,6 +42,7 @@ impl CosignKind {
         }
     }
 
+    /// `signature` or `attestation`, for output.
     pub fn name(self) -> &'static str {
         match self {
             CosignKind::Signature => "signature",
@@ -59,13 +62,17 @@ impl CosignKind {
 /// One layer of a cosign tag: its descriptor (annotations included) and bytes.
 #[derive(Clone, Debug)]
 pub struct CosignLayer {
+    /// The layer's descriptor; cosign keeps the signature itself in its
+    /// `dev.cosignproject.cosign/signature` annotation.
     pub descriptor: Descriptor,
+    /// The layer's content, checked against the descriptor's digest.
     pub bytes: Vec<u8>,
 }
 
 /// A cosign tag found beside an artifact.
 #[derive(Clone, Debug)]
 pub struct CosignArtifact {
+    /// Signature (`.sig`) or attestation (`.att`).
     pub kind: CosignKind,
     /// `sha256-<hex>.sig` or `.att`.
     pub tag: String,
@@ -153,16 +160,20 @@ async fn fetch_artifact<T: Target>(
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CosignVerdict {
+    /// Signature or attestation.
     pub kind: CosignKind,
+    /// The cosign tag the layer came from.
     pub tag: String,
     /// The layer's digest.
     pub digest: String,
+    /// Whether one of the policy's cosign keys verified the layer's signature.
     pub verified: bool,
     /// The key that verified it (its file), or why none did.
     pub detail: String,
     /// For an attestation: its predicate type, and the SLSA lineage when it is provenance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate_type: Option<String>,
+    /// For a SLSA provenance attestation: its builder, build type and materials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<cosign::Provenance>,
 }

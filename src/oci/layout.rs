@@ -14,6 +14,8 @@ use crate::core::atomic_file::write_atomic;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+/// An OCI image layout directory opened as a [`Target`]. Blobs and manifests are files under
+/// `blobs/sha256/`; tags and untagged referrer manifests are descriptors in `index.json`.
 pub struct OciLayout {
     root: PathBuf,
 }

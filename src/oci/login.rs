@@ -10,6 +10,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+/// The docker config file logins are read from and written to, as docker and oras find it:
+/// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json` (relative to the current
+/// directory when `HOME` is unset).
 pub fn docker_config_path() -> PathBuf {
     let dir = std::env::var_os("DOCKER_CONFIG")
         .map(PathBuf::from)
@@ -81,7 +84,9 @@ fn run_helper(helper: &str, action: &str, input: &str) -> Result<()> {
 
 /// Where credentials were stored, for the user's information.
 pub enum Stored {
+    /// In a credential helper (`docker-credential-<name>`), by its name.
     Helper(String),
+    /// Base64 in the `auths` of this docker config file.
     ConfigFile(PathBuf),
 }
 

@@ -10,16 +10,28 @@ use std::collections::BTreeMap;
 /// Go marshals maps with sorted keys; a BTreeMap does the same.
 pub type Annotations = BTreeMap<String, String>;
 
+/// An OCI content descriptor (image-spec `descriptor.md`): how a manifest points at a config, a
+/// layer, a subject, and how an index or a referrers answer lists manifests. `urls` and
+/// `platform` are not modelled and are dropped when a descriptor is re-serialised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
+    /// What the content is (`mediaType`), e.g. [`media::IMAGE_MANIFEST`].
     pub media_type: String,
+    /// `algorithm:hex` of the content; only `sha256:` is produced or checked here (see
+    /// [`sha256_hex`](Self::sha256_hex)).
     pub digest: String,
+    /// The content's length in bytes.
     pub size: u64,
+    /// Annotations: a layer's `org.opencontainers.image.title`, a layout tag's
+    /// `org.opencontainers.image.ref.name`, a referrer's manifest annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: Annotations,
+    /// The content inline, base64 (image-spec 1.1 `data`); we write it only for the empty
+    /// config and do not trust it over the digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// The manifest's artifact type, on descriptors in a referrers list or index (image-spec 1.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
 }
@@ -51,6 +63,8 @@ impl Descriptor {
         Descriptor::of(&media_type, bytes)
     }
 
+    /// The empty config `{}` ([`media::EMPTY_CONFIG`], 2 bytes, `data` inlined) that an
+    /// artifact without a config points at, as oras pushes it.
     pub fn empty_config() -> Self {
         Descriptor {
             media_type: media::EMPTY_CONFIG.into(),
@@ -62,6 +76,8 @@ impl Descriptor {
         }
     }
 
+    /// The layer's file name from its `org.opencontainers.image.title` annotation, unchecked
+    /// (see [`stage::title_path`](super::stage::title_path) before writing to it).
     pub fn title(&self) -> Option<&str> {
         self.annotations
             .get(media::ANNOTATION_TITLE)
@@ -91,6 +107,7 @@ impl Descriptor {
     }
 }
 
+/// `sha256:` and the lowercase hex SHA-256 of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
@@ -107,19 +124,32 @@ pub fn sha256_stream<E>(
     Ok((format!("sha256:{}", hex::encode(digest)), size))
 }
 
+/// An OCI image manifest (image-spec 1.1 `manifest.md`), as artifacts use it: an artifact type,
+/// a config (often the empty one), layers that are the files, and an optional subject that
+/// makes it a referrer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
+    /// Always 2.
     pub schema_version: u32,
+    /// [`media::IMAGE_MANIFEST`] when present; optional in the spec, always written by us.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// The artifact's kind (e.g. [`media::TRANSPARENT_STATEMENT_ARTIFACT`]); when absent, the
+    /// config's media type stands in (see
+    /// [`effective_artifact_type`](Self::effective_artifact_type)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
+    /// The config blob's descriptor.
     pub config: Descriptor,
+    /// The layers, in order; for an artifact, one per file, named by their title annotation.
     #[serde(default)]
     pub layers: Vec<Descriptor>,
+    /// The manifest this one refers to (image-spec 1.1): it makes this manifest a referrer of
+    /// that subject, listed by the referrers API or the `sha256-<hex>` tag schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<Descriptor>,
+    /// Manifest annotations (`org.opencontainers.image.created`, predicate types, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: Annotations,
 }
@@ -138,21 +168,30 @@ impl ImageManifest {
     }
 }
 
+/// An OCI image index (image-spec 1.1 `image-index.md`): the referrers API's answer, a
+/// tag-schema referrers index (`sha256-<hex>` tag), and an image layout's `index.json`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageIndex {
+    /// Always 2.
     pub schema_version: u32,
+    /// [`media::IMAGE_INDEX`] when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// The index's own artifact type, if it has one (unused by referrers lists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
+    /// The manifests listed: referrers (with their `artifactType` and annotations) or, in a
+    /// layout, tagged and untagged manifests.
     #[serde(default)]
     pub manifests: Vec<Descriptor>,
+    /// Index annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: Annotations,
 }
 
 impl ImageIndex {
+    /// An empty index: schema version 2, [`media::IMAGE_INDEX`], no manifests.
     pub fn new() -> Self {
         ImageIndex {
             schema_version: 2,
@@ -161,6 +200,7 @@ impl ImageIndex {
         }
     }
 
+    /// Compact JSON, no trailing newline, as oras writes.
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("an index serialises")
     }

@@ -1,11 +1,17 @@
 //! Media types, artifact types and annotation keys, in one place.
 
+/// An OCI image manifest (image-spec 1.1 `manifest.md`): what every artifact we push is.
 pub const IMAGE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// An OCI image index: a referrers API answer, a tag-schema referrers index, a layout's
+/// `index.json`, a multi-platform image.
 pub const IMAGE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The config media type of an artifact that has no config (image-spec 1.1 "guidelines for
+/// artifact usage"); the artifact's kind is then in `artifactType`.
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 /// The empty config blob `{}`: its digest, and `data` inlined as oras writes it.
 pub const EMPTY_CONFIG_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+/// The empty config blob `{}` in base64, for the descriptor's `data` field.
 pub const EMPTY_CONFIG_DATA: &str = "e30=";
 /// oras's default layer type for a file pushed without one.
 pub const DEFAULT_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
@@ -14,9 +20,12 @@ pub const DEFAULT_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const MODEL_MANIFEST_ARTIFACT: &str = "in-toto/model-manifest";
 /// A model file pushed as a layer by `publish --files`.
 pub const MODEL_FILE_LAYER: &str = "application/octet-stream";
+/// The layer holding the model manifest: an in-toto statement as JSON.
 pub const IN_TOTO_LAYER: &str = "application/vnd.in-toto+json";
 /// A transparent statement attached as a referrer.
 pub const TRANSPARENT_STATEMENT_ARTIFACT: &str = "scitt/transparent-statement";
+/// The layer holding a transparent statement: a COSE_Sign1 (SCITT signed statement with its
+/// receipts in the unprotected header).
 pub const SCITT_STATEMENT_LAYER: &str = "application/scitt-statement+cose";
 /// A Sigstore bundle attached as a referrer: cosign 3 and sigstore's OCI convention use the
 /// bundle's own media type as both the artifact type and the layer type.
@@ -34,7 +43,10 @@ pub fn is_statement(artifact_type: &str) -> bool {
     artifact_type == TRANSPARENT_STATEMENT_ARTIFACT || is_sigstore_bundle(artifact_type)
 }
 
+/// The file name of a layer (image-spec annotations; oras writes it for each pushed file and
+/// pulls a layer to it). Checked by `stage` before anything is written.
 pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
+/// When the artifact was created, RFC 3339 (image-spec annotations; oras sets it on push).
 pub const ANNOTATION_CREATED: &str = "org.opencontainers.image.created";
 /// How an OCI layout names a tag (image-spec image-layout).
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";

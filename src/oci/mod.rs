@@ -1,6 +1,8 @@
 //! OCI artifacts the ORAS way: push a model manifest as an artifact, attach statements to it as
 //! referrers, discover the referrer tree, pull — against a registry or an OCI image layout.
 
+#![deny(missing_docs)]
+
 pub mod archive;
 pub mod backup;
 pub mod challenge;

@@ -39,14 +39,21 @@ const TYPEFLAG_REGULAR: u8 = b'0';
 /// What a file is to the model: the part of a ModelPack layer media type before `.v1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Model weights (`…model.weight.v1.*`): safetensors, GGUF, checkpoints.
     Weight,
+    /// Files that configure the weights (`…model.weight.config.v1.*`): `config.json`,
+    /// tokenizer files.
     WeightConfig,
+    /// Documentation (`…model.doc.v1.*`): README, licence, model card.
     Doc,
+    /// Code (`…model.code.v1.*`): scripts, custom model code.
     Code,
+    /// Data sets (`…model.dataset.v1.*`).
     Dataset,
 }
 
 impl Kind {
+    /// Every kind, in the spec's order.
     pub const ALL: [Kind; 5] = [
         Kind::Weight,
         Kind::WeightConfig,
@@ -151,7 +158,9 @@ pub enum Packing {
     Raw,
     /// A tar archive, extracted into the output directory.
     Tar,
+    /// A gzip-compressed tar archive (`….tar+gzip`), extracted.
     TarGzip,
+    /// A zstd-compressed tar archive (`….tar+zstd`), extracted.
     TarZstd,
 }
 
@@ -215,14 +224,19 @@ struct FileMetadata<'a> {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelConfig {
+    /// The model's architecture (`transformer`, `cnn`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
+    /// The weights' file format (`safetensors`, `gguf`, `onnx`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// The parameter count as written by people (`8b`, `70b`), not a number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param_size: Option<String>,
+    /// The weights' numeric precision (`bf16`, `fp16`, `int8`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<String>,
+    /// The quantisation method, if any (`awq`, `gptq`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantization: Option<String>,
 }
@@ -231,10 +245,13 @@ pub struct ModelConfig {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelDescriptor {
+    /// When the model was created, RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// The model's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The model's version, free text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -258,7 +275,9 @@ struct Model<'a> {
 /// What `publish`/`push --format modelpack` is told beyond the files.
 #[derive(Clone, Debug, Default)]
 pub struct ModelPackSpec {
+    /// The config's `descriptor` object.
     pub descriptor: ModelDescriptor,
+    /// The config's `config` object.
     pub config: ModelConfig,
     /// Kind overrides, `(pattern, kind)`, the last match winning: a pattern is a file's exact
     /// path, `*.EXT` (any file with that extension), or `DIR/` (everything under DIR).
@@ -327,7 +346,9 @@ pub fn parse_kind_override(s: &str) -> std::result::Result<(String, Kind), Strin
 pub struct PackedFile {
     /// Relative, `/`-separated.
     pub path: String,
+    /// `sha256:<hex>` of the file's bytes, which is also its raw layer's digest.
     pub digest: String,
+    /// The file's length in bytes.
     pub size: u64,
     /// Unix permission bits.
     pub mode: u32,

@@ -9,8 +9,11 @@ use super::registry::{Connection, Registry};
 use super::target::{BlobSource, OnBytes, Target};
 use std::path::Path;
 
+/// A target of either kind, itself a [`Target`] that forwards to the one it holds.
 pub enum AnyTarget {
+    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
     Layout(OciLayout),
+    /// A remote registry repository (distribution-spec 1.1).
     Registry(Box<Registry>),
 }
 

@@ -30,22 +30,32 @@ pub fn blobs_in_flight() -> usize {
 /// A file to push as a layer: its title is the path as the user typed it (as oras does).
 #[derive(Clone, Debug)]
 pub struct LayerFile {
+    /// The file to read and upload.
     pub path: PathBuf,
+    /// The layer's `org.opencontainers.image.title`: where `pull` writes it, relative to the
+    /// output directory.
     pub title: String,
+    /// The layer's media type (oras's default is [`media::DEFAULT_LAYER`]).
     pub media_type: String,
 }
 
+/// The manifest-level choices of [`push_artifact`].
 #[derive(Clone, Debug, Default)]
 pub struct ArtifactSpec {
+    /// The manifest's `artifactType` (image-spec 1.1), e.g.
+    /// [`media::MODEL_MANIFEST_ARTIFACT`].
     pub artifact_type: String,
     /// Manifest annotations; `org.opencontainers.image.created` is added unless present.
     pub annotations: Annotations,
     /// RFC 3339 creation time to use when the annotations give none.
     pub created: String,
+    /// The manifest this artifact refers to: set, the push is an attach (the manifest's
+    /// `subject`, reduced to media type, digest and size), listed by `referrers` of it.
     pub subject: Option<Descriptor>,
 }
 
-/// The descriptor of a file, hashed in a streaming pass (never held in memory).
+/// The descriptor of a file, hashed in a streaming pass (never held in memory). Fails with
+/// [`OciError::Io`] when the file cannot be opened or read.
 pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
     let file = std::fs::File::open(path).map_err(|e| OciError::io(path, e))?;
     let (digest, size) = sha256_stream(file, |_| Ok(()), |e| OciError::io(path, e))?;
@@ -61,7 +71,45 @@ pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
 
 /// Pushes files as an artifact (ORAS conventions: empty config, one titled layer per file) and
 /// its manifest, tagged with `tag` if given. Files are hashed and uploaded several at a time;
-/// blobs the target has are skipped. Returns the manifest's descriptor and bytes.
+/// blobs the target has are skipped. Returns the manifest's descriptor and bytes. Fails when a
+/// file cannot be read ([`OciError::Io`]) or the target refuses a blob or the manifest; blobs
+/// already uploaded stay (they are content-addressed), no manifest is written.
+///
+/// # Example
+///
+/// Push a file to an OCI image layout and pull it back, no network involved:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use modelseal::oci::{media, ops, open, registry::Connection, target::Quiet};
+///
+/// let dir = tempfile::tempdir()?;
+/// let model = dir.path().join("model.bin");
+/// std::fs::write(&model, b"weights")?;
+/// let layout = dir.path().join("layout");
+/// let reference = format!("{}:v1", layout.display());
+///
+/// let (target, _tag) = open::open(&reference, true, &Connection::default(), true).await?;
+/// let files = [ops::LayerFile {
+///     path: model,
+///     title: "model.bin".into(),
+///     media_type: media::MODEL_FILE_LAYER.into(),
+/// }];
+/// let spec = ops::ArtifactSpec {
+///     artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
+///     created: "2026-01-01T00:00:00Z".into(),
+///     ..Default::default()
+/// };
+/// let (manifest, _bytes) = ops::push_artifact(&target, &files, &spec, Some("v1"), &Quiet).await?;
+///
+/// let out = dir.path().join("out");
+/// let pulled = ops::pull(&target, &manifest, &out, ops::PullOptions::default(), &Quiet).await?;
+/// assert_eq!(pulled.len(), 1);
+/// assert_eq!(std::fs::read(out.join("model.bin"))?, b"weights");
+/// # Ok(())
+/// # }
+/// ```
 pub async fn push_artifact<T: Target>(
     target: &T,
     files: &[LayerFile],
@@ -118,13 +166,20 @@ pub async fn push_artifact<T: Target>(
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferrerNode {
+    /// The referrer as the target names it ([`Target::name_of`]: `host/repo@sha256:…`).
     pub reference: String,
+    /// The referrer manifest's media type.
     pub media_type: String,
+    /// The referrer manifest's digest.
     pub digest: String,
+    /// The referrer manifest's size in bytes.
     pub size: u64,
+    /// Its artifact type (`artifactType`, else its config's media type, as oras reports it).
     pub artifact_type: String,
+    /// The referrer manifest's annotations, as the referrers list gives them.
     #[serde(skip_serializing_if = "Annotations::is_empty")]
     pub annotations: Annotations,
+    /// Its own referrers, when the walk went deeper (`manifests` in JSON, as oras writes it).
     #[serde(rename = "manifests", skip_serializing_if = "Vec::is_empty")]
     pub referrers: Vec<ReferrerNode>,
 }
@@ -139,7 +194,9 @@ pub const MAX_WALK_MANIFESTS: usize = 4096;
 /// A referrer listed for a manifest and not walked, with the reason.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Skipped {
+    /// The referrer manifest's digest.
     pub digest: String,
+    /// Why it was not walked (another subject, seen before, a limit).
     pub reason: String,
 }
 
@@ -484,7 +541,9 @@ pub async fn pull<T: Target>(
 /// What `copy` did: manifests copied, and referrers left out (with why).
 #[derive(Clone, Debug, Default)]
 pub struct CopyReport {
+    /// Manifests and indexes written to the destination, referrers included.
     pub copied: usize,
+    /// Referrers not copied, with why.
     pub skipped: Vec<Skipped>,
 }
 

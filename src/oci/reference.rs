@@ -3,13 +3,18 @@
 
 use super::error::{OciError, Result};
 
+/// Which manifest in a repository or layout a reference names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Selector {
+    /// A tag: `[A-Za-z0-9._-]`, 1 to 128 bytes (distribution-spec; the first-character rule is
+    /// not checked).
     Tag(String),
+    /// A manifest digest, `sha256:` and 64 lowercase hex.
     Digest(String),
 }
 
 impl Selector {
+    /// The tag or the digest, without the `:` or `@` that introduced it.
     pub fn as_str(&self) -> &str {
         match self {
             Selector::Tag(t) | Selector::Digest(t) => t,
@@ -17,14 +22,25 @@ impl Selector {
     }
 }
 
+/// `host[:port]/repository[:tag][@digest]`, parsed. No default registry and no `library/`
+/// prefix (unlike docker): the host is always written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistryReference {
+    /// The registry's authority, `host[:port]`.
     pub registry: String,
+    /// The repository path: `/`-separated components of lowercase letters, digits and `._-`.
     pub repository: String,
+    /// The tag or digest; `None` when the reference names only the repository. When both are
+    /// written, the digest wins.
     pub selector: Option<Selector>,
 }
 
 impl RegistryReference {
+    /// Parses a registry reference. Refused ([`OciError::BadReference`], with any userinfo in
+    /// the message replaced by `***`): no `/`; a first part that is not a host (no `.` or `:`,
+    /// not `localhost`); an empty or non-lowercase repository component; a tag that is empty,
+    /// over 128 bytes or has other characters than `[A-Za-z0-9._-]`; a digest that is not
+    /// `sha256:<64 lowercase hex>`.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |reason: &str| OciError::BadReference {
             reference: redact_reference(s),

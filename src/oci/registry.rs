@@ -19,8 +19,12 @@ pub use transfer::{DEFAULT_CHUNK_SIZE, TransferCounters, TransferCounts};
 /// How a registry is reached: plain HTTP (localhost, or asked for) and credentials.
 #[derive(Clone, Debug, Default)]
 pub struct Connection {
+    /// Speak plain HTTP to this registry (`--plain-http`); loopback registries get it anyway.
     pub plain_http: bool,
+    /// The user name for Basic credentials; used only with `password`. Without both, the
+    /// docker config's credentials (helpers included) for the registry are used, if any.
     pub username: Option<String>,
+    /// The password or token that goes with `username`.
     pub password: Option<String>,
     /// Blobs larger than this are uploaded in chunks of this size (`--chunk-size`); `None` is
     /// [`DEFAULT_CHUNK_SIZE`].
@@ -37,6 +41,10 @@ const INDEX_UPDATE_ATTEMPTS: usize = 5;
 /// another client's read-modify-write of the index on any reasonable link.
 const INDEX_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// One repository of a remote registry (distribution-spec 1.1) as a [`Target`]: blobs and
+/// manifests through oci-client, bounded reads of manifests and referrers on our own client,
+/// and referrers through the referrers API (`GET /v2/<name>/referrers/<digest>`) or, where the
+/// registry lacks it, the tag schema (an index tagged `sha256-<hex>`, updated read-modify-write).
 pub struct Registry {
     client: Client,
     auth: RegistryAuth,
@@ -64,6 +72,10 @@ fn basic_of(auth: &RegistryAuth) -> Option<(&str, &str)> {
 }
 
 impl Registry {
+    /// A client for `reference`'s repository. Nothing is sent unless there are Basic
+    /// credentials: then `GET /v2/` is asked for its challenge, and a token realm that fails
+    /// [`check_realm`](super::challenge::BearerChallenge::check_realm) is refused
+    /// ([`OciError::Registry`]) before credentials go anywhere, as is an unreachable registry.
     pub async fn connect(reference: &RegistryReference, conn: &Connection) -> Result<Self> {
         let plain_http = conn.plain_http || reference.is_localhost();
         let protocol = if plain_http {

@@ -12,18 +12,40 @@ use std::path::{Component, Path, PathBuf};
 /// Why files could not be pulled into place.
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
+    /// Fetching from the target or a local file operation failed.
     #[error(transparent)]
     Oci(#[from] OciError),
+    /// A layer's `org.opencontainers.image.title` is refused: empty, absolute or climbing out
+    /// with `..` (unless traversal is allowed), or the same path as another layer's, or a file
+    /// that another title needs as a directory.
     #[error("layer title '{title}' {reason}")]
-    Title { title: String, reason: String },
+    Title {
+        /// The title as the manifest has it.
+        title: String,
+        /// Why it is refused, with the `--allow-path-traversal` hint where that would help.
+        reason: String,
+    },
+    /// `pull --verify` without `--force` into an output directory that already has files.
     #[error(
         "{0}: the output directory is not empty; pull --verify into an empty directory, or use --force (the directory as it ends up is then verified as a whole)"
     )]
     NotEmpty(PathBuf),
+    /// A file to write exists and `force` is off.
     #[error("{0}: already exists; use --force to overwrite it")]
     Exists(PathBuf),
+    /// A destination cannot take the file, found right before its rename: it or a directory on
+    /// its way is not what it must be (a directory where a file goes, a file where a directory
+    /// goes), two layers land on it through a symlink, or a symlink leads outside the output
+    /// directory.
     #[error("{path}: {reason}")]
-    Destination { path: PathBuf, reason: String },
+    Destination {
+        /// The destination file.
+        path: PathBuf,
+        /// Why it cannot be written.
+        reason: String,
+    },
+    /// The model manifest could not be read or hashed against while pulling verified
+    /// (`flows::pull_verified`).
     #[error(transparent)]
     Manifest(#[from] crate::core::manifest::ManifestError),
 }
@@ -34,6 +56,7 @@ impl PullError {
     }
 }
 
+/// The result of staging and moving pulled files.
 pub type Result<T> = std::result::Result<T, PullError>;
 
 const TRAVERSAL_HINT: &str = "; use --allow-path-traversal to write it anyway";

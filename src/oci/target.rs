@@ -9,7 +9,9 @@ use std::path::Path;
 /// Bytes to upload: small ones in memory, model files streamed from disk.
 #[derive(Clone, Copy, Debug)]
 pub enum BlobSource<'a> {
+    /// The whole blob, in memory (manifests' configs, statements).
     Bytes(&'a [u8]),
+    /// A file whose whole content is the blob, read as it is uploaded.
     File(&'a Path),
 }
 
@@ -23,6 +25,7 @@ pub fn no_progress() -> OnBytes {
 
 /// What a long transfer reports: the total, and each blob as it starts, moves and ends.
 pub trait TransferProgress: Sync {
+    /// The bytes the whole transfer will move, once, before any blob starts.
     fn total(&self, _bytes: u64) {}
     /// A blob starts moving; the returned callback gets its bytes as they go.
     fn blob(&self, _name: &str, _size: u64) -> OnBytes {
@@ -35,6 +38,7 @@ pub trait TransferProgress: Sync {
         on_bytes(resumed);
         on_bytes
     }
+    /// A blob has finished moving (and was checked, on fetch).
     fn blob_done(&self, _name: &str) {}
 }
 
@@ -46,10 +50,16 @@ impl TransferProgress for Quiet {}
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
 // The CLI drives one target at a time from one task; the futures need not be Send.
+/// Where OCI content lives, the way oras-go's `Target` is: blobs and manifests addressed by
+/// descriptor, tags, and the referrers of a subject. Implemented by a registry
+/// ([`Registry`](super::registry::Registry)) and an OCI image layout
+/// ([`OciLayout`](super::layout::OciLayout)); [`open`](super::open::open) picks one.
 #[allow(async_fn_in_trait)]
 pub trait Target {
     /// How to name `digest` in this target in output (`host/repo@sha256:…`, `dir@sha256:…`).
     fn name_of(&self, digest: &str) -> String;
+    /// Whether the target already has the blob (a registry's `HEAD` on the blob, a layout's
+    /// file under `blobs/sha256/`), so a push can skip it.
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool>;
     /// Stores a blob; the content must match the descriptor's digest and size.
     async fn push_blob(

@@ -51,15 +51,22 @@ pub struct TransferCounters {
 /// A snapshot of [`TransferCounters`].
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq, Eq)]
 pub struct TransferCounts {
+    /// Upload bytes put on the wire, resent ones included.
     pub sent: u64,
+    /// Upload bytes sent again after a cut.
     pub resent: u64,
+    /// Blob bytes not sent because the registry had or mounted the blob.
     pub reused: u64,
+    /// Blobs (a count, not bytes) mounted from another repository.
     pub mounted: u64,
+    /// Download bytes received.
     pub received: u64,
+    /// Download bytes already on disk, not asked again.
     pub resumed: u64,
 }
 
 impl TransferCounters {
+    /// The counters' values now (each read on its own, not as one atomic whole).
     pub fn snapshot(&self) -> TransferCounts {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         TransferCounts {
