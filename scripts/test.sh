@@ -29,6 +29,10 @@ scripts/lib-features.sh
 echo "== cargo tests (with a real registry)"
 scripts/registry.sh -- cargo test --all-targets
 
+echo "== doctests, and the API docs with warnings as errors"
+cargo test --doc --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
+
 echo "== interop with the peer tools"
 scripts/interop.sh
 

@@ -4,7 +4,7 @@
 //!
 //! Profiles: RFC 9162 (vds 1), CCF (vds 2, Azure's transparency service), MMR (vds 3, DataTrails).
 //!
-//! A receipt from modelseal's own log ([`TransparencyLog`](crate::transparency::TransparencyLog))
+//! A receipt from modelseal's own log (`transparency::TransparencyLog`, feature `log`)
 //! verifies with the log's public key for the statement it was issued for:
 //!
 //! ```
