@@ -16,6 +16,31 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// An embedded log at `dir/ts` that accepts any issuer (a private dev log).
+fn dev_log(dir: &Path) -> std::path::PathBuf {
+    let ts = dir.join("ts");
+    modelseal()
+        .args(["ts", "init", "--accept-any-issuer", "--dir"])
+        .arg(&ts)
+        .assert()
+        .success();
+    ts
+}
+
+/// `dir/s.cose`: the tiny model's config signed by a fresh ES256 key (iss `i`, sub `s`).
+fn signed_statement(dir: &Path) -> std::path::PathBuf {
+    let (key, _) = keygen(dir, "ES256");
+    let statement = dir.join("s.cose");
+    modelseal()
+        .args(["sign", "examples/tiny-model/config.json", "--key"])
+        .arg(&key)
+        .args(["--issuer", "i", "--subject", "s", "-o"])
+        .arg(&statement)
+        .assert()
+        .success();
+    statement
+}
+
 fn registry() -> String {
     std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh")
 }
@@ -114,12 +139,7 @@ fn a_statement_takes_its_iat_from_source_date_epoch_and_its_default_kid_is_the_r
 fn the_service_names_one_kid_everywhere_and_it_is_the_keys_thumbprint() {
     // The service's kid is the thumbprint in hex text, the same bytes in every document.
     let dir = tempfile::tempdir().unwrap();
-    let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
+    let ts = dev_log(dir.path());
     let kid = rfc9679_thumbprint_p256(&ts.join("service.pub"));
     let server = common::ts_server::serve(&ts, &[]);
     let get = |path: &str| {
@@ -152,15 +172,7 @@ fn the_service_names_one_kid_everywhere_and_it_is_the_keys_thumbprint() {
         ciborium::from_reader(get(&format!("/.well-known/scitt-keys/{kid}")).as_slice()).unwrap();
     assert_eq!(kid_in(&one), kid.as_bytes());
     // Receipts name the same kid.
-    let (key, _) = keygen(dir.path(), "ES256");
-    let statement = dir.path().join("s.cose");
-    modelseal()
-        .args(["sign", "examples/tiny-model/config.json", "--key"])
-        .arg(&key)
-        .args(["--issuer", "i", "--subject", "s", "-o"])
-        .arg(&statement)
-        .assert()
-        .success();
+    let statement = signed_statement(dir.path());
     let stapled = dir.path().join("s.scitt");
     modelseal()
         .arg("register")
@@ -392,12 +404,7 @@ fn a_statement_without_iat_is_judged_at_its_receipts_registration_time() {
             ..Default::default()
         },
     );
-    let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
+    let ts = dev_log(d);
     // Logged while the leaf was valid (the service's clock injected, as a log run then would).
     let logged_at = YEAR_2020 + 100 * 86_400;
     let log = modelseal::transparency::TransparencyLog::open(&ts).unwrap();
@@ -440,21 +447,8 @@ fn registration_follows_a_303_and_waits_out_a_pending_302_as_retry_after_says() 
     // A real receipt, from an embedded log, which the service below hands out in SCRAPI's
     // asynchronous way: 303 to the entry (Retry-After 1), then 302 pending (Retry-After 1),
     // then 200 with the receipt.
-    let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
-    let (key, _) = keygen(d, "ES256");
-    let statement = d.join("s.cose");
-    modelseal()
-        .args(["sign", "examples/tiny-model/config.json", "--key"])
-        .arg(&key)
-        .args(["--issuer", "i", "--subject", "s", "-o"])
-        .arg(&statement)
-        .assert()
-        .success();
+    let ts = dev_log(d);
+    let statement = signed_statement(d);
     let local = d.join("local.scitt");
     modelseal()
         .arg("register")
@@ -585,21 +579,8 @@ fn policy_init_writes_paths_relative_to_the_policy_so_it_ships_with_its_keys() {
 fn registering_a_statement_twice_returns_its_first_entry() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
-    let (key, _) = keygen(d, "ES256");
-    let statement = d.join("s.cose");
-    modelseal()
-        .args(["sign", "examples/tiny-model/config.json", "--key"])
-        .arg(&key)
-        .args(["--issuer", "i", "--subject", "s", "-o"])
-        .arg(&statement)
-        .assert()
-        .success();
+    let ts = dev_log(d);
+    let statement = signed_statement(d);
     let register = |ts_arg: &str, out: &str| {
         modelseal()
             .arg("register")
@@ -652,15 +633,7 @@ fn registering_a_statement_twice_returns_its_first_entry() {
 fn receipts_name_the_service_not_the_servers_directory() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (key, _) = keygen(d, "ES256");
-    let statement = d.join("s.cose");
-    modelseal()
-        .args(["sign", "examples/tiny-model/config.json", "--key"])
-        .arg(&key)
-        .args(["--issuer", "i", "--subject", "s", "-o"])
-        .arg(&statement)
-        .assert()
-        .success();
+    let statement = signed_statement(d);
     let issuer_of = |ts: &Path, url: &str, out: &str| {
         modelseal()
             .arg("register")
@@ -722,12 +695,7 @@ fn publish_to_an_unreachable_registry_leaves_no_log_entry() {
     // Push before register: a registry that is down must not orphan a log entry.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
+    let ts = dev_log(d);
     let (key, _) = keygen(d, "ES256");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -797,21 +765,8 @@ fn a_reference_typed_with_a_scheme_or_credentials_gets_a_hint_and_no_secret_prin
 fn a_log_held_by_ts_serve_says_to_register_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
-    let (key, _) = keygen(d, "ES256");
-    let statement = d.join("s.cose");
-    modelseal()
-        .args(["sign", "examples/tiny-model/config.json", "--key"])
-        .arg(&key)
-        .args(["--issuer", "i", "--subject", "s", "-o"])
-        .arg(&statement)
-        .assert()
-        .success();
+    let ts = dev_log(d);
+    let statement = signed_statement(d);
     let _server = common::ts_server::serve(&ts, &[]);
     let busy = "the log is open in another process (a running `ts serve`?)";
     let out = modelseal()
