@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop tests: our output against the real peer tools from PyPI, and theirs against ours.
 #
-#   scripts/interop.sh            make/refresh the venv (cached in target/venv), run tests/interop.rs
+#   scripts/interop.sh            make/refresh the venv (cached in target/venv), run the interop tests (tests/it/interop*.rs)
 #
 # Peers: model-signing 1.1.1 (sigstore/model-transparency; it imports OpenSSL without declaring
 # pyopenssl, so that is installed beside it), pycose 1.1.0 (generic COSE), scitt-cose 0.5.0 (a strict,
@@ -29,4 +29,4 @@ fi
 export MODELSEAL_PEER_VENV=$VENV
 echo "interop: peers $("$VENV/bin/model_signing" --version)" >&2
 command -v skopeo >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q skopeo >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q skopeo >/dev/null; }; }
-scripts/registry.sh -- cargo test --test 'interop*' -- --ignored
+scripts/registry.sh -- cargo test --test it -- --ignored interop

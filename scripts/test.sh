@@ -3,7 +3,7 @@
 # for the registry harness, a Python venv with the peer tools for interop), then runs
 #   1. the registry harness (scripts/registry.sh, for real),
 #   2. the library without default features: it builds, and has no CLI, server or log crate
-#      (scripts/lib-features.sh; the layering of docs/architecture.md is tests/layering.rs),
+#      (scripts/lib-features.sh; the layering of docs/architecture.md is tests/it/layering.rs),
 #   3. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
 #   4. the interop tests against model-signing (scripts/interop.sh),
 #   5. sigstore-conformance's 140 verification cases through scripts/sigstore-conformance-client

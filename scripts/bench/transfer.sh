@@ -10,7 +10,7 @@
 #   CARGO_TARGET_DIR, BENCH_VENV                   # where the release build and oras-py's venv are
 #
 # Bytes on the wire with cuts (a cut every BENCH_CUT_MIB, default 256; uploads cut between
-# whole requests, downloads at the byte) are counted at the test front of tests/transfer.rs
+# whole requests, downloads at the byte) are counted at the test front of tests/it/transfer.rs
 # (`bytes_on_the_wire_with_cuts`, run here on the same size).
 #
 # Each tool pushes to its own repository (distribution links blobs per repository, so neither
@@ -95,7 +95,7 @@ read -r peer_pull peer_pull_rss < <(measure "$VENV/bin/python" "$work/peer_trans
 
 cmp -s "$work/ours-out/part-1.bin" "$work/model/part-1.bin" || { echo "our pull differs" >&2; exit 1; }
 wire=$(cd "$ROOT" && BENCH_WIRE_MIB=$SIZE_MIB BENCH_CUT_MIB=${BENCH_CUT_MIB:-256} \
-  cargo test --quiet --test transfer -- --ignored --nocapture bytes_on_the_wire_with_cuts 2>/dev/null | grep '^wire:' || echo "wire: (not measured)")
+  cargo test --quiet --test it -- --ignored --nocapture transfer::bytes_on_the_wire_with_cuts 2>/dev/null | grep '^wire:' || echo "wire: (not measured)")
 awk -v b="$bytes" -v op="$our_push" -v opr="$our_push_rss" -v ol="$our_pull" -v olr="$our_pull_rss" \
     -v pp="$peer_push" -v ppr="$peer_push_rss" -v pl="$peer_pull" -v plr="$peer_pull_rss" \
     -v mp="$mono_push" -v mpr="$mono_push_rss" -v cp="$curl_push_s" -v cl="$curl_pull_s" 'BEGIN {

@@ -1,0 +1,268 @@
+//! A front for the real registry that breaks transfers the way links and proxies do, and counts
+//! the blob bytes that cross it.
+//!
+//! Uploads: like nginx with request buffering, a whole request is received before anything is
+//! forwarded, and a cut falls *between* requests (distribution 2.8 cancels a session whose PATCH
+//! body was cut part-way, so a byte-level cut there tests the registry, not the client). Every
+//! `cut_upload_every` bytes of upload bodies the connection is dropped without an answer and
+//! without forwarding, so the client must ask the session where it stands. (Forwarding first
+//! and losing the answer would make distribution cancel the session at the next status query:
+//! its `_state` token then names a stale offset.) Downloads: the body is cut at the byte, every
+//! `cut_download_every` bytes.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What the front does to traffic.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    pub cut_upload_every: Option<u64>,
+    pub cut_download_every: Option<u64>,
+    /// Cuts made at most (uploads and downloads together); `None`: no limit.
+    pub max_cuts: Option<u64>,
+    /// 413 to any upload body larger than this (a proxy's `client_max_body_size`).
+    pub max_body: Option<u64>,
+    /// Every request needs a Bearer token from the front's `/token`; each token is refused (401)
+    /// after this many upload PATCHes/PUTs made with it (it "expired").
+    pub token_expires_after: Option<u64>,
+    /// Forward blob GETs without their `Range` header (a registry that ignores ranges).
+    pub ignore_range: bool,
+}
+
+/// What crossed the front.
+#[derive(Debug, Default)]
+pub struct Wire {
+    /// Bytes of upload bodies (PATCH/PUT/POST under `/blobs/uploads/`) received.
+    pub upload_bytes: AtomicU64,
+    /// Bytes of blob bodies sent to clients.
+    pub download_bytes: AtomicU64,
+    /// Connections cut.
+    pub cuts: AtomicU64,
+    /// 401s answered to an expired token.
+    pub expired: AtomicU64,
+    /// Requests with a `Range` header on a blob GET.
+    pub ranged_gets: AtomicU64,
+    /// Requests `POST …/uploads/?mount=` answered by the registry with 201.
+    pub mounts: AtomicU64,
+    /// While set, each chunk of a blob GET body is held back 20 ms (a slow link).
+    pub slow: AtomicBool,
+    since_upload_cut: AtomicU64,
+    since_download_cut: AtomicU64,
+    token_generation: AtomicU64,
+    uses_of_token: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Front {
+    upstream: String,
+    me: Arc<std::sync::Mutex<String>>,
+    faults: Faults,
+    wire: Arc<Wire>,
+    http: reqwest::Client,
+}
+
+fn answer(status: u16) -> Response {
+    Response::builder()
+        .status(status)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Drops the connection with no answer: the handler unwinds, and hyper closes the socket.
+fn cut() -> ! {
+    std::panic::resume_unwind(Box::new("connection cut by the test front"))
+}
+
+async fn handle(State(front): State<Front>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or_default().to_string();
+    let wire = &front.wire;
+    if let Some(after) = front.faults.token_expires_after {
+        let generation = wire.token_generation.load(Ordering::SeqCst);
+        if path == "/token" {
+            wire.uses_of_token.store(0, Ordering::SeqCst);
+            return Response::builder()
+                .body(Body::from(format!(r#"{{"token":"t{generation}"}}"#)))
+                .unwrap();
+        }
+        let good = format!("Bearer t{generation}");
+        if parts
+            .headers
+            .get("authorization")
+            .is_none_or(|v| v.as_bytes() != good.as_bytes())
+        {
+            if parts.headers.contains_key("authorization") {
+                wire.expired.fetch_add(1, Ordering::SeqCst);
+            }
+            let realm = format!(
+                "Bearer realm=\"http://{}/token\",service=\"front\"",
+                front.me.lock().unwrap()
+            );
+            return Response::builder()
+                .status(401)
+                .header("www-authenticate", realm)
+                .body(Body::empty())
+                .unwrap();
+        }
+        let upload = path.contains("/blobs/uploads/")
+            && (parts.method == Method::PATCH || parts.method == Method::PUT);
+        if upload && wire.uses_of_token.fetch_add(1, Ordering::SeqCst) + 1 >= after {
+            wire.token_generation.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let body: Bytes = axum::body::to_bytes(body, 1 << 30)
+        .await
+        .unwrap_or_default();
+    let upload = path.contains("/blobs/uploads/") && parts.method != Method::GET;
+    if upload {
+        if front
+            .faults
+            .max_body
+            .is_some_and(|max| body.len() as u64 > max)
+        {
+            return answer(413);
+        }
+        wire.upload_bytes
+            .fetch_add(body.len() as u64, Ordering::SeqCst);
+    }
+    if upload && let Some(every) = front.faults.cut_upload_every {
+        let since = wire
+            .since_upload_cut
+            .fetch_add(body.len() as u64, Ordering::SeqCst)
+            + body.len() as u64;
+        let spent = front
+            .faults
+            .max_cuts
+            .is_some_and(|m| wire.cuts.load(Ordering::SeqCst) >= m);
+        if since >= every && !spent {
+            wire.since_upload_cut.store(0, Ordering::SeqCst);
+            wire.cuts.fetch_add(1, Ordering::SeqCst);
+            cut();
+        }
+    }
+    let blob_get = parts.method == Method::GET && path.contains("/blobs/sha256:");
+    let url = format!(
+        "http://{}{}",
+        front.upstream,
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let mut headers = HeaderMap::new();
+    for (k, v) in &parts.headers {
+        if blob_get && k == "range" {
+            wire.ranged_gets.fetch_add(1, Ordering::SeqCst);
+            if front.faults.ignore_range {
+                continue;
+            }
+        }
+        headers.insert(k.clone(), v.clone());
+    }
+    let Ok(upstream) = front
+        .http
+        .request(parts.method.clone(), url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+    else {
+        return answer(502);
+    };
+    let status = upstream.status();
+    if parts.method == Method::POST && query.contains("mount=") && status == StatusCode::CREATED {
+        wire.mounts.fetch_add(1, Ordering::SeqCst);
+    }
+    let mut response = Response::builder().status(status);
+    for (k, v) in upstream.headers() {
+        response = response.header(k, v);
+    }
+    if !blob_get || !status.is_success() {
+        return response
+            .body(Body::from(upstream.bytes().await.unwrap_or_default()))
+            .unwrap();
+    }
+    let every = front.faults.cut_download_every;
+    let max_cuts = front.faults.max_cuts;
+    let wire = front.wire.clone();
+    let stream = upstream.bytes_stream().flat_map(move |chunk| {
+        let wire = wire.clone();
+        let items: Vec<Result<Bytes, std::io::Error>> = match chunk {
+            Err(e) => vec![Err(std::io::Error::other(e))],
+            Ok(chunk) => {
+                let n = chunk.len() as u64;
+                let since = wire.since_download_cut.load(Ordering::SeqCst);
+                let spent = max_cuts.is_some_and(|m| wire.cuts.load(Ordering::SeqCst) >= m);
+                match every {
+                    Some(every) if since + n >= every && !spent => {
+                        let keep = (every - since) as usize;
+                        wire.since_download_cut.store(0, Ordering::SeqCst);
+                        wire.cuts.fetch_add(1, Ordering::SeqCst);
+                        wire.download_bytes.fetch_add(keep as u64, Ordering::SeqCst);
+                        vec![Ok(chunk.slice(..keep)), Err(std::io::Error::other("cut"))]
+                    }
+                    _ => {
+                        wire.since_download_cut.fetch_add(n, Ordering::SeqCst);
+                        wire.download_bytes.fetch_add(n, Ordering::SeqCst);
+                        vec![Ok(chunk)]
+                    }
+                }
+            }
+        };
+        futures_util::stream::iter(items)
+    });
+    let slow_wire = front.wire.clone();
+    let stream = stream.then(move |item| {
+        let slow = slow_wire.slow.load(Ordering::SeqCst);
+        async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            item
+        }
+    });
+    response.body(Body::from_stream(stream)).unwrap()
+}
+
+/// Starts a front to `upstream` on 127.0.0.1; returns its host:port and its counters.
+pub fn start(upstream: String, faults: Faults) -> (String, Arc<Wire>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let wire = Arc::new(Wire::default());
+    let state = Front {
+        upstream,
+        me: Arc::new(std::sync::Mutex::new(addr.clone())),
+        faults,
+        wire: wire.clone(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(
+                listener,
+                axum::Router::new().fallback(handle).with_state(state),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    (addr, wire)
+}
