@@ -4,16 +4,13 @@
 //! front that delays one writer's index PUT, all end up listed.
 
 use crate::common::front;
+use crate::common::registry;
 
 use crate::common::{json_of, modelseal};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh")
-}
 
 /// Pushes a fresh subject at `reference`, then runs `writers` attaches of distinct files at
 /// once; returns how many referrers discover lists afterwards.

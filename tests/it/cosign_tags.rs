@@ -7,6 +7,7 @@
 //! attestation moved with it are refused; copy -r carries them along.
 
 use crate::common::{keygen, modelseal};
+use crate::common::{registry, sha256_digest};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use modelseal::core::crypto::PrivateKey;
@@ -16,16 +17,8 @@ use modelseal::oci::registry::Connection;
 use modelseal::oci::target::{BlobSource, no_progress};
 use predicates::str::contains;
 use serde_json::json;
-use sha2::Digest;
+
 use std::path::{Path, PathBuf};
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh")
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
-}
 
 /// A model-manifest artifact at `reference` (the tiny model's manifest as its in-toto layer,
 /// `label` as an annotation so that each is another manifest); returns its manifest digest.
@@ -51,7 +44,7 @@ fn push_model(dir: &Path, reference: &str, label: &str) -> String {
         .args(["manifest", "fetch", reference])
         .assert()
         .success();
-    sha256(&out.get_output().stdout)
+    sha256_digest(&out.get_output().stdout)
 }
 
 /// A layer of a cosign tag: its media type, bytes and annotations.
@@ -69,7 +62,7 @@ fn push_cosign_tag(repository: &str, tag: &str, layers: &[Layer]) {
         "created": "0001-01-01T00:00:00Z",
         "history": layers.iter().map(|_| json!({"created": "0001-01-01T00:00:00Z"})).collect::<Vec<_>>(),
         "os": "",
-        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| sha256(&l.bytes)).collect::<Vec<_>>()},
+        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| sha256_digest(&l.bytes)).collect::<Vec<_>>()},
         "config": {}
     }))
     .unwrap();
@@ -79,12 +72,12 @@ fn push_cosign_tag(repository: &str, tag: &str, layers: &[Layer]) {
         "config": {
             "mediaType": "application/vnd.oci.image.config.v1+json",
             "size": config.len(),
-            "digest": sha256(&config)
+            "digest": sha256_digest(&config)
         },
         "layers": layers.iter().map(|l| json!({
             "mediaType": l.media_type,
             "size": l.bytes.len(),
-            "digest": sha256(&l.bytes),
+            "digest": sha256_digest(&l.bytes),
             "annotations": l.annotations
         })).collect::<Vec<_>>()
     }))

@@ -3,6 +3,7 @@
 //! `flows::pull_verified` into an empty directory, `flows::verify_model` on what was pulled, and
 //! a tampered copy refused with its reasons.
 
+use crate::common::registry;
 use modelseal::core::crypto::{Algorithm, PrivateKey};
 use modelseal::flows::{self, Artifact, ModelCheck, PublishRequest, PullVerifiedRequest, Silent};
 use std::path::{Path, PathBuf};
@@ -98,8 +99,7 @@ fn a_model_published_to_a_layout_pulls_verified_and_a_tampered_copy_is_refused()
 
 #[test]
 fn a_model_published_to_a_registry_pulls_verified_and_a_tampered_copy_is_refused() {
-    let registry = std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/test.sh does)");
+    let registry = registry();
     let dir = tempfile::tempdir().unwrap();
     let repo = dir
         .path()

@@ -2,17 +2,13 @@
 //! push, and we read what they push. Run by `scripts/interop.sh` under `scripts/registry.sh`.
 
 use crate::common::front;
+use crate::common::registry;
 
 use crate::common::{json_of, modelseal};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/interop.sh does)")
-}
 
 fn oras(jobs: &[Value]) -> Vec<Value> {
     let venv = PathBuf::from(

@@ -2,6 +2,7 @@
 //! (a strict clean-room verifier), our statements by pycose, and pycose's statements by us.
 //! Run by `scripts/interop.sh` (`#[ignore]`d otherwise: they need the venv).
 
+use crate::common::scitt::{Trust, ts_init};
 use crate::common::{keygen, modelseal};
 use modelseal::core::cose::{CwtClaims, ProtectedParams, Sign1, sign1};
 use modelseal::core::crypto::{Algorithm, PrivateKey};
@@ -192,11 +193,7 @@ fn statements_pycose_signs_with_scitt_headers_verify_with_modelseal() {
 fn receipts_served_by_our_transparency_service_verify_with_scitt_cose() {
     let dir = tempfile::tempdir().unwrap();
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::AnyIssuer);
     // Killed when dropped, also when the test panics.
     let server = crate::common::ts_server::serve(&ts, &[]);
     let url = server.url.clone();

@@ -6,10 +6,13 @@
 //! flows against the real registry are in tests/it/interop_oras.rs.
 
 use crate::common::publish::{ISSUER, dev_trust};
+use crate::common::registry;
+use crate::common::scitt::{Trust, local, ts_init};
+use crate::common::sha256_digest;
 use crate::common::{json_of, modelseal};
 use predicates::str::contains;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+
 use std::path::{Path, PathBuf};
 
 const EPOCH: &str = "1700000000";
@@ -25,10 +28,6 @@ fn model(dir: &Path) -> PathBuf {
     std::fs::write(m.join("README.md"), b"# tiny\n").unwrap();
     std::fs::write(m.join("src/infer.py"), b"print('hi')\n").unwrap();
     m
-}
-
-fn digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// An OCI image layout written by hand, as another tool would: blobs and `index.json`.
@@ -54,14 +53,14 @@ impl Layout {
     }
 
     fn blob(&self, media_type: &str, bytes: &[u8]) -> Value {
-        let d = digest(bytes);
+        let d = sha256_digest(bytes);
         std::fs::write(self.root.join("blobs/sha256").join(&d[7..]), bytes).unwrap();
         json!({"mediaType": media_type, "digest": d, "size": bytes.len()})
     }
 
     /// A descriptor of `bytes` whose blob is not stored: what a verifier must never fetch.
     fn absent_blob(media_type: &str, bytes: &[u8]) -> Value {
-        json!({"mediaType": media_type, "digest": digest(bytes), "size": bytes.len()})
+        json!({"mediaType": media_type, "digest": sha256_digest(bytes), "size": bytes.len()})
     }
 
     fn layer(&self, media_type: &str, bytes: &[u8], annotations: &[(&str, &str)]) -> Value {
@@ -222,7 +221,7 @@ fn modelpack_publish_writes_the_model_spec_shape() {
         let bytes = std::fs::read(m.join(path)).unwrap();
         assert_eq!(
             l["digest"],
-            digest(&bytes),
+            sha256_digest(&bytes),
             "{path}: a raw layer is the file"
         );
         let meta: Value = serde_json::from_str(
@@ -588,14 +587,8 @@ fn seal_in_place_then_pull_verify_passes_and_a_swapped_layer_fails_before_downlo
     let (layers, config) = foreign_artifact(&mut l);
     let sealed = l.manifest(config.clone(), layers.clone(), Some("v1"));
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(dir.path().join("es256.pub"))
-        .assert()
-        .success();
-    let local = format!("local:{}", ts.display());
+    ts_init(&ts, Trust::Key(&dir.path().join("es256.pub")));
+    let local = local(&ts);
     for extra in [&[][..], &["--hash-envelope", "--ts", &local][..]] {
         modelseal()
             .args(["seal", "--oci-layout", &l.reference("v1"), "--key"])
@@ -725,11 +718,6 @@ fn discover_names_other_tools_referrers() {
         .stdout(contains("(notation signature)"))
         .stdout(contains("(SBOM (SPDX))"))
         .stdout(contains("(SBOM (CycloneDX))"));
-}
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/test.sh does)")
 }
 
 /// The same flows on the real registry (distribution, tag-schema referrers): publish gives the

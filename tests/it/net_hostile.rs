@@ -5,6 +5,8 @@
 
 use crate::common::front;
 use crate::common::hostile;
+use crate::common::registry;
+use crate::common::sha256_digest;
 
 use crate::common::modelseal;
 use axum::body::Body;
@@ -493,18 +495,6 @@ fn endless_answers_are_refused_at_their_cap_while_reading() {
     }
 }
 
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/test.sh does)")
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(modelseal::core::manifest::sha256(bytes))
-    )
-}
-
 /// Case 10: anyone with push access tags `sha256-<A>` with an index listing A itself and an
 /// unrelated manifest B. copy -r and discover finish, copy only A and its real referrer, and
 /// report the two listed manifests whose subject is not A.
@@ -539,7 +529,7 @@ fn a_referrer_cycle_and_foreign_referrers_are_skipped_and_reported() {
     ]);
     let a = in_dir(&["manifest", "fetch", &a_ref]);
     let b = in_dir(&["manifest", "fetch", &b_ref]);
-    let (a_digest, b_digest) = (sha256(&a), sha256(&b));
+    let (a_digest, b_digest) = (sha256_digest(&a), sha256_digest(&b));
     // The tag-schema index attach wrote, plus A itself and B.
     let tag = format!("sha256-{}", &a_digest[7..]);
     let index_url = format!("http://{reg}/v2/cycle/m/manifests/{tag}");
@@ -772,7 +762,7 @@ fn a_slow_blob_that_keeps_moving_is_not_cut() {
         .args(["push", &reference, "w.bin:application/octet-stream"])
         .assert()
         .success();
-    let digest = sha256(&weights);
+    let digest = sha256_digest(&weights);
     let bytes = Arc::new(weights.clone());
     let intercept = Arc::new(
         move |method: &axum::http::Method,
@@ -914,8 +904,8 @@ fn verification_ignores_a_statement_whose_subject_is_another_manifest() {
         Some(0),
         "the statement should meet the policy for B: {text}"
     );
-    let b_digest = sha256(&in_dir(&["manifest", "fetch", &b_ref]).2);
-    let a_digest = sha256(&in_dir(&["manifest", "fetch", &a_ref]).2);
+    let b_digest = sha256_digest(&in_dir(&["manifest", "fetch", &b_ref]).2);
+    let a_digest = sha256_digest(&in_dir(&["manifest", "fetch", &a_ref]).2);
     let curl = |args: &[&str]| {
         let out = std::process::Command::new("curl")
             .arg("-sf")

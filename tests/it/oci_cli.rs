@@ -3,6 +3,7 @@
 //! tag-schema fallback is what runs) and against an OCI image layout.
 
 use crate::common::front;
+use crate::common::registry;
 
 use crate::common::{json_of, modelseal, vector};
 use predicates::str::contains;
@@ -11,11 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const CREATED: &str = "org.opencontainers.image.created=2025-07-15T09:13:25Z";
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/test.sh does)")
-}
 
 /// A scratch dir holding copies of the seed's files, and a `work/` subdir to run in, so that the
 /// titles `../model-manifest.json` and `../2ts-statement.scitt` are typed exactly as in the seed.

@@ -3,6 +3,7 @@
 //! blob it names (its storage is corrupted on disk). The registry itself is the real one.
 
 use crate::common::front;
+use crate::common::registry;
 
 use crate::common::modelseal;
 use predicates::str::contains;
@@ -11,11 +12,6 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/test.sh does)")
-}
 
 /// A TCP proxy to `upstream` that cuts the first connection which has sent more than `limit`
 /// bytes towards the registry (i.e. mid-upload), once. Returns its address and the cut count.

@@ -4,6 +4,8 @@
 
 use crate::common::front;
 use crate::common::hostile;
+use crate::common::registry;
+use crate::common::scitt::{Trust, local, register, sign_tiny, ts_init};
 
 use crate::common::{keygen, modelseal};
 use modelseal::core::cose::Sign1;
@@ -12,35 +14,6 @@ use sha2::Digest;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// An embedded log at `dir/ts` that accepts any issuer (a private dev log).
-fn dev_log(dir: &Path) -> std::path::PathBuf {
-    let ts = dir.join("ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
-    ts
-}
-
-/// `dir/s.cose`: the tiny model's config signed by a fresh ES256 key (iss `i`, sub `s`).
-fn signed_statement(dir: &Path) -> std::path::PathBuf {
-    let (key, _) = keygen(dir, "ES256");
-    let statement = dir.join("s.cose");
-    modelseal()
-        .args(["sign", "examples/tiny-model/config.json", "--key"])
-        .arg(&key)
-        .args(["--issuer", "i", "--subject", "s", "-o"])
-        .arg(&statement)
-        .assert()
-        .success();
-    statement
-}
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh")
-}
 
 fn hex_sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
@@ -136,7 +109,7 @@ fn a_statement_takes_its_iat_from_source_date_epoch_and_its_default_kid_is_the_r
 fn the_service_names_one_kid_everywhere_and_it_is_the_keys_thumbprint() {
     // The service's kid is the thumbprint in hex text, the same bytes in every document.
     let dir = tempfile::tempdir().unwrap();
-    let ts = dev_log(dir.path());
+    let ts = ts_init(&dir.path().join("ts"), Trust::AnyIssuer);
     let kid = rfc9679_thumbprint_p256(&ts.join("service.pub"));
     let server = crate::common::ts_server::serve(&ts, &[]);
     let get = |path: &str| {
@@ -169,7 +142,7 @@ fn the_service_names_one_kid_everywhere_and_it_is_the_keys_thumbprint() {
         ciborium::from_reader(get(&format!("/.well-known/scitt-keys/{kid}")).as_slice()).unwrap();
     assert_eq!(kid_in(&one), kid.as_bytes());
     // Receipts name the same kid.
-    let statement = signed_statement(dir.path());
+    let statement = sign_tiny(dir.path(), &keygen(dir.path(), "ES256").0, "s");
     let stapled = dir.path().join("s.scitt");
     modelseal()
         .arg("register")
@@ -401,7 +374,7 @@ fn a_statement_without_iat_is_judged_at_its_receipts_registration_time() {
             ..Default::default()
         },
     );
-    let ts = dev_log(d);
+    let ts = ts_init(&d.join("ts"), Trust::AnyIssuer);
     // Logged while the leaf was valid (the service's clock injected, as a log run then would).
     let logged_at = YEAR_2020 + 100 * 86_400;
     let log = modelseal::transparency::TransparencyLog::open(&ts).unwrap();
@@ -444,19 +417,10 @@ fn registration_follows_a_303_and_waits_out_a_pending_302_as_retry_after_says() 
     // A real receipt, from an embedded log, which the service below hands out in SCRAPI's
     // asynchronous way: 303 to the entry (Retry-After 1), then 302 pending (Retry-After 1),
     // then 200 with the receipt.
-    let ts = dev_log(d);
-    let statement = signed_statement(d);
-    let local = d.join("local.scitt");
-    modelseal()
-        .arg("register")
-        .arg(&statement)
-        .arg("--ts")
-        .arg(format!("local:{}", ts.display()))
-        .arg("-o")
-        .arg(&local)
-        .assert()
-        .success();
-    let receipt = Sign1::parse(&std::fs::read(&local).unwrap())
+    let ts = ts_init(&d.join("ts"), Trust::AnyIssuer);
+    let statement = sign_tiny(d, &keygen(d, "ES256").0, "s");
+    let registered = register(&statement, &local(&ts), &d.join("local.scitt"));
+    let receipt = Sign1::parse(&std::fs::read(&registered).unwrap())
         .unwrap()
         .receipts()
         .unwrap()
@@ -576,8 +540,8 @@ fn policy_init_writes_paths_relative_to_the_policy_so_it_ships_with_its_keys() {
 fn registering_a_statement_twice_returns_its_first_entry() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ts = dev_log(d);
-    let statement = signed_statement(d);
+    let ts = ts_init(&d.join("ts"), Trust::AnyIssuer);
+    let statement = sign_tiny(d, &keygen(d, "ES256").0, "s");
     let register = |ts_arg: &str, out: &str| {
         modelseal()
             .arg("register")
@@ -601,7 +565,7 @@ fn registering_a_statement_twice_returns_its_first_entry() {
             .unwrap();
         (verified.leaf_index, verified.tree_size)
     };
-    let local = format!("local:{}", ts.display());
+    let local = local(&ts);
     let first = register(&local, "a.scitt");
     assert_eq!(register(&local, "b.scitt"), first);
     let server = crate::common::ts_server::serve(&ts, &[]);
@@ -630,7 +594,7 @@ fn registering_a_statement_twice_returns_its_first_entry() {
 fn receipts_name_the_service_not_the_servers_directory() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let statement = signed_statement(d);
+    let statement = sign_tiny(d, &keygen(d, "ES256").0, "s");
     let issuer_of = |ts: &Path, url: &str, out: &str| {
         modelseal()
             .arg("register")
@@ -650,11 +614,7 @@ fn receipts_name_the_service_not_the_servers_directory() {
     };
     // Served without a name: the URL it listens on, never the directory.
     let plain = d.join("plain-ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&plain)
-        .assert()
-        .success();
+    ts_init(&plain, Trust::AnyIssuer);
     let server = crate::common::ts_server::serve(&plain, &[]);
     let iss = issuer_of(&plain, &server.url, "a.scitt").unwrap();
     assert_eq!(iss, server.url);
@@ -680,7 +640,7 @@ fn receipts_name_the_service_not_the_servers_directory() {
         Some("https://ts.example")
     );
     drop(server);
-    let local = format!("local:{}", named.display());
+    let local = local(&named);
     assert_eq!(
         issuer_of(&named, &local, "c.scitt").as_deref(),
         Some("https://ts.example")
@@ -692,7 +652,7 @@ fn publish_to_an_unreachable_registry_leaves_no_log_entry() {
     // Push before register: a registry that is down must not orphan a log entry.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ts = dev_log(d);
+    let ts = ts_init(&d.join("ts"), Trust::AnyIssuer);
     let (key, _) = keygen(d, "ES256");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -714,7 +674,7 @@ fn publish_to_an_unreachable_registry_leaves_no_log_entry() {
             "2",
             "--ts",
         ])
-        .arg(format!("local:{}", ts.display()))
+        .arg(local(&ts))
         .assert()
         .failure();
     assert_eq!(
@@ -762,15 +722,15 @@ fn a_reference_typed_with_a_scheme_or_credentials_gets_a_hint_and_no_secret_prin
 fn a_log_held_by_ts_serve_says_to_register_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ts = dev_log(d);
-    let statement = signed_statement(d);
+    let ts = ts_init(&d.join("ts"), Trust::AnyIssuer);
+    let statement = sign_tiny(d, &keygen(d, "ES256").0, "s");
     let _server = crate::common::ts_server::serve(&ts, &[]);
     let busy = "the log is open in another process (a running `ts serve`?)";
     let out = modelseal()
         .arg("register")
         .arg(&statement)
         .arg("--ts")
-        .arg(format!("local:{}", ts.display()))
+        .arg(local(&ts))
         .arg("-o")
         .arg(d.join("s.scitt"))
         .output()

@@ -7,6 +7,7 @@
 use crate::common::publish::{
     ISSUER, attach, dev_trust, hash_and_sign, push_layers, retitle_layer, snapshot,
 };
+use crate::common::registry;
 use crate::common::{copy_dir, modelseal};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
@@ -129,7 +130,7 @@ fn pull_verify_does_not_write_through_a_symlink_planted_in_the_output_directory(
 
 #[test]
 fn pull_verify_does_not_write_through_a_symlink_on_the_real_registry() {
-    let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let registry = registry();
     let dir = tempfile::tempdir().unwrap();
     let reference = format!("{registry}/pull-safety/symlink:v1");
     let policy = symlink_attack(dir.path(), &[&reference]);

@@ -5,6 +5,7 @@
 //! index.
 
 use crate::common::front;
+use crate::common::registry;
 
 use crate::common::{json_of, modelseal};
 
@@ -21,7 +22,7 @@ fn a_referrers_api_behind_a_bearer_token_is_found_too() {
 }
 
 fn native_path(repo: &str, wants_token: bool) {
-    let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let registry = registry();
     let (front_addr, api_calls) = front::referrers_front(registry.clone(), wants_token);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("manifest.json"), b"{\"native\": true}").unwrap();

@@ -5,6 +5,7 @@
 
 use crate::common::pki::{CODE_SIGNING, Pki};
 use crate::common::raw_cose::{self, header_with_kid, iss_sub_iat};
+use crate::common::scitt::{Trust, local, ts_init};
 use crate::common::ts_server::serve;
 use crate::common::{keygen, modelseal};
 use ciborium::Value;
@@ -58,13 +59,9 @@ fn refused_everywhere(d: &Path, statement: &Path, public: &Path, ts: &Path, reas
         all.contains(reason),
         "verify does not say {reason:?}: {all}"
     );
-    register(
-        statement,
-        &format!("local:{}", ts.display()),
-        &d.join("x.scitt"),
-    )
-    .failure()
-    .stderr(contains(reason));
+    register(statement, &local(ts), &d.join("x.scitt"))
+        .failure()
+        .stderr(contains(reason));
     let server = serve(ts, &[]);
     register(statement, &server.url, &d.join("x.scitt"))
         .failure()
@@ -76,13 +73,7 @@ fn refused_everywhere(d: &Path, statement: &Path, public: &Path, ts: &Path, reas
 
 fn log_for(d: &Path, public: &Path) -> PathBuf {
     let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(public));
     ts
 }
 
@@ -190,7 +181,7 @@ fn an_unknown_critical_label_is_refused_by_verify_and_registration() {
         .success()
         .stdout(contains("refused"))
         .stdout(contains("16 (typ)"));
-    register(&ok, &format!("local:{}", ts.display()), &d.join("ok.scitt")).success();
+    register(&ok, &local(&ts), &d.join("ok.scitt")).success();
 }
 
 #[test]
@@ -326,27 +317,13 @@ fn an_x5chain_only_in_the_unprotected_header_is_refused_by_verify_and_registrati
     // A log trusting the root, and a dev log accepting anyone (which used to log it with the
     // signer's identity gone from the entry).
     let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-root")
-        .arg(&pki.root().cert)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Root(&pki.root().cert));
     let dev = d.join("dev");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&dev)
-        .assert()
-        .success();
+    ts_init(&dev, Trust::AnyIssuer);
     for log in [&ts, &dev] {
-        register(
-            &bad,
-            &format!("local:{}", log.display()),
-            &d.join("bad.scitt"),
-        )
-        .failure()
-        .stderr(contains(REASON));
+        register(&bad, &local(log), &d.join("bad.scitt"))
+            .failure()
+            .stderr(contains(REASON));
     }
     let server = serve(&ts, &[]);
     register(&bad, &server.url, &d.join("bad.scitt"))

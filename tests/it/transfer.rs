@@ -3,6 +3,7 @@
 //! tokens, a front refusing big bodies, and cross-repository mounts. Faults come from a front
 //! (`common/wire.rs`) that also counts the blob bytes crossing it.
 
+use crate::common::registry;
 use crate::common::wire;
 
 use crate::common::publish::{ISSUER, dev_trust};
@@ -14,11 +15,6 @@ use wire::Faults;
 const MIB: u64 = 1 << 20;
 /// No transfer here takes a minute on loopback; one that does is stuck.
 const LIMIT: std::time::Duration = std::time::Duration::from_secs(90);
-
-fn registry() -> String {
-    std::env::var("MODELSEAL_TEST_REGISTRY")
-        .expect("run under scripts/registry.sh (scripts/test.sh does)")
-}
 
 /// `size` bytes that do not repeat in any way a registry could deduplicate.
 fn model(dir: &Path, name: &str, size: u64) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! `ts serve` and `register --ts URL` over real HTTP on loopback (SCRAPI), including a restart
 //! of the server between registration and fetching the entry.
 
+use crate::common::scitt::{Trust, sign_tiny, ts_init};
 use crate::common::ts_server::{Server, curl};
 use crate::common::{keygen, modelseal};
 use predicates::str::contains;
@@ -17,29 +18,8 @@ fn scrapi_registration_receipts_keys_errors_and_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "ES256");
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
-    let statement = dir.path().join("s.cose");
-    modelseal()
-        .arg("sign")
-        .arg("examples/tiny-model/config.json")
-        .arg("--key")
-        .arg(&key)
-        .args([
-            "--issuer",
-            "https://publisher.example",
-            "--subject",
-            "tiny",
-            "-o",
-        ])
-        .arg(&statement)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
+    let statement = sign_tiny(dir.path(), &key, "tiny");
     let server = serve(&ts);
     let transparent = dir.path().join("s.scitt");
     // First use: the key is fetched from /.well-known/scitt-keys and printed for pinning.
@@ -301,31 +281,10 @@ fn the_client_speaks_the_legacy_ccf_operations_flow_and_oversize_bodies_get_prob
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "ES256");
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
     let server = serve(&ts);
     let legacy = legacy_front(server.url.clone());
-    let statement = dir.path().join("s.cose");
-    modelseal()
-        .arg("sign")
-        .arg("examples/tiny-model/config.json")
-        .arg("--key")
-        .arg(&key)
-        .args([
-            "--issuer",
-            "https://publisher.example",
-            "--subject",
-            "tiny",
-            "-o",
-        ])
-        .arg(&statement)
-        .assert()
-        .success();
+    let statement = sign_tiny(dir.path(), &key, "tiny");
     let out = dir.path().join("s.scitt");
     modelseal()
         .arg("register")

@@ -2,53 +2,27 @@
 //! entries, RFC 9162 receipts that verify with the pinned service key, and a registration policy
 //! that refuses what it cannot vouch for and leaves the log untouched.
 
+use crate::common::scitt::{Trust, local, register, sign_tiny, ts_init};
 use crate::common::{keygen, modelseal};
 use modelseal::transparency::TransparencyLog;
 use predicates::str::contains;
-use std::path::Path;
-
-fn sign(dir: &Path, key: &Path, subject: &str) -> std::path::PathBuf {
-    let out = dir.join(format!("{subject}.cose"));
-    modelseal()
-        .arg("sign")
-        .arg("examples/tiny-model/config.json")
-        .arg("--key")
-        .arg(key)
-        .args([
-            "--issuer",
-            "https://publisher.example",
-            "--subject",
-            subject,
-            "-o",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
-    out
-}
 
 #[test]
 fn registered_statements_get_receipts_that_verify_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "ES256");
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
     let service_pub = ts.join("service.pub");
     let mut transparent = Vec::new();
     for i in 0..5 {
-        let statement = sign(dir.path(), &key, &format!("model-{i}"));
+        let statement = sign_tiny(dir.path(), &key, &format!("model-{i}"));
         let out = dir.path().join(format!("model-{i}.scitt"));
         modelseal()
             .arg("register")
             .arg(&statement)
             .arg("--ts")
-            .arg(format!("local:{}", ts.display()))
+            .arg(local(&ts))
             .arg("-o")
             .arg(&out)
             .assert()
@@ -90,20 +64,14 @@ fn the_log_refuses_unknown_issuers_and_malformed_statements_and_stays_untouched(
     let (_, public) = keygen(dir.path(), "ES256");
     let (stranger, _) = keygen(dir.path(), "ES384");
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
-    let foreign = sign(dir.path(), &stranger, "foreign");
+    ts_init(&ts, Trust::Key(&public));
+    let foreign = sign_tiny(dir.path(), &stranger, "foreign");
     let out = dir.path().join("out.scitt");
-    let local = format!("local:{}", ts.display());
+    let log = local(&ts);
     modelseal()
         .arg("register")
         .arg(&foreign)
-        .args(["--ts", &local, "-o"])
+        .args(["--ts", &log, "-o"])
         .arg(&out)
         .assert()
         .code(2)
@@ -113,7 +81,7 @@ fn the_log_refuses_unknown_issuers_and_malformed_statements_and_stays_untouched(
     modelseal()
         .arg("register")
         .arg(&garbage)
-        .args(["--ts", &local, "-o"])
+        .args(["--ts", &log, "-o"])
         .arg(&out)
         .assert()
         .code(2);
@@ -127,13 +95,7 @@ fn the_log_refuses_unknown_issuers_and_malformed_statements_and_stays_untouched(
         .assert()
         .success()
         .stderr(contains("ANY issuer"));
-    modelseal()
-        .arg("register")
-        .arg(&foreign)
-        .args(["--ts", &format!("local:{}", dev.display()), "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    register(&foreign, &local(&dev), &out);
 }
 
 #[test]
@@ -141,13 +103,7 @@ fn publish_with_an_embedded_log_meets_a_policy_that_requires_a_receipt() {
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "ES256");
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
     let layout = format!("{}:v1", dir.path().join("layout").display());
     modelseal()
         .args([
@@ -165,7 +121,7 @@ fn publish_with_an_embedded_log_meets_a_policy_that_requires_a_receipt() {
             "--subject",
             "tiny",
             "--ts",
-            &format!("local:{}", ts.display()),
+            &local(&ts),
         ])
         .assert()
         .success();
@@ -198,19 +154,13 @@ fn a_log_with_an_issuer_root_accepts_the_real_microsoft_statement_and_refuses_it
     let root = dir.path().join("root.der");
     std::fs::write(&root, &s.x5chain().unwrap()[2]).unwrap();
     let ts = dir.path().join("ts");
-    modelseal()
-        .args(["ts", "init", "--issuer-root"])
-        .arg(&root)
-        .arg("--dir")
-        .arg(&ts)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Root(&root));
     let out = dir.path().join("out.scitt");
     // Today its leaf has expired: a service judges at its own clock, not at the statement's iat.
     modelseal()
         .arg("register")
         .arg(&statement)
-        .args(["--ts", &format!("local:{}", ts.display()), "-o"])
+        .args(["--ts", &local(&ts), "-o"])
         .arg(&out)
         .assert()
         .code(2)
@@ -244,17 +194,11 @@ fn a_log_with_an_issuer_root_accepts_the_real_microsoft_statement_and_refuses_it
     // A log trusting another root refuses it, naming the chain.
     let (_, other_pub) = keygen(dir.path(), "ES256");
     let other = dir.path().join("other-ts");
-    modelseal()
-        .args(["ts", "init", "--issuer-key"])
-        .arg(&other_pub)
-        .arg("--dir")
-        .arg(&other)
-        .assert()
-        .success();
+    ts_init(&other, Trust::Key(&other_pub));
     modelseal()
         .arg("register")
         .arg(&statement)
-        .args(["--ts", &format!("local:{}", other.display()), "-o"])
+        .args(["--ts", &local(&other), "-o"])
         .arg(&out)
         .assert()
         .code(2)

@@ -5,6 +5,7 @@
 //! `register --ts local:DIR | URL`, and through the library.
 
 use crate::common::pki::{CODE_SIGNING, Pki, YEAR_2020, YEAR_2021};
+use crate::common::scitt::{Trust, local, ts_init};
 use crate::common::ts_server::{curl, serve};
 use crate::common::{keygen, modelseal};
 use modelseal::core::clock::{self, MAX_CLOCK_SKEW_SECS};
@@ -53,10 +54,6 @@ fn register(statement: &Path, ts: &str, out: &Path) -> assert_cmd::assert::Asser
         .arg("-o")
         .arg(out)
         .assert()
-}
-
-fn local(ts: &Path) -> String {
-    format!("local:{}", ts.display())
 }
 
 fn stapled_receipt_iat(transparent: &Path) -> Option<i64> {
@@ -207,13 +204,7 @@ fn a_registration_file_from_before_issuer_binding_still_loads_and_accepts_any_is
     let d = dir.path();
     let (key, public) = keygen(d, "ES256");
     let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
     // The old format: issuer_keys as bare PEM strings.
     let pem = std::fs::read_to_string(&public).unwrap();
     let old =
@@ -239,13 +230,7 @@ fn receipts_carry_the_registration_time_not_the_time_they_are_fetched() {
     let d = dir.path();
     let (key, public) = keygen(d, "ES256");
     let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
 
     // local: registered at t0; 2 s later the log's receipt for it still says t0.
     let s0 = sign(d, "first", &key, None, "https://p.example", None);
@@ -396,13 +381,7 @@ fn an_expired_leaf_with_a_backdated_iat_is_refused_at_the_services_clock() {
     );
 
     let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-root")
-        .arg(&pki.root().cert)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Root(&pki.root().cert));
     register(&backdated, &local(&ts), &d.join("backdated.scitt"))
         .failure()
         .stderr(contains("certificate 0 (expired) had expired at"))
@@ -472,13 +451,7 @@ fn a_future_iat_is_refused_beyond_the_allowed_skew_and_accepted_within_it() {
     let d = dir.path();
     let (key, public) = keygen(d, "ES256");
     let ts = d.join("ts");
-    modelseal()
-        .args(["ts", "init", "--dir"])
-        .arg(&ts)
-        .arg("--issuer-key")
-        .arg(&public)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Key(&public));
     let now = clock::now();
     let far = sign(d, "far", &key, None, "https://p.example", Some(now + 3600));
     register(&far, &local(&ts), &d.join("far.scitt"))

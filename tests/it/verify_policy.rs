@@ -2,6 +2,7 @@
 //! seed's real artifact, and each way a published model can be wrong.
 
 use crate::common::phi::{DID, discover_verify, phi, phi_policy, publish_seed};
+use crate::common::registry;
 use crate::common::{keygen, modelseal};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
@@ -375,7 +376,7 @@ fn verify_model_checks_files_on_disk_against_the_verified_manifest() {
 
 #[test]
 fn publish_then_verify_end_to_end_on_the_real_registry() {
-    let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let registry = registry();
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "EdDSA");
     let reference = format!("{registry}/published/tiny:v1");
@@ -466,7 +467,7 @@ fn publish_then_verify_end_to_end_on_the_real_registry() {
 
 #[test]
 fn the_seed_artifact_meets_the_policy_on_the_real_registry_too() {
-    let registry = std::env::var("MODELSEAL_TEST_REGISTRY").expect("run under scripts/registry.sh");
+    let registry = registry();
     let dir = tempfile::tempdir().unwrap();
     let policy = phi_policy(
         dir.path(),

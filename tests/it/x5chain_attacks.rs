@@ -6,6 +6,7 @@
 
 use crate::common::modelseal;
 use crate::common::pki::{CODE_SIGNING, Pki, YEAR_2020, YEAR_2021, did_x509_eku, write_chain};
+use crate::common::scitt::{Trust, local, ts_init};
 use modelseal::core::clock;
 use modelseal::flows::{ModelCheck, verify_model};
 use predicates::str::contains;
@@ -17,11 +18,7 @@ const DAY: i64 = 86_400;
 /// which a consumer's policy may still list for its receipts.
 fn any_issuer_log(dir: &Path) -> PathBuf {
     let ts = dir.join("any-ts");
-    modelseal()
-        .args(["ts", "init", "--accept-any-issuer", "--dir"])
-        .arg(&ts)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::AnyIssuer);
     ts
 }
 
@@ -54,7 +51,7 @@ fn publish(layout: &Path, tag: &str, key: &Path, chain: &Path, iss: &str, ts: &P
         .arg("--x5chain")
         .arg(chain)
         .args(["--issuer", iss, "--ts"])
-        .arg(format!("local:{}", ts.display()))
+        .arg(local(ts))
         .assert()
         .success();
 }
@@ -249,19 +246,13 @@ fn a_ca_carried_past_the_anchor_does_not_lend_its_did_x509() {
 
     // a transparency service trusting ROOT for issuers
     let ts = d.join("root-ts");
-    modelseal()
-        .args(["ts", "init", "--issuer-root"])
-        .arg(root)
-        .arg("--dir")
-        .arg(&ts)
-        .assert()
-        .success();
+    ts_init(&ts, Trust::Root(root));
     let register = |statement: &Path, out: &str| {
         modelseal()
             .arg("register")
             .arg(statement)
             .arg("--ts")
-            .arg(format!("local:{}", ts.display()))
+            .arg(local(&ts))
             .arg("-o")
             .arg(d.join(out))
             .assert()

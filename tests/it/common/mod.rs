@@ -9,6 +9,20 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// The test registry `scripts/registry.sh` starts (Debian's docker-registry on loopback).
+pub fn registry() -> String {
+    std::env::var("MODELSEAL_TEST_REGISTRY")
+        .expect("run under scripts/registry.sh (scripts/test.sh does)")
+}
+
+/// `sha256:HEX` of `bytes`: an OCI digest.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(modelseal::core::manifest::sha256(bytes))
+    )
+}
+
 pub fn modelseal() -> Command {
     Command::cargo_bin("modelseal").expect("binary built")
 }
@@ -78,5 +92,6 @@ pub fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
 }
 pub mod pki;
 pub mod raw_cose;
+pub mod scitt;
 pub mod ts_server;
 pub mod wire;
