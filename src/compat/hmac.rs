@@ -304,6 +304,31 @@ pub fn model_files(
         return Err(HmacError::NotADirectory(dir.to_path_buf()));
     }
     let mut out = Vec::new();
+    walk(
+        dir,
+        |_| recursive,
+        |name, kind| {
+            if kind.is_file()
+                && Path::new(&name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
+            {
+                out.push(name);
+            }
+        },
+    )?;
+    out.sort();
+    Ok(out)
+}
+
+/// Every entry under `dir` but directories, as a root-relative POSIX path with its kind, entering
+/// the directories `enter` names (symlinks are not followed).
+fn walk(
+    dir: &Path,
+    mut enter: impl FnMut(&str) -> bool,
+    mut visit: impl FnMut(String, std::fs::FileType),
+) -> Result<(), HmacError> {
     let mut pending = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
         let here = dir.join(&rel);
@@ -313,22 +338,17 @@ pub fn model_files(
                 .file_type()
                 .map_err(|e| HmacError::io(&entry.path(), e))?;
             let child = rel.join(entry.file_name());
+            let name = posix(&child);
             if kind.is_dir() {
-                if recursive {
+                if enter(&name) {
                     pending.push(child);
                 }
-            } else if kind.is_file()
-                && child
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| extensions.contains(&e))
-            {
-                out.push(posix(&child));
+            } else {
+                visit(name, kind);
             }
         }
     }
-    out.sort();
-    Ok(out)
+    Ok(())
 }
 
 fn posix(rel: &Path) -> String {
@@ -430,26 +450,16 @@ pub fn migration_manifest(
         .filter_map(|v| v.sha256.as_deref().map(|d| (v.file.as_str(), d)))
         .collect();
     let mut others = Vec::new();
-    let mut pending = vec![PathBuf::new()];
-    while let Some(rel) = pending.pop() {
-        let here = dir.join(&rel);
-        for entry in std::fs::read_dir(&here).map_err(|e| HmacError::io(&here, e))? {
-            let entry = entry.map_err(|e| HmacError::io(&here, e))?;
-            let kind = entry
-                .file_type()
-                .map_err(|e| HmacError::io(&entry.path(), e))?;
-            let child = rel.join(entry.file_name());
-            let name = posix(&child);
-            if kind.is_dir() {
-                if crate::core::manifest::GIT_PATHS.contains(&name.as_str()) {
-                    continue; // ignored by default anyway
-                }
-                pending.push(child);
-            } else if !covered.contains_key(name.as_str()) {
+    walk(
+        dir,
+        // .git and the like are ignored by default anyway
+        |name| !crate::core::manifest::GIT_PATHS.contains(&name),
+        |name, _| {
+            if !covered.contains_key(name.as_str()) {
                 others.push(name);
             }
-        }
-    }
+        },
+    )?;
     others.extend(also_ignore.iter().cloned());
     others.sort();
     others.dedup();

@@ -167,20 +167,7 @@ pub struct Sign1 {
 impl Sign1 {
     /// Parses a COSE_Sign1, tagged (18) or not, refusing oversize, over-deep or trailing input.
     pub fn parse(bytes: &[u8]) -> Result<Self, CoseError> {
-        if bytes.len() > MAX_COSE_BYTES {
-            return Err(CoseError::TooLarge {
-                size: bytes.len(),
-                max: MAX_COSE_BYTES,
-            });
-        }
-        check_depth(bytes)?;
-        let tagged = bytes.first() == Some(&0xd2);
-        let inner = if tagged {
-            coset::CoseSign1::from_tagged_slice(bytes)
-        } else {
-            coset::CoseSign1::from_slice(bytes)
-        }
-        .map_err(|e| {
+        let s = Self::decode(bytes, |e| {
             // coset refuses some bad headers itself (an empty crit, a label twice) with terse
             // messages; say which rule the protected header breaks when we can tell.
             match raw_protected(bytes).map(|raw| check_protected(&raw)) {
@@ -188,7 +175,6 @@ impl Sign1 {
                 _ => CoseError::Malformed(e.to_string()),
             }
         })?;
-        let s = Sign1 { inner, tagged };
         if !s.unprotected().crit.is_empty() {
             return Err(bad_header(
                 label::CRIT,
@@ -202,6 +188,15 @@ impl Sign1 {
     /// Parses as [`parse`](Self::parse) does, but without the header rules (crit, duplicate
     /// keys): for `print-cose`, which shows a message as it is, trusting nothing in it.
     pub fn parse_for_display(bytes: &[u8]) -> Result<Self, CoseError> {
+        Self::decode(bytes, |e| CoseError::Malformed(e.to_string()))
+    }
+
+    /// The bounds (size, CBOR depth) and coset's decoding, tagged or not; `malformed` words
+    /// coset's refusal.
+    fn decode(
+        bytes: &[u8],
+        malformed: impl FnOnce(coset::CoseError) -> CoseError,
+    ) -> Result<Self, CoseError> {
         if bytes.len() > MAX_COSE_BYTES {
             return Err(CoseError::TooLarge {
                 size: bytes.len(),
@@ -215,7 +210,7 @@ impl Sign1 {
         } else {
             coset::CoseSign1::from_slice(bytes)
         }
-        .map_err(|e| CoseError::Malformed(e.to_string()))?;
+        .map_err(malformed)?;
         Ok(Sign1 { inner, tagged })
     }
 

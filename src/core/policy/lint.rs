@@ -374,33 +374,25 @@ key = "k.pub"
 "#,
         )
         .unwrap();
-        let found = lint(&path);
-        let at = |line: usize, text: &str| {
+        fn at(found: &[Finding], line: usize, text: &str) {
             assert!(
                 found
                     .iter()
                     .any(|f| f.line == line && f.message.contains(text)),
                 "no finding at line {line} with '{text}': {found:#?}"
             )
-        };
-        at(7, "unknown key 'colour'");
+        }
+        let found = lint(&path);
+        at(&found, 7, "unknown key 'colour'");
         // The document does not parse with the unknown key: fix it and lint again.
         let fixed = std::fs::read_to_string(&path)
             .unwrap()
             .replace("colour = \"blue\"\n", "");
         std::fs::write(&path, fixed).unwrap();
         let found = lint(&path);
-        let at = |line: usize, text: &str| {
-            assert!(
-                found
-                    .iter()
-                    .any(|f| f.line == line && f.message.contains(text)),
-                "no finding at line {line} with '{text}': {found:#?}"
-            )
-        };
-        at(6, "skip");
-        at(10, "unreachable");
-        at(12, "no identity");
-        at(11, "never required");
+        at(&found, 6, "skip");
+        at(&found, 10, "unreachable");
+        at(&found, 12, "no identity");
+        at(&found, 11, "never required");
     }
 }
