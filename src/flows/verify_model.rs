@@ -61,13 +61,17 @@ pub async fn verify_model_async(check: &ModelCheck, now: i64) -> Result<ModelVer
         });
     }
     let signed = ModelManifest::from_json(&statements.manifest).map_err(FlowError::NotAManifest)?;
-    let files = check_signed_model(
-        &check.model_dir,
-        &signed,
-        &statements.manifest,
-        &[],
-        &NoProgress,
-    )?;
+    // Hashing a model takes seconds of CPU: off the async workers, so a server verifying
+    // several models keeps answering.
+    let (model_dir, manifest_bytes) = (check.model_dir.clone(), statements.manifest.clone());
+    let files = tokio::task::spawn_blocking(move || {
+        check_signed_model(&model_dir, &signed, &manifest_bytes, &[], &NoProgress)
+    })
+    .await
+    .map_err(|e| match e.try_into_panic() {
+        Ok(panic) => std::panic::resume_unwind(panic),
+        Err(cancelled) => FlowError::Runtime(std::io::Error::other(cancelled)),
+    })??;
     let (verified, reasons) = decide::with_files(&statements, &files);
     Ok(ModelVerdict {
         verified,

@@ -4,6 +4,7 @@
 use super::error::Result;
 use super::manifest::Descriptor;
 use super::reference::Selector;
+use std::future::Future;
 use std::path::Path;
 
 /// Bytes to upload: small ones in memory, model files streamed from disk.
@@ -49,51 +50,57 @@ impl TransferProgress for Quiet {}
 /// Manifests are documents, not models: anything bigger is refused before it is parsed.
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
-// The CLI drives one target at a time from one task; the futures need not be Send.
 /// Where OCI content lives, the way oras-go's `Target` is: blobs and manifests addressed by
 /// descriptor, tags, and the referrers of a subject. Implemented by a registry
 /// ([`Registry`](super::registry::Registry)) and an OCI image layout
 /// ([`OciLayout`](super::layout::OciLayout)); [`open`](super::open::open) picks one.
-#[allow(async_fn_in_trait)]
-pub trait Target {
+///
+/// Every future is `Send` and targets are `Send + Sync`, so a server can drive several targets
+/// from several tasks at once (`tokio::spawn`). Implementations write `async fn`.
+pub trait Target: Send + Sync {
     /// How to name `digest` in this target in output (`host/repo@sha256:…`, `dir@sha256:…`).
     fn name_of(&self, digest: &str) -> String;
     /// Whether the target already has the blob (a registry's `HEAD` on the blob, a layout's
     /// file under `blobs/sha256/`), so a push can skip it.
-    async fn blob_exists(&self, blob: &Descriptor) -> Result<bool>;
+    fn blob_exists(&self, blob: &Descriptor) -> impl Future<Output = Result<bool>> + Send;
     /// Stores a blob; the content must match the descriptor's digest and size.
-    async fn push_blob(
+    fn push_blob(
         &self,
         blob: &Descriptor,
         source: BlobSource<'_>,
         on_bytes: &OnBytes,
-    ) -> Result<()>;
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Streams a blob into `dest`, checking its digest and size on the way. Bytes already in
     /// `dest` (an earlier attempt) may be kept and the rest asked for, where the target can; the
     /// digest is checked over the whole file either way.
-    async fn fetch_blob_to(&self, blob: &Descriptor, dest: &Path, on_bytes: &OnBytes)
-    -> Result<()>;
+    fn fetch_blob_to(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        on_bytes: &OnBytes,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Makes `blob` present without moving its bytes (a registry mounting it from another
     /// repository); whether it did. Targets that cannot say `false`.
-    async fn mount_blob(&self, _blob: &Descriptor) -> Result<bool> {
-        Ok(false)
+    fn mount_blob(&self, _blob: &Descriptor) -> impl Future<Output = Result<bool>> + Send {
+        async { Ok(false) }
     }
     /// The descriptor a tag or digest names.
-    async fn resolve(&self, selector: &Selector) -> Result<Descriptor>;
+    fn resolve(&self, selector: &Selector) -> impl Future<Output = Result<Descriptor>> + Send;
     /// A manifest's exact bytes, checked against the descriptor.
-    async fn fetch_manifest(&self, manifest: &Descriptor) -> Result<Vec<u8>>;
+    fn fetch_manifest(&self, manifest: &Descriptor)
+    -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Stores a manifest (and tags it). A manifest with a `subject` becomes findable by
     /// `referrers` of that subject, whatever the target needs for that.
-    async fn push_manifest(
+    fn push_manifest(
         &self,
         bytes: &[u8],
         media_type: &str,
         tag: Option<&str>,
-    ) -> Result<Descriptor>;
+    ) -> impl Future<Output = Result<Descriptor>> + Send;
     /// The manifests whose `subject` is `subject`, optionally of one artifact type.
-    async fn referrers(
+    fn referrers(
         &self,
         subject: &Descriptor,
         artifact_type: Option<&str>,
-    ) -> Result<Vec<Descriptor>>;
+    ) -> impl Future<Output = Result<Vec<Descriptor>>> + Send;
 }
