@@ -11,7 +11,7 @@ use modelseal::core::manifest::MAX_MANIFEST_BYTES;
 use modelseal::core::sigstore::keyless::{
     IdentityRule, KeylessIdentity, SignedArtifact, SigstoreTrust,
 };
-use modelseal::core::verify::{TrustInputs, VerifyRequest, verify};
+use modelseal::core::verify::{Claim, TrustInputs, VerifyRequest, verify};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -181,10 +181,10 @@ pub fn run(args: VerifyArgs, out: &Output) -> Result<Outcome> {
     })
     .with_context(|| format!("{}: cannot verify", args.file.display()))?;
     if let Some(iss) = &args.issuer {
-        report.require_claim("iss", iss);
+        report.require_claim(Claim::Issuer, iss);
     }
     if let Some(sub) = &args.subject {
-        report.require_claim("sub", sub);
+        report.require_claim(Claim::Subject, sub);
     }
     out.verify_report(&report, &args.file.display().to_string());
     Ok(if report.verified {

@@ -111,6 +111,15 @@ pub struct ReceiptReport {
     pub detail: String,
 }
 
+/// A statement claim a verifier can require ([`Report::require_claim`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The CWT `iss` (who made the statement).
+    Issuer,
+    /// The CWT `sub` (what it is about).
+    Subject,
+}
+
 /// The result of [`verify`]: what was examined, the checks made, and what the object claims.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -155,12 +164,12 @@ pub enum VerifyError {
 }
 
 impl Report {
-    /// Requires a claim (`"iss"` or `"sub"`) to match `pattern` (`*` matches any run of
+    /// Requires a claim ([`Claim::Issuer`] or [`Claim::Subject`]) to match `pattern` (`*` matches any run of
     /// characters), adding the check to the verdict: a one-off pin without a policy file.
-    pub fn require_claim(&mut self, claim: &str, pattern: &str) {
-        let found = match claim {
-            "iss" => self.issuer.as_deref(),
-            _ => self.subject.as_deref(),
+    pub fn require_claim(&mut self, claim: Claim, pattern: &str) {
+        let (found, claim) = match claim {
+            Claim::Issuer => (self.issuer.as_deref(), "iss"),
+            Claim::Subject => (self.subject.as_deref(), "sub"),
         };
         let check = match found {
             Some(v) if crate::core::policy::glob(pattern, v) => {

@@ -16,14 +16,20 @@ pub struct BearerChallenge {
 
 impl BearerChallenge {
     /// Parses a `WWW-Authenticate` header value. `None` when it is not a `Bearer` challenge or
-    /// has no `realm`. Parameters are split on `,`, so a quoted value holding a comma is cut.
+    /// has no `realm`. Parameters are RFC 9110 auth-params: `key=token` or `key="quoted"` (with
+    /// `\` escapes), so a quoted value may hold commas (`scope="repository:m:pull,push"`).
     pub fn parse(header: &str) -> Option<Self> {
-        let params = header.strip_prefix("Bearer ")?;
+        let header = header.trim_start();
+        let (scheme, params) = header.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let params = auth_params(params)?;
         let get = |key: &str| {
-            params.split(',').find_map(|kv| {
-                let (k, v) = kv.trim().split_once('=')?;
-                (k == key).then(|| v.trim_matches('"').to_string())
-            })
+            params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone())
         };
         Some(BearerChallenge {
             realm: get("realm")?,
@@ -147,6 +153,44 @@ pub enum RealmUse {
 /// A token answer is a small JSON document.
 pub const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 
+/// `k=v, k="v, with \"quotes\""` into pairs; `None` when malformed (an unclosed quote, a
+/// parameter without `=`).
+fn auth_params(text: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = text.trim_start();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let key = key.trim();
+        if key.is_empty() || key.contains([',', ' ', '"']) {
+            return None;
+        }
+        let after = after.trim_start();
+        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let end = loop {
+                match chars.next()? {
+                    (_, '\\') => value.push(chars.next()?.1),
+                    (i, '"') => break i + 1,
+                    (_, c) => value.push(c),
+                }
+            };
+            (value, &quoted[end..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim_end().to_string(), &after[end..])
+        };
+        out.push((key.to_string(), value));
+        let tail = tail.trim_start();
+        rest = match tail.strip_prefix(',') {
+            Some(t) => t.trim_start(),
+            None if tail.is_empty() => tail,
+            None => return None,
+        };
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +203,24 @@ mod tests {
         assert_eq!(c.scope.as_deref(), Some("repository:org/m:pull"));
         assert!(BearerChallenge::parse(r#"Basic realm="x""#).is_none());
         assert!(BearerChallenge::parse(r#"Bearer service="x""#).is_none());
+    }
+
+    #[test]
+    fn quoted_values_keep_their_commas_and_escapes() {
+        // Docker Hub asks for two actions in one scope; a realm may carry a query.
+        let c = BearerChallenge::parse(
+            r#"bearer realm="https://auth.example/token?a=1,b=2", scope="repository:library/m:pull,push",service=reg"#,
+        )
+        .unwrap();
+        assert_eq!(c.realm, "https://auth.example/token?a=1,b=2");
+        assert_eq!(c.scope.as_deref(), Some("repository:library/m:pull,push"));
+        assert_eq!(c.service.as_deref(), Some("reg"));
+        let c = BearerChallenge::parse(r#"Bearer realm="https://a.example/t",error="x \"y\"""#)
+            .unwrap();
+        assert_eq!(c.realm, "https://a.example/t");
+        // Malformed: an unclosed quote, a parameter without a value.
+        assert!(BearerChallenge::parse(r#"Bearer realm="https://a.example/t"#).is_none());
+        assert!(BearerChallenge::parse(r#"Bearer realm="https://a.example/t", junk"#).is_none());
     }
 
     #[test]

@@ -60,16 +60,6 @@ pub enum OciError {
     /// A failure worth retrying: 5xx, a reset or dropped connection.
     #[error("registry: {0}")]
     Transient(String),
-    /// A layer's `org.opencontainers.image.title` would write outside the output directory.
-    /// Nothing in `oci` raises it today: [`stage`](super::stage) refuses such titles as
-    /// `PullError::Title`.
-    #[error("layer title '{title}' {reason}; use --allow-path-traversal to write it anyway")]
-    UnsafeTitle {
-        /// The title as the manifest has it.
-        title: String,
-        /// Why it is refused.
-        reason: &'static str,
-    },
     /// On a registry without the referrers API, the tag-schema index (`sha256-<hex>` tag) for a
     /// subject was rewritten by another client on every read-modify-write attempt.
     #[error("the referrers index for {subject} kept changing under us after {attempts} attempts")]

@@ -28,6 +28,10 @@ const REGISTERED: TableDefinition<u64, i64> = TableDefinition::new("registered")
 
 /// The service's private key in the log directory (PKCS#8 PEM, mode 0600): it signs every receipt.
 pub const KEY_FILE: &str = "service.key";
+/// The service key file is refused above this size.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+/// The registration policy file is refused above this size.
+const MAX_REGISTRATION_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// The service's public key beside it (SPKI PEM): what verifiers pin as `--ts-key`.
 pub const PUBLIC_KEY_FILE: &str = "service.pub";
 /// The log's [`RegistrationPolicy`] (JSON): which issuers it admits.
@@ -65,10 +69,17 @@ pub enum LogError {
     /// (Not a `#[source]`: the message already carries the refusal, once.)
     #[error("refused: {0}")]
     Refused(Refusal),
-    /// No entry has that index (or, for a consistency receipt, the old size is 0 or beyond the
-    /// tree).
+    /// No entry has that index.
     #[error("no entry {0}")]
     NoEntry(u64),
+    /// A consistency receipt was asked from a tree size the log never had (0, or beyond it).
+    #[error("no tree of size {old_size} to prove consistency from (the log has {size} entries)")]
+    NoTree {
+        /// The size asked for.
+        old_size: u64,
+        /// The log's size.
+        size: u64,
+    },
     /// The service key, or a registered issuer key or `registration.json`, cannot be read.
     #[error("{0}")]
     Key(String),
@@ -150,28 +161,33 @@ impl TransparencyLog {
         if !key_path.is_file() || !dir.join(DB_FILE).is_file() {
             return Err(LogError::NotALog(dir.display().to_string()));
         }
-        let pem = std::fs::read_to_string(&key_path).map_err(|e| LogError::Io {
-            path: key_path.clone(),
-            source: e,
-        })?;
+        // The log's files are bounded like any input: a key is a few hundred bytes, the
+        // registration policy a list of issuer keys and roots.
+        let pem = crate::core::input::read_bounded(&key_path, MAX_KEY_FILE_BYTES)
+            .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
+            .map_err(|e| LogError::Io {
+                path: key_path.clone(),
+                source: e,
+            })?;
         let key = PrivateKey::from_pem(&pem)
             .map_err(|e| LogError::Key(format!("{}: {e}", key_path.display())))?;
         // One kid everywhere (receipts, COSE_KeySet, JWKS): the hex text of the key's COSE
         // thumbprint, as CCF uses hex text of its key hash.
         let kid = hex::encode(key_thumbprint(&key.public_key()).unwrap_or_default()).into_bytes();
         let policy_path = dir.join(REGISTRATION_FILE);
-        let policy: RegistrationPolicy = match std::fs::read(&policy_path) {
-            Ok(b) => serde_json::from_slice(&b)
-                .map_err(|e| LogError::Key(format!("{}: {e}", policy_path.display())))?,
-            // No policy file: an empty policy, which accepts no one.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RegistrationPolicy::default(),
-            Err(e) => {
-                return Err(LogError::Io {
-                    path: policy_path,
-                    source: e,
-                });
-            }
-        };
+        let policy: RegistrationPolicy =
+            match crate::core::input::read_bounded(&policy_path, MAX_REGISTRATION_FILE_BYTES) {
+                Ok(b) => serde_json::from_slice(&b)
+                    .map_err(|e| LogError::Key(format!("{}: {e}", policy_path.display())))?,
+                // No policy file: an empty policy, which accepts no one.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => RegistrationPolicy::default(),
+                Err(e) => {
+                    return Err(LogError::Io {
+                        path: policy_path,
+                        source: e,
+                    });
+                }
+            };
         let mut issuer_keys = Vec::new();
         for entry in &policy.issuer_keys {
             issuer_keys.extend(entry.load().map_err(LogError::Key)?);
@@ -374,7 +390,7 @@ impl TransparencyLog {
         let tree = self.tree.lock().expect("tree lock");
         let size = tree.len();
         if old_size == 0 || old_size > size {
-            return Err(LogError::NoEntry(old_size));
+            return Err(LogError::NoTree { old_size, size });
         }
         let proof = tree.consistency_proof(old_size, size);
         let root = tree.root(size);
@@ -420,5 +436,32 @@ impl TransparencyLog {
         Ok(rfc9162::issue_inclusion_receipt(
             &self.key, &self.kid, &claims, size, index, &path, &root,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversize_registration_file_is_refused_by_name_before_it_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        TransparencyLog::init(dir.path(), &RegistrationPolicy::default()).unwrap();
+        let log = TransparencyLog::open(dir.path()).unwrap();
+        // An empty log has no tree to prove consistency from, and says so (not "no entry").
+        assert!(matches!(
+            log.consistency(1, 0),
+            Err(LogError::NoTree { old_size: 1, size: 0 })
+        ));
+        drop(log);
+        let policy = dir.path().join(REGISTRATION_FILE);
+        let file = std::fs::File::create(&policy).unwrap();
+        file.set_len(MAX_REGISTRATION_FILE_BYTES + 1).unwrap();
+        let Err(e) = TransparencyLog::open(dir.path()) else {
+            panic!("an oversize registration file was accepted");
+        };
+        let message = e.to_string();
+        assert!(message.contains(REGISTRATION_FILE), "{message}");
+        assert!(message.contains("limit"), "{message}");
     }
 }
