@@ -109,16 +109,7 @@ impl OciLayout {
     /// Writes a blob through a temp file, hashing as it goes; renamed only when the digest and
     /// size match.
     fn store(&self, d: &Descriptor, mut reader: impl Read, on_bytes: &OnBytes) -> Result<()> {
-        let dest = self.blob_path(d)?;
-        let dir = dest
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| self.root.clone());
-        std::fs::create_dir_all(&dir).map_err(|e| OciError::io(&dir, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".blob-")
-            .tempfile_in(&dir)
-            .map_err(|e| OciError::io(&dir, e))?;
+        let (dest, mut tmp) = self.blob_temp(d)?;
         let (actual, size) = sha256_stream(
             &mut reader,
             |block| {
@@ -128,6 +119,60 @@ impl OciLayout {
             },
             |e| OciError::io(&dest, e),
         )?;
+        self.keep_blob(d, &dest, tmp, &actual, size)
+    }
+
+    /// [`store`](Self::store) from a stream (a [`BlobSource::Pipe`]).
+    async fn store_stream(
+        &self,
+        d: &Descriptor,
+        mut stream: super::target::ByteStream<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        use futures_util::StreamExt;
+        use sha2::Digest;
+        let (dest, mut tmp) = self.blob_temp(d)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut size = 0u64;
+        while let Some(block) = stream.next().await {
+            let block = block.map_err(|e| OciError::io(&dest, e))?;
+            size += block.len() as u64;
+            if size > d.size {
+                break; // more than the descriptor says: refused below
+            }
+            hasher.update(&block);
+            on_bytes(block.len() as u64);
+            tmp.write_all(&block)
+                .map_err(|e| OciError::io(tmp.path(), e))?;
+        }
+        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        self.keep_blob(d, &dest, tmp, &actual, size)
+    }
+
+    /// Where blob `d` goes, and a temp file beside it to write it into.
+    fn blob_temp(&self, d: &Descriptor) -> Result<(PathBuf, tempfile::NamedTempFile)> {
+        let dest = self.blob_path(d)?;
+        let dir = dest
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        std::fs::create_dir_all(&dir).map_err(|e| OciError::io(&dir, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".blob-")
+            .tempfile_in(&dir)
+            .map_err(|e| OciError::io(&dir, e))?;
+        Ok((dest, tmp))
+    }
+
+    /// Renames the written temp file into place when its digest and size are the blob's.
+    fn keep_blob(
+        &self,
+        d: &Descriptor,
+        dest: &Path,
+        tmp: tempfile::NamedTempFile,
+        actual: &str,
+        size: u64,
+    ) -> Result<()> {
         if actual != d.digest || size != d.size {
             return Err(OciError::DigestMismatch {
                 what: format!("blob for {}", self.name_of(&d.digest)),
@@ -138,8 +183,7 @@ impl OciLayout {
         tmp.as_file()
             .sync_all()
             .map_err(|e| OciError::io(tmp.path(), e))?;
-        tmp.persist(&dest)
-            .map_err(|e| OciError::io(&dest, e.error))?;
+        tmp.persist(dest).map_err(|e| OciError::io(dest, e.error))?;
         Ok(())
     }
 
@@ -191,7 +235,21 @@ impl Target for OciLayout {
                 std::fs::File::open(p).map_err(|e| OciError::io(p, e))?,
                 on_bytes,
             ),
+            BlobSource::Pipe(pipe) => self.store_stream(blob, pipe.open_at(0), on_bytes).await,
         }
+    }
+
+    async fn read_blob_from(
+        &self,
+        blob: &Descriptor,
+        start: u64,
+    ) -> Result<super::target::ByteStream<'static>> {
+        let path = self.blob_path(blob)?;
+        let mut file = std::fs::File::open(&path)
+            .map_err(|_| OciError::NotFound(self.name_of(&blob.digest)))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(start))
+            .map_err(|e| OciError::io(&path, e))?;
+        Ok(super::target::read_stream(file))
     }
 
     async fn fetch_blob_to(

@@ -105,6 +105,16 @@ impl Target for AnyTarget {
     async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
         each!(self, t => t.mount_blob(blob).await)
     }
+    async fn read_blob_from(
+        &self,
+        blob: &Descriptor,
+        start: u64,
+    ) -> Result<super::target::ByteStream<'static>> {
+        each!(self, t => t.read_blob_from(blob, start).await)
+    }
+    fn takes_pipes(&self) -> bool {
+        each!(self, t => t.takes_pipes())
+    }
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
         each!(self, t => t.resolve(selector).await)
     }

@@ -5,7 +5,7 @@ use super::manifest::{Annotations, Descriptor, ImageManifest, sha256_stream};
 use super::media;
 use super::modelpack::{self, Packing};
 use super::stage::{self, Stage};
-use super::target::{BlobSource, Target, TransferProgress, no_progress};
+use super::target::{BlobSource, Target, TransferProgress, no_progress, pipe_blob};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -632,18 +632,27 @@ async fn copy_one<S: Target, D: Target>(
         }
     } else {
         let parsed: ImageManifest = serde_json::from_slice(&bytes).map_err(bad)?;
-        let scratch = tempfile::tempdir().map_err(|e| OciError::io(std::env::temp_dir(), e))?;
+        // A registry destination uploads each blob as it is read from the source (nothing on
+        // disk); a layout stores blobs on disk anyway, through a scratch file.
+        let scratch = if dst.takes_pipes() {
+            None
+        } else {
+            Some(tempfile::tempdir().map_err(|e| OciError::io(std::env::temp_dir(), e))?)
+        };
         let blobs: Vec<(usize, &Descriptor)> = std::iter::once(&parsed.config)
             .chain(&parsed.layers)
             .enumerate()
             .collect();
         futures_util::stream::iter(blobs)
             .map(|(i, blob)| {
-                let tmp = scratch.path().join(i.to_string());
+                let tmp = scratch.as_ref().map(|s| s.path().join(i.to_string()));
                 async move {
                     if dst.blob_exists(blob).await? || dst.mount_blob(blob).await? {
                         return Ok(());
                     }
+                    let Some(tmp) = tmp else {
+                        return pipe_blob(src, dst, blob, &no_progress()).await;
+                    };
                     src.fetch_blob_to(blob, &tmp, &no_progress()).await?;
                     dst.push_blob(blob, BlobSource::File(&tmp), &no_progress())
                         .await?;

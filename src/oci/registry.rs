@@ -492,6 +492,18 @@ impl Target for Registry {
         self.download_blob(blob, dest, on_bytes).await
     }
 
+    async fn read_blob_from(
+        &self,
+        blob: &Descriptor,
+        start: u64,
+    ) -> Result<super::target::ByteStream<'static>> {
+        self.read_from(blob, start).await
+    }
+
+    fn takes_pipes(&self) -> bool {
+        true
+    }
+
     async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
         match &self.mount_from {
             Some(from) => self.mount(blob, from).await,

@@ -7,13 +7,107 @@ use super::reference::Selector;
 use std::future::Future;
 use std::path::Path;
 
-/// Bytes to upload: small ones in memory, model files streamed from disk.
+/// Bytes to upload: small ones in memory, model files streamed from disk, a copy's blobs
+/// streamed from the source target.
 #[derive(Clone, Copy, Debug)]
 pub enum BlobSource<'a> {
     /// The whole blob, in memory (manifests' configs, statements).
     Bytes(&'a [u8]),
     /// A file whose whole content is the blob, read as it is uploaded.
     File(&'a Path),
+    /// Another target's blob, read while it is uploaded ([`pipe_blob`]): a copy that never
+    /// touches disk, and resumes by asking the source for the rest.
+    Pipe(&'a Pipe),
+}
+
+/// A blob's bytes as they arrive, unchecked: whoever stores them checks the digest.
+pub type ByteStream<'a> =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'a>>;
+
+/// A file (or any reader) as a stream of 1 MiB buffers. Disk reads of a buffer are short;
+/// blocking here keeps a body one simple stream without a thread per chunk.
+pub(crate) fn read_stream(reader: impl std::io::Read + Send + 'static) -> ByteStream<'static> {
+    Box::pin(futures_util::stream::unfold(
+        Some(reader),
+        |reader| async move {
+            let mut reader = reader?;
+            let mut buf = vec![0u8; 1 << 20];
+            match reader.read(&mut buf) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buf)), Some(reader)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        },
+    ))
+}
+
+/// A request to the reading side of a [`Pipe`]: the bytes from this offset, into this channel.
+type PipeRequest = (
+    u64,
+    tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+);
+
+/// The uploading side of a blob copied through memory ([`pipe_blob`]).
+#[derive(Debug)]
+pub struct Pipe {
+    requests: tokio::sync::mpsc::UnboundedSender<PipeRequest>,
+}
+
+/// Chunks in flight between the source's download and the destination's upload: a few MiB.
+const PIPE_DEPTH: usize = 8;
+
+impl Pipe {
+    /// The blob's bytes from `start` on: the reading side (re)opens the source there. Every
+    /// upload attempt opens its own stream, so a broken upload resumes from the source, not from
+    /// a copy on disk. The stream ends early (and the upload fails) if the reading side is gone.
+    pub fn open_at(&self, start: u64) -> ByteStream<'static> {
+        let (tx, rx) = tokio::sync::mpsc::channel(PIPE_DEPTH);
+        let _ = self.requests.send((start, tx));
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    }
+}
+
+/// Copies one blob from `src` to `dst` through memory: `dst` uploads from a [`Pipe`] that reads
+/// `src` ([`Target::read_blob_from`]) as the upload goes, a bounded number of chunks at a time.
+/// The digest is checked where the blob is stored (a registry checks it on the closing `PUT`).
+pub async fn pipe_blob<S: Target, D: Target>(
+    src: &S,
+    dst: &D,
+    blob: &Descriptor,
+    on_bytes: &OnBytes,
+) -> Result<()> {
+    use futures_util::StreamExt;
+    let (requests, mut incoming) = tokio::sync::mpsc::unbounded_channel::<PipeRequest>();
+    let pipe = Pipe { requests };
+    // Both sides run in this task: the reading side serves one request at a time, and ends
+    // when the upload is done and drops the pipe.
+    let read = async {
+        while let Some((start, tx)) = incoming.recv().await {
+            match src.read_blob_from(blob, start).await {
+                Ok(mut stream) => {
+                    while let Some(item) = stream.next().await {
+                        let failed = item.is_err();
+                        if tx.send(item).await.is_err() || failed {
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                }
+            }
+        }
+    };
+    let upload = async move {
+        let pipe = pipe;
+        dst.push_blob(blob, BlobSource::Pipe(&pipe), on_bytes).await
+    };
+    futures_util::future::join(read, upload).await.1
 }
 
 /// Called with the number of bytes each time a blob transfer moves some: progress display.
@@ -79,6 +173,19 @@ pub trait Target: Send + Sync {
         dest: &Path,
         on_bytes: &OnBytes,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// The blob's bytes from `start` on, as they come, unchecked (for [`pipe_blob`]; whoever
+    /// stores them checks the digest).
+    fn read_blob_from(
+        &self,
+        blob: &Descriptor,
+        start: u64,
+    ) -> impl Future<Output = Result<ByteStream<'static>>> + Send;
+    /// Whether [`push_blob`](Self::push_blob) uploads a [`BlobSource::Pipe`] as it reads it (a
+    /// registry): a copy then pipes blobs through memory instead of through a file. Targets
+    /// that store blobs on disk anyway say `false` (the default).
+    fn takes_pipes(&self) -> bool {
+        false
+    }
     /// Makes `blob` present without moving its bytes (a registry mounting it from another
     /// repository); whether it did. Targets that cannot say `false`.
     fn mount_blob(&self, _blob: &Descriptor) -> impl Future<Output = Result<bool>> + Send {

@@ -451,7 +451,10 @@ mod tests {
         // An empty log has no tree to prove consistency from, and says so (not "no entry").
         assert!(matches!(
             log.consistency(1, 0),
-            Err(LogError::NoTree { old_size: 1, size: 0 })
+            Err(LogError::NoTree {
+                old_size: 1,
+                size: 0
+            })
         ));
         drop(log);
         let policy = dir.path().join(REGISTRATION_FILE);

@@ -339,6 +339,64 @@ fn copy_between_two_repositories_of_one_registry_mounts_and_uploads_no_blob_byte
     assert!(std::fs::read(pulled.join("model.bin")).unwrap() == bytes);
 }
 
+#[test]
+fn copy_between_registries_pipes_blobs_through_memory_and_resumes_after_cuts() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 24 * MIB;
+    let bytes = model(dir.path(), "model.bin", size);
+    push(
+        dir.path(),
+        &format!("{}/transfer/pipe-a:v1", registry()),
+        "model.bin",
+        &[],
+    );
+    // The destination is the same registry behind the cutting front (another host to the
+    // client, so nothing is mounted): every blob byte crosses it, and uploads are cut.
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_upload_every: Some(10 * MIB),
+            ..Default::default()
+        },
+    );
+    // The source's downloads are cut at the byte too: the pipe asks it for the rest.
+    let (source, source_wire) = wire::start(
+        registry(),
+        Faults {
+            cut_download_every: Some(7 * MIB),
+            ..Default::default()
+        },
+    );
+    // No usable temp dir: a copy that put a blob on disk would fail.
+    let out = modelseal()
+        .env("TMPDIR", dir.path().join("no-such-dir"))
+        .arg("copy")
+        .arg(format!("{source}/transfer/pipe-a:v1"))
+        .arg(format!("{front}/transfer/pipe-b:v1"))
+        .args(["--chunk-size", "4M"])
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(source_wire.cuts.load(Ordering::SeqCst) >= 2);
+    assert!(source_wire.ranged_gets.load(Ordering::SeqCst) >= 1);
+    let cuts = wire.cuts.load(Ordering::SeqCst);
+    assert!(cuts >= 2, "the front cut {cuts} times");
+    let sent = wire.upload_bytes.load(Ordering::SeqCst);
+    assert!(
+        sent >= size
+            && sent - size <= (cuts + source_wire.cuts.load(Ordering::SeqCst)) * 4 * MIB + 2,
+        "{sent} bytes sent for {size} over {cuts} cuts"
+    );
+    let pulled = dir.path().join("out");
+    pull(&format!("{}/transfer/pipe-b:v1", registry()), &pulled);
+    assert!(std::fs::read(pulled.join("model.bin")).unwrap() == bytes);
+}
+
 /// The digests of a referrer tree, depth first.
 fn tree_digests(v: &serde_json::Value, out: &mut Vec<String>) {
     for m in v["manifests"].as_array().into_iter().flatten() {

@@ -15,7 +15,7 @@
 
 use super::super::error::{OciError, Result};
 use super::super::manifest::Descriptor;
-use super::super::target::{BlobSource, OnBytes, Target};
+use super::super::target::{BlobSource, ByteStream, OnBytes, Target, read_stream};
 use super::{ATTEMPTS, Registry, basic_of};
 use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
@@ -336,9 +336,9 @@ impl Registry {
         }
     }
 
-    /// A body of `len` bytes of `source` from `start`, streamed from disk a buffer at a time.
-    /// Bytes below `*sent_up_to` count as resent; each new byte goes to `on_bytes`. A file that
-    /// cannot be read fails the request (its body ends with the error).
+    /// A body of `len` bytes of `source` from `start`, streamed a buffer at a time (from disk,
+    /// or from a copy's source). Bytes below `*sent_up_to` count as resent; each new byte goes to
+    /// `on_bytes`. A source that cannot be read fails the request (its body ends with the error).
     fn body_of(
         &self,
         source: BlobSource<'_>,
@@ -347,44 +347,76 @@ impl Registry {
         sent_up_to: &std::sync::Arc<AtomicU64>,
         on_bytes: &OnBytes,
     ) -> reqwest::Body {
-        let reader: Box<dyn Read + Send> = match source {
-            BlobSource::Bytes(b) => Box::new(std::io::Cursor::new(
-                b[start as usize..(start + len) as usize].to_vec(),
-            )),
+        let bytes: ByteStream<'static> = match source {
+            BlobSource::Bytes(b) => Box::pin(futures_util::stream::iter([Ok(
+                bytes::Bytes::copy_from_slice(&b[start as usize..(start + len) as usize]),
+            )])),
             BlobSource::File(path) => match std::fs::File::open(path).and_then(|mut f| {
                 f.seek(std::io::SeekFrom::Start(start))?;
                 Ok(f)
             }) {
-                Ok(file) => Box::new(file.take(len)),
-                Err(e) => Box::new(FailingReader(Some(e))),
+                Ok(file) => read_stream(file.take(len)),
+                Err(e) => Box::pin(futures_util::stream::iter([Err(e)])),
             },
+            BlobSource::Pipe(pipe) => Box::pin(take_bytes(pipe.open_at(start), len)),
         };
         let counters = self.counters.clone();
         let (high, on_bytes) = (sent_up_to.clone(), on_bytes.clone());
-        let stream = futures_util::stream::unfold((reader, start), move |(mut reader, at)| {
-            let (counters, high, on_bytes) = (counters.clone(), high.clone(), on_bytes.clone());
-            async move {
-                // Disk reads of a buffer are short; blocking here keeps the body one simple
-                // stream without a thread per chunk.
-                let mut buf = vec![0u8; IO_BUFFER];
-                let n = match reader.read(&mut buf) {
-                    Ok(0) => return None,
-                    Ok(n) => n,
-                    Err(e) => return Some((Err(e), (reader, at))),
-                };
-                buf.truncate(n);
-                let end = at + n as u64;
-                let before = high.fetch_max(end, Ordering::Relaxed);
-                let again = before.min(end).saturating_sub(at);
-                counters.sent.fetch_add(n as u64, Ordering::Relaxed);
-                counters.resent.fetch_add(again, Ordering::Relaxed);
-                if n as u64 > again {
-                    on_bytes(n as u64 - again);
-                }
-                Some((Ok(bytes::Bytes::from(buf)), (reader, end)))
+        let mut at = start;
+        let counted = bytes.map(move |chunk| {
+            let chunk = chunk?;
+            let n = chunk.len() as u64;
+            let end = at + n;
+            let before = high.fetch_max(end, Ordering::Relaxed);
+            let again = before.min(end).saturating_sub(at);
+            counters.sent.fetch_add(n, Ordering::Relaxed);
+            counters.resent.fetch_add(again, Ordering::Relaxed);
+            if n > again {
+                on_bytes(n - again);
             }
+            at = end;
+            Ok::<_, std::io::Error>(chunk)
         });
-        reqwest::Body::wrap_stream(stream)
+        reqwest::Body::wrap_stream(counted)
+    }
+
+    /// The blob's bytes from `start`, unchecked, for a copy that pipes them into another
+    /// target ([`Target::read_blob_from`]). A registry that ignores `Range` is read from the
+    /// start and the first `start` bytes are dropped.
+    pub(super) async fn read_from(
+        &self,
+        blob: &Descriptor,
+        start: u64,
+    ) -> Result<ByteStream<'static>> {
+        let what = format!("reading {} from {}", blob.digest, self.reference);
+        let url = Url::parse(&self.blobs_url(&blob.digest))
+            .map_err(|e| self.err("blob URL of", e.to_string()))?;
+        let scope = format!("repository:{}:pull", self.reference.repository);
+        let answer = self
+            .send_authed(&url, &scope, || {
+                let r = self.http.get(url.clone());
+                if start > 0 {
+                    r.header("range", format!("bytes={start}-"))
+                } else {
+                    r
+                }
+            })
+            .await
+            .map_err(|e| self.send_error(&what, e))?;
+        let answer = self.follow_redirects(answer, start, &what).await?;
+        let skip = match answer.status() {
+            StatusCode::PARTIAL_CONTENT if ranged_from(&answer) == Some(start) => 0,
+            StatusCode::OK => start,
+            StatusCode::NOT_FOUND => {
+                return Err(OciError::NotFound(self.name_of_digest(&blob.digest)));
+            }
+            s if s.is_server_error() => return Err(transient(format!("{what}: {s}"))),
+            s => return Err(status_error(&what, s)),
+        };
+        let stream = answer
+            .bytes_stream()
+            .map(|c| c.map_err(std::io::Error::other));
+        Ok(Box::pin(skip_bytes(stream, skip)))
     }
 
     /// Asks the registry to mount `blob` from `from`; whether it did (a 202 opened a plain
@@ -791,16 +823,47 @@ impl Registry {
     }
 }
 
-/// A reader whose first read fails with the error it holds (a file that would not open).
-struct FailingReader(Option<std::io::Error>);
+/// The first `len` bytes of `stream` (a pipe's source runs to the blob's end; a request body
+/// carries a chunk of it).
+fn take_bytes(
+    stream: ByteStream<'static>,
+    len: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+    futures_util::stream::unfold((stream, len), |(mut stream, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        match stream.next().await? {
+            Ok(mut chunk) => {
+                if chunk.len() as u64 > left {
+                    chunk.truncate(left as usize);
+                }
+                let left = left - chunk.len() as u64;
+                Some((Ok(chunk), (stream, left)))
+            }
+            Err(e) => Some((Err(e), (stream, 0))),
+        }
+    })
+}
 
-impl Read for FailingReader {
-    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-        Err(self
-            .0
-            .take()
-            .unwrap_or_else(|| std::io::Error::other("unreadable")))
-    }
+/// `stream` without its first `skip` bytes.
+fn skip_bytes(
+    stream: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+    skip: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+    let mut left = skip;
+    stream.filter_map(move |chunk| {
+        let out = match chunk {
+            Ok(mut c) if left > 0 => {
+                let drop = left.min(c.len() as u64);
+                left -= drop;
+                let rest = c.split_off(drop as usize);
+                (!rest.is_empty()).then_some(Ok(rest))
+            }
+            other => Some(other),
+        };
+        std::future::ready(out)
+    })
 }
 
 /// The first byte of a 206 answer's `Content-Range: bytes N-M/T`.
