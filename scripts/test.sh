@@ -11,6 +11,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each stage's time, and the total at the end (the budget is 30 minutes on 2 cores).
+started=$SECONDS
+stage_started=$SECONDS
+stage_name=
+stage_done() {
+  if [ -n "$stage_name" ]; then echo "   ($stage_name: $((SECONDS - stage_started)) s)"; fi
+}
+stage() {
+  stage_done
+  stage_name=$1
+  stage_started=$SECONDS
+  echo "== $1"
+}
+trap 'stage_done; echo "== scripts/test.sh: $((SECONDS - started)) s in all"' EXIT
+
 need_debs=()
 command -v curl >/dev/null || need_debs+=(curl)
 command -v openssl >/dev/null || need_debs+=(openssl)
@@ -20,21 +35,21 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   apt-get update -q >/dev/null && apt-get install -y -q "${need_debs[@]}" >/dev/null
 fi
 
-echo "== registry harness"
+stage "registry harness"
 bash tests/registry_harness.sh
 
-echo "== library without default features"
+stage "library without default features"
 scripts/lib-features.sh
 
-echo "== cargo tests (with a real registry)"
+stage "cargo tests (with a real registry)"
 scripts/registry.sh -- cargo test --all-targets
 
-echo "== doctests, and the API docs with warnings as errors"
+stage "doctests, and the API docs with warnings as errors"
 cargo test --doc --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 
-echo "== interop with the peer tools"
+stage "interop with the peer tools"
 scripts/interop.sh
 
-echo "== sigstore-conformance (verification cases)"
+stage "sigstore-conformance (verification cases)"
 scripts/conformance.sh
