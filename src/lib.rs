@@ -65,4 +65,4 @@ pub use crate::core::policy::{PolicyError, TrustPolicy};
 
 /// Where OCI content lives: a registry or an OCI image layout, opened from a reference.
 pub use crate::oci::open::{AnyTarget, open};
-pub use crate::oci::{OciError, Target};
+pub use crate::oci::{OciError, ReadTarget, Target};

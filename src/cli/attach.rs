@@ -5,7 +5,7 @@ use super::artifact::{artifact_spec, layer_files, report};
 use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
-use modelseal::oci::Target;
+use modelseal::oci::ReadTarget;
 use modelseal::oci::media;
 use modelseal::oci::ops::push_artifact;
 

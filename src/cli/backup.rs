@@ -4,7 +4,7 @@ use super::Outcome;
 use super::output::Output;
 use super::target::{TargetArgs, TransferArgs, block_on, require_selector};
 use anyhow::{Context, Result};
-use modelseal::oci::Target;
+use modelseal::oci::ReadTarget;
 use modelseal::oci::backup::backup;
 use modelseal::oci::reference::Selector;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@ use super::Outcome;
 use super::output::Output;
 use super::target::{TargetArgs, TransferArgs, block_on, require_selector};
 use anyhow::Result;
-use modelseal::oci::Target;
+use modelseal::oci::ReadTarget;
 use modelseal::oci::ops::copy_report;
 use modelseal::oci::reference::Selector;
 

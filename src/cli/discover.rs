@@ -6,7 +6,7 @@ use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::flows::verify_artifact;
 use modelseal::oci::ops::{ReferrerNode, discover_report};
-use modelseal::oci::{Target, media};
+use modelseal::oci::{ReadTarget, media};
 
 const EXAMPLES: &str = "Examples:
   modelseal discover localhost:5000/models/tiny:v1

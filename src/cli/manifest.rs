@@ -4,7 +4,7 @@ use super::Outcome;
 use super::output::Output;
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::{Context, Result};
-use modelseal::oci::Target;
+use modelseal::oci::ReadTarget;
 use std::io::Write;
 
 #[derive(clap::Args)]

@@ -8,7 +8,7 @@ use super::output::Output;
 use super::target::{TargetArgs, TransferArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::flows::{PullVerifiedRequest, VerifiedPullOptions, pull_verified};
-use modelseal::oci::Target;
+use modelseal::oci::ReadTarget;
 use modelseal::oci::ops::{PullOptions, pull};
 use modelseal::oci::registry::TransferCounts;
 use serde::Serialize;

@@ -3,7 +3,7 @@
 
 use super::FlowError;
 use crate::core::policy::{ArtifactRef, ScopePolicy, TrustPolicy, locate};
-use crate::oci::Target;
+use crate::oci::ReadTarget;
 use crate::oci::manifest::Descriptor;
 use crate::oci::open::{AnyTarget, open};
 use crate::oci::registry::Connection;

@@ -8,7 +8,6 @@ use crate::core::crypto::{PrivateKey, PublicKey};
 use crate::core::manifest::{HashConfig, ModelManifest, Serialization, hash_model};
 use crate::core::policy::ArtifactRef;
 use crate::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec, sign_statement};
-use crate::oci::Target;
 use crate::oci::manifest::Descriptor;
 use crate::oci::media;
 use crate::oci::modelpack::{self, ModelPackSpec};
@@ -17,6 +16,7 @@ use crate::oci::ops::{ArtifactSpec, LayerFile, ReferrerNode, discover, push_arti
 use crate::oci::reference::Selector;
 use crate::oci::registry::Connection;
 use crate::oci::target::Quiet;
+use crate::oci::{ReadTarget, Target};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -24,7 +24,7 @@ use crate::core::manifest::{
     Serialization, check_signed_model, compare, hash_model, is_manifest_copy_entry,
 };
 use crate::core::policy::{ArtifactRef, ScopePolicy};
-use crate::oci::Target;
+use crate::oci::ReadTarget;
 use crate::oci::manifest::{Descriptor, sha256_digest};
 use crate::oci::ops::{PullOptions, fetch_staged, pull, titled_layers};
 use crate::oci::stage::{self, PullError, Stage};
@@ -128,7 +128,7 @@ pub struct VerifiedPull {
 /// symlink out of `out`, I/O, a blob that does not match its digest): `out` is then as before.
 /// `reference` is the reference the user named (what the policy's claim templates bind to).
 #[allow(clippy::too_many_arguments)]
-pub async fn pull_verified_from<T: Target>(
+pub async fn pull_verified_from<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     scope: &ScopePolicy,

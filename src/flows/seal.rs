@@ -11,7 +11,7 @@ use crate::core::crypto::{PrivateKey, PublicKey};
 use crate::core::manifest::ModelManifest;
 use crate::core::policy::ArtifactRef;
 use crate::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec};
-use crate::oci::Target;
+use crate::oci::ReadTarget;
 use crate::oci::documents::manifest_of;
 use crate::oci::manifest::Descriptor;
 use crate::oci::modelpack::model_manifest_of;

@@ -10,7 +10,7 @@ use crate::core::policy::{ArtifactRef, Level, ScopePolicy};
 use crate::oci::cosign::verify_cosign;
 use crate::oci::documents::{manifest_of, signed_model_manifest, statement_bytes};
 use crate::oci::manifest::Descriptor;
-use crate::oci::{OciError, Target};
+use crate::oci::{OciError, ReadTarget};
 
 /// Verifies the statements attached to `artifact` against the trust policy,
 /// at the current time.
@@ -37,7 +37,7 @@ pub async fn verify_artifact(artifact: &Artifact) -> Result<TreeVerdict, FlowErr
 
 /// Verifies the transparent statements attached to `subject` against `policy`; `reference` is
 /// the reference the user named (what the policy's `{repository}`/`{tag}` templates bind to).
-pub async fn verify_referrers<T: Target>(
+pub async fn verify_referrers<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     policy: &ScopePolicy,

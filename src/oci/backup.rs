@@ -10,7 +10,7 @@ use super::layout::OciLayout;
 use super::manifest::Descriptor;
 use super::ops::{self, CopyReport};
 use super::reference::Selector;
-use super::target::Target;
+use super::target::{ReadTarget, Target};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,7 @@ pub fn is_tar(path: &Path) -> bool {
 
 /// Copies `manifest` from `src` (with its referrers and cosign tags unless `exclude_referrers`)
 /// into a layout at `out`, tagged `tag`; a `.tar` `out` is written whole or not at all.
-pub async fn backup<S: Target>(
+pub async fn backup<S: ReadTarget>(
     src: &S,
     manifest: &Descriptor,
     tag: &str,

@@ -8,7 +8,7 @@ use super::documents::fetch_small_blob;
 use super::error::{OciError, Result};
 use super::manifest::{Descriptor, ImageManifest};
 use super::reference::Selector;
-use super::target::{MAX_MANIFEST_BYTES, Target};
+use super::target::{MAX_MANIFEST_BYTES, ReadTarget};
 use crate::core::cosign::{self, MAX_LAYER_BYTES};
 
 /// A `.sig` or `.att` manifest holds one layer per signature; more than this is not fetched.
@@ -85,7 +85,7 @@ pub struct CosignArtifact {
 }
 
 /// The cosign signatures and attestations stored beside `subject` (by tag), if any.
-pub async fn cosign_artifacts<T: Target>(
+pub async fn cosign_artifacts<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
 ) -> Result<Vec<CosignArtifact>> {
@@ -99,7 +99,7 @@ pub async fn cosign_artifacts<T: Target>(
 }
 
 /// The manifest cosign's tag of `kind` names for `digest`, if the tag exists.
-pub async fn find_tag<T: Target>(
+pub async fn find_tag<T: ReadTarget>(
     target: &T,
     kind: CosignKind,
     digest: &str,
@@ -111,7 +111,7 @@ pub async fn find_tag<T: Target>(
     }
 }
 
-async fn fetch_artifact<T: Target>(
+async fn fetch_artifact<T: ReadTarget>(
     target: &T,
     kind: CosignKind,
     tag: String,
@@ -206,7 +206,7 @@ fn describe(kind: CosignKind, bytes: &[u8]) -> String {
 /// each is described, unverified): a layer
 /// holds when one key verifies it and it names `subject` (the simple-signing digest, or an
 /// attestation subject).
-pub async fn verify_cosign<T: Target>(
+pub async fn verify_cosign<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     keys: &[crate::core::policy::CosignKey],

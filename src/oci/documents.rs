@@ -6,7 +6,7 @@ use super::error::{OciError, Result};
 use super::manifest::{Descriptor, ImageManifest};
 use super::media;
 use super::modelpack;
-use super::target::{MAX_MANIFEST_BYTES, Target, no_progress};
+use super::target::{MAX_MANIFEST_BYTES, ReadTarget, no_progress};
 use crate::core::manifest::MAX_MANIFEST_BYTES as MAX_MODEL_MANIFEST_BYTES;
 use crate::core::manifest::ModelManifest;
 
@@ -14,7 +14,7 @@ use crate::core::manifest::ModelManifest;
 pub const MAX_STATEMENT_BYTES: u64 = crate::core::cose::MAX_COSE_BYTES as u64;
 
 /// Reads a blob through a temp file with its digest checked, refusing more than `max` bytes.
-pub async fn fetch_small_blob<T: Target>(
+pub async fn fetch_small_blob<T: ReadTarget>(
     target: &T,
     blob: &Descriptor,
     max: u64,
@@ -32,7 +32,7 @@ pub async fn fetch_small_blob<T: Target>(
 }
 
 /// An image manifest, bounded and parsed.
-pub async fn manifest_of<T: Target>(target: &T, d: &Descriptor) -> Result<ImageManifest> {
+pub async fn manifest_of<T: ReadTarget>(target: &T, d: &Descriptor) -> Result<ImageManifest> {
     let bytes = target.fetch_manifest(d).await?;
     if bytes.len() > MAX_MANIFEST_BYTES {
         return Err(OciError::ManifestTooLarge(
@@ -47,7 +47,7 @@ pub async fn manifest_of<T: Target>(target: &T, d: &Descriptor) -> Result<ImageM
 }
 
 /// The model manifest an artifact holds: its in-toto layer (or its only layer).
-pub async fn model_manifest_bytes<T: Target>(
+pub async fn model_manifest_bytes<T: ReadTarget>(
     target: &T,
     artifact: &ImageManifest,
     name: &str,
@@ -71,7 +71,7 @@ pub async fn model_manifest_bytes<T: Target>(
 /// The model manifest the statements of `subject` are judged against: the one the artifact
 /// holds ([`model_manifest_bytes`]), or for a model artifact (ModelPack, KitOps), whose layers
 /// are the model's files, [`model_pack_manifest`].
-pub async fn signed_model_manifest<T: Target>(
+pub async fn signed_model_manifest<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     artifact: &ImageManifest,
@@ -91,7 +91,7 @@ pub async fn signed_model_manifest<T: Target>(
 /// manifest is the one; when none is, the derived manifest (with the first copy's name), which
 /// the statements then fail to bind to. A tar layer or a non-sha256 digest is an error: such an
 /// artifact cannot be sealed by its descriptors.
-pub async fn model_pack_manifest<T: Target>(
+pub async fn model_pack_manifest<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     artifact: &ImageManifest,
@@ -134,7 +134,7 @@ pub async fn model_pack_manifest<T: Target>(
 
 /// The statement a referrer carries, if the referrer refers to `subject` (a tag-schema index
 /// is writable by anyone who can push, and may list any manifest).
-pub async fn statement_bytes<T: Target>(
+pub async fn statement_bytes<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     referrer: &Descriptor,

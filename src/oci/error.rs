@@ -16,7 +16,7 @@ pub enum OciError {
     },
     /// A tag, manifest or blob is not in the target (a registry's 404, a tag missing from a
     /// layout's `index.json`, a blob file missing under `blobs/sha256/`). Holds the name as
-    /// `Target::name_of` spells it.
+    /// `ReadTarget::name_of` spells it.
     #[error("{0}: not found")]
     NotFound(String),
     /// Fetched or pushed bytes do not hash to the descriptor's digest.

@@ -9,7 +9,7 @@ use super::manifest::{
 };
 use super::media;
 use super::reference::Selector;
-use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target, no_progress};
+use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, ReadTarget, Target, no_progress};
 use crate::core::atomic_file::write_atomic;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -210,33 +210,13 @@ impl OciLayout {
     }
 }
 
-impl Target for OciLayout {
+impl ReadTarget for OciLayout {
     fn name_of(&self, digest: &str) -> String {
         format!("{}@{digest}", self.root.display())
     }
 
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
         Ok(self.blob_path(blob)?.is_file())
-    }
-
-    async fn push_blob(
-        &self,
-        blob: &Descriptor,
-        source: BlobSource<'_>,
-        on_bytes: &OnBytes,
-    ) -> Result<()> {
-        if self.blob_exists(blob).await? {
-            return Ok(());
-        }
-        match source {
-            BlobSource::Bytes(b) => self.store(blob, b, on_bytes),
-            BlobSource::File(p) => self.store(
-                blob,
-                std::fs::File::open(p).map_err(|e| OciError::io(p, e))?,
-                on_bytes,
-            ),
-            BlobSource::Pipe(pipe) => self.store_stream(blob, pipe.open_at(0), on_bytes).await,
-        }
     }
 
     async fn read_blob_from(
@@ -322,6 +302,57 @@ impl Target for OciLayout {
         self.read_blob(manifest, MAX_MANIFEST_BYTES)
     }
 
+    async fn referrers(
+        &self,
+        subject: &Descriptor,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
+        let index = self.read_index()?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for d in &index.manifests {
+            if d.media_type != media::IMAGE_MANIFEST || !seen.insert(d.digest.clone()) {
+                continue;
+            }
+            let Ok(bytes) = self.read_blob(d, MAX_MANIFEST_BYTES) else {
+                continue;
+            };
+            let Ok(m) = serde_json::from_slice::<ImageManifest>(&bytes) else {
+                continue;
+            };
+            if m.subject.as_ref().map(|s| &s.digest) != Some(&subject.digest) {
+                continue;
+            }
+            let r = referrer_descriptor(&bytes, &m);
+            if artifact_type.is_none_or(|t| r.artifact_type.as_deref() == Some(t)) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Target for OciLayout {
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        if self.blob_exists(blob).await? {
+            return Ok(());
+        }
+        match source {
+            BlobSource::Bytes(b) => self.store(blob, b, on_bytes),
+            BlobSource::File(p) => self.store(
+                blob,
+                std::fs::File::open(p).map_err(|e| OciError::io(p, e))?,
+                on_bytes,
+            ),
+            BlobSource::Pipe(pipe) => self.store_stream(blob, pipe.open_at(0), on_bytes).await,
+        }
+    }
+
     async fn push_manifest(
         &self,
         bytes: &[u8],
@@ -360,34 +391,5 @@ impl Target for OciLayout {
             }
         })?;
         Ok(d)
-    }
-
-    async fn referrers(
-        &self,
-        subject: &Descriptor,
-        artifact_type: Option<&str>,
-    ) -> Result<Vec<Descriptor>> {
-        let index = self.read_index()?;
-        let mut seen = std::collections::BTreeSet::new();
-        let mut out = Vec::new();
-        for d in &index.manifests {
-            if d.media_type != media::IMAGE_MANIFEST || !seen.insert(d.digest.clone()) {
-                continue;
-            }
-            let Ok(bytes) = self.read_blob(d, MAX_MANIFEST_BYTES) else {
-                continue;
-            };
-            let Ok(m) = serde_json::from_slice::<ImageManifest>(&bytes) else {
-                continue;
-            };
-            if m.subject.as_ref().map(|s| &s.digest) != Some(&subject.digest) {
-                continue;
-            }
-            let r = referrer_descriptor(&bytes, &m);
-            if artifact_type.is_none_or(|t| r.artifact_type.as_deref() == Some(t)) {
-                out.push(r);
-            }
-        }
-        Ok(out)
     }
 }

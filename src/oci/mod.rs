@@ -22,4 +22,4 @@ pub mod stage;
 pub mod target;
 
 pub use error::OciError;
-pub use target::Target;
+pub use target::{ReadTarget, Target};

@@ -6,7 +6,7 @@ use super::layout::OciLayout;
 use super::manifest::Descriptor;
 use super::reference::{RegistryReference, Selector, parse_layout_reference};
 use super::registry::{Connection, Registry};
-use super::target::{BlobSource, OnBytes, Target};
+use super::target::{BlobSource, OnBytes, ReadTarget, Target};
 use std::path::Path;
 
 /// A target of either kind, itself a [`Target`] that forwards to the one it holds.
@@ -79,20 +79,12 @@ macro_rules! each {
     };
 }
 
-impl Target for AnyTarget {
+impl ReadTarget for AnyTarget {
     fn name_of(&self, digest: &str) -> String {
         each!(self, t => t.name_of(digest))
     }
     async fn blob_exists(&self, blob: &Descriptor) -> Result<bool> {
         each!(self, t => t.blob_exists(blob).await)
-    }
-    async fn push_blob(
-        &self,
-        blob: &Descriptor,
-        source: BlobSource<'_>,
-        on_bytes: &OnBytes,
-    ) -> Result<()> {
-        each!(self, t => t.push_blob(blob, source, on_bytes).await)
     }
     async fn fetch_blob_to(
         &self,
@@ -102,9 +94,6 @@ impl Target for AnyTarget {
     ) -> Result<()> {
         each!(self, t => t.fetch_blob_to(blob, dest, on_bytes).await)
     }
-    async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
-        each!(self, t => t.mount_blob(blob).await)
-    }
     async fn read_blob_from(
         &self,
         blob: &Descriptor,
@@ -112,14 +101,35 @@ impl Target for AnyTarget {
     ) -> Result<super::target::ByteStream<'static>> {
         each!(self, t => t.read_blob_from(blob, start).await)
     }
-    fn takes_pipes(&self) -> bool {
-        each!(self, t => t.takes_pipes())
-    }
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
         each!(self, t => t.resolve(selector).await)
     }
     async fn fetch_manifest(&self, manifest: &Descriptor) -> Result<Vec<u8>> {
         each!(self, t => t.fetch_manifest(manifest).await)
+    }
+    async fn referrers(
+        &self,
+        subject: &Descriptor,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
+        each!(self, t => t.referrers(subject, artifact_type).await)
+    }
+}
+
+impl Target for AnyTarget {
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        each!(self, t => t.push_blob(blob, source, on_bytes).await)
+    }
+    async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
+        each!(self, t => t.mount_blob(blob).await)
+    }
+    fn takes_pipes(&self) -> bool {
+        each!(self, t => t.takes_pipes())
     }
     async fn push_manifest(
         &self,
@@ -128,12 +138,5 @@ impl Target for AnyTarget {
         tag: Option<&str>,
     ) -> Result<Descriptor> {
         each!(self, t => t.push_manifest(bytes, media_type, tag).await)
-    }
-    async fn referrers(
-        &self,
-        subject: &Descriptor,
-        artifact_type: Option<&str>,
-    ) -> Result<Vec<Descriptor>> {
-        each!(self, t => t.referrers(subject, artifact_type).await)
     }
 }

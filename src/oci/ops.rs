@@ -5,7 +5,7 @@ use super::manifest::{Annotations, Descriptor, ImageManifest, sha256_stream};
 use super::media;
 use super::modelpack::{self, Packing};
 use super::stage::{self, Stage};
-use super::target::{BlobSource, Target, TransferProgress, no_progress, pipe_blob};
+use super::target::{BlobSource, ReadTarget, Target, TransferProgress, no_progress, pipe_blob};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -166,7 +166,7 @@ pub async fn push_artifact<T: Target>(
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferrerNode {
-    /// The referrer as the target names it ([`Target::name_of`]: `host/repo@sha256:…`).
+    /// The referrer as the target names it ([`ReadTarget::name_of`]: `host/repo@sha256:…`).
     pub reference: String,
     /// The referrer manifest's media type.
     pub media_type: String,
@@ -248,7 +248,7 @@ fn not_a_referrer_of(bytes: &[u8], subject: &str) -> Option<String> {
 
 /// The referrers of `subject` worth walking: at most [`MAX_REFERRERS_PER_MANIFEST`], each
 /// fetched (digest- and size-checked) and kept only if its `subject` is `subject`.
-async fn checked_referrers<T: Target>(
+async fn checked_referrers<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     artifact_type: Option<&str>,
@@ -287,7 +287,7 @@ async fn checked_referrers<T: Target>(
 }
 
 /// The referrer tree of `subject`, `depth` levels deep (1 = direct referrers only).
-pub async fn discover<T: Target>(
+pub async fn discover<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     artifact_type: Option<&str>,
@@ -301,7 +301,7 @@ pub async fn discover<T: Target>(
 /// [`discover`], with the referrers left out and why: listed for a manifest they do not refer
 /// to (their `subject` is another), seen before (a cycle), or past a limit. The depth is capped
 /// at [`MAX_WALK_DEPTH`].
-pub async fn discover_report<T: Target>(
+pub async fn discover_report<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     artifact_type: Option<&str>,
@@ -320,7 +320,7 @@ pub async fn discover_report<T: Target>(
     Ok((nodes, walk.skipped))
 }
 
-async fn discover_level<T: Target>(
+async fn discover_level<T: ReadTarget>(
     target: &T,
     subject: &Descriptor,
     artifact_type: Option<&str>,
@@ -362,7 +362,7 @@ pub struct PullOptions {
 
 /// The artifact's titled layers, each with the relative path it is written to: the titles are
 /// checked as a set first ([`stage::title_paths`]: safe, distinct, none a directory of another).
-pub async fn titled_layers<T: Target>(
+pub async fn titled_layers<T: ReadTarget>(
     target: &T,
     manifest: &Descriptor,
     allow_traversal: bool,
@@ -400,7 +400,7 @@ pub async fn titled_layers<T: Target>(
 
 /// The artifact's ModelPack and KitOps tar layers (plain, gzip, zstd), extracted into the
 /// output directory by `pull`: the paths are the archive's entries.
-pub async fn archive_layers<T: Target>(
+pub async fn archive_layers<T: ReadTarget>(
     target: &T,
     manifest: &Descriptor,
 ) -> Result<Vec<(Descriptor, Packing)>> {
@@ -416,8 +416,8 @@ pub async fn archive_layers<T: Target>(
 }
 
 /// Streams each layer into the staging directory (`stage.file(i)` for the `i`th), several at a
-/// time, every blob's digest and size checked on the way ([`Target::fetch_blob_to`]).
-pub async fn fetch_staged<T: Target>(
+/// time, every blob's digest and size checked on the way ([`ReadTarget::fetch_blob_to`]).
+pub async fn fetch_staged<T: ReadTarget>(
     target: &T,
     stage: &Stage,
     layers: &[&Descriptor],
@@ -485,7 +485,7 @@ pub async fn fetch_staged<T: Target>(
 /// `out` with its digest checked; then all files are moved into place, or none: a destination
 /// that a symlink would carry out of `out`, or (without `force`) an existing file, is refused
 /// right before its rename, and any failure undoes the renames already done.
-pub async fn pull<T: Target>(
+pub async fn pull<T: ReadTarget>(
     target: &T,
     manifest: &Descriptor,
     out: &Path,
@@ -550,7 +550,7 @@ pub struct CopyReport {
 /// Copies a manifest (an image manifest, or an index and its manifests) with its blobs from
 /// `src` to `dst`, tagged `tag`; with `recursive`, every referrer too, and theirs (`oras cp -r`).
 /// Blobs the destination has are skipped; each is streamed through a temp file, digest-checked.
-pub async fn copy<S: Target, D: Target>(
+pub async fn copy<S: ReadTarget, D: Target>(
     src: &S,
     dst: &D,
     manifest: &Descriptor,
@@ -565,7 +565,7 @@ pub async fn copy<S: Target, D: Target>(
 /// [`copy`], reporting the referrers it left out: those whose `subject` is not the manifest
 /// they are listed for, those seen before (a cycle in a tag-schema index), and those past
 /// [`MAX_WALK_DEPTH`] or the other limits. Nested indexes deeper than the limit are an error.
-pub async fn copy_report<S: Target, D: Target>(
+pub async fn copy_report<S: ReadTarget, D: Target>(
     src: &S,
     dst: &D,
     manifest: &Descriptor,
@@ -583,7 +583,7 @@ pub async fn copy_report<S: Target, D: Target>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn copy_one<S: Target, D: Target>(
+async fn copy_one<S: ReadTarget, D: Target>(
     src: &S,
     dst: &D,
     manifest: &Descriptor,

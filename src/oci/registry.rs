@@ -7,7 +7,7 @@ use super::error::{OciError, Result};
 use super::manifest::{Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest};
 use super::media;
 use super::reference::{RegistryReference, Selector};
-use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, Target};
+use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, ReadTarget, Target};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
@@ -451,7 +451,7 @@ pub fn credentials_from_docker_config(registry: &str) -> RegistryAuth {
     }
 }
 
-impl Target for Registry {
+impl ReadTarget for Registry {
     fn name_of(&self, digest: &str) -> String {
         self.reference.with_digest(digest)
     }
@@ -465,22 +465,6 @@ impl Target for Registry {
         .await
         .map_err(|_| self.err("checking a blob in", "timed out (see --timeout)"))?
         .map_err(|e| self.classify("checking a blob in", e))
-    }
-
-    async fn push_blob(
-        &self,
-        blob: &Descriptor,
-        source: BlobSource<'_>,
-        on_bytes: &OnBytes,
-    ) -> Result<()> {
-        if self.blob_exists(blob).await? {
-            self.counters
-                .reused
-                .fetch_add(blob.size, std::sync::atomic::Ordering::Relaxed);
-            return Ok(());
-        }
-        self.upload_blob(blob, source, on_bytes, self.mount_from.as_deref())
-            .await
     }
 
     async fn fetch_blob_to(
@@ -498,17 +482,6 @@ impl Target for Registry {
         start: u64,
     ) -> Result<super::target::ByteStream<'static>> {
         self.read_from(blob, start).await
-    }
-
-    fn takes_pipes(&self) -> bool {
-        true
-    }
-
-    async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
-        match &self.mount_from {
-            Some(from) => self.mount(blob, from).await,
-            None => Ok(false),
-        }
     }
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
@@ -549,35 +522,6 @@ impl Target for Registry {
         Ok(bytes)
     }
 
-    async fn push_manifest(
-        &self,
-        bytes: &[u8],
-        media_type: &str,
-        tag: Option<&str>,
-    ) -> Result<Descriptor> {
-        let d = Descriptor::of(media_type, bytes);
-        let at = self.at(tag.unwrap_or(&d.digest));
-        let content_type = media_type
-            .parse()
-            .map_err(|_| self.err("media type", media_type))?;
-        tokio::time::timeout(
-            crate::net::timeouts().request,
-            self.client
-                .push_manifest_raw(&at, bytes.to_vec(), content_type),
-        )
-        .await
-        .map_err(|_| self.err("pushing a manifest to", "timed out (see --timeout)"))?
-        .map_err(|e| self.classify("pushing a manifest to", e))?;
-        if let Ok(m) = serde_json::from_slice::<ImageManifest>(bytes)
-            && let Some(subject) = &m.subject
-            && !self.has_referrers_api(subject).await
-        {
-            self.add_to_referrers_index(subject, &referrer_descriptor(bytes, &m))
-                .await?;
-        }
-        Ok(d)
-    }
-
     async fn referrers(
         &self,
         subject: &Descriptor,
@@ -616,5 +560,63 @@ impl Target for Registry {
             .into_iter()
             .filter(|e| artifact_type.is_none_or(|t| e.artifact_type.as_deref() == Some(t)))
             .collect())
+    }
+}
+
+impl Target for Registry {
+    async fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> Result<()> {
+        if self.blob_exists(blob).await? {
+            self.counters
+                .reused
+                .fetch_add(blob.size, std::sync::atomic::Ordering::Relaxed);
+            return Ok(());
+        }
+        self.upload_blob(blob, source, on_bytes, self.mount_from.as_deref())
+            .await
+    }
+
+    fn takes_pipes(&self) -> bool {
+        true
+    }
+
+    async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
+        match &self.mount_from {
+            Some(from) => self.mount(blob, from).await,
+            None => Ok(false),
+        }
+    }
+
+    async fn push_manifest(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        tag: Option<&str>,
+    ) -> Result<Descriptor> {
+        let d = Descriptor::of(media_type, bytes);
+        let at = self.at(tag.unwrap_or(&d.digest));
+        let content_type = media_type
+            .parse()
+            .map_err(|_| self.err("media type", media_type))?;
+        tokio::time::timeout(
+            crate::net::timeouts().request,
+            self.client
+                .push_manifest_raw(&at, bytes.to_vec(), content_type),
+        )
+        .await
+        .map_err(|_| self.err("pushing a manifest to", "timed out (see --timeout)"))?
+        .map_err(|e| self.classify("pushing a manifest to", e))?;
+        if let Ok(m) = serde_json::from_slice::<ImageManifest>(bytes)
+            && let Some(subject) = &m.subject
+            && !self.has_referrers_api(subject).await
+        {
+            self.add_to_referrers_index(subject, &referrer_descriptor(bytes, &m))
+                .await?;
+        }
+        Ok(d)
     }
 }

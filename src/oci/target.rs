@@ -1,7 +1,7 @@
 //! The one abstraction for "a place that stores OCI content": a remote registry or an OCI image
 //! layout directory. Push, attach, discover, pull and copy are written once against it (`ops`).
 
-use super::error::Result;
+use super::error::{OciError, Result};
 use super::manifest::Descriptor;
 use super::reference::Selector;
 use std::future::Future;
@@ -59,6 +59,9 @@ pub struct Pipe {
 /// Chunks in flight between the source's download and the destination's upload: a few MiB.
 const PIPE_DEPTH: usize = 8;
 
+/// Failures in a row, without a byte of progress, after which a pipe's source is given up on.
+const PIPE_SOURCE_ATTEMPTS: u32 = 3;
+
 impl Pipe {
     /// The blob's bytes from `start` on: the reading side (re)opens the source there. Every
     /// upload attempt opens its own stream, so a broken upload resumes from the source, not from
@@ -73,9 +76,9 @@ impl Pipe {
 }
 
 /// Copies one blob from `src` to `dst` through memory: `dst` uploads from a [`Pipe`] that reads
-/// `src` ([`Target::read_blob_from`]) as the upload goes, a bounded number of chunks at a time.
+/// `src` ([`ReadTarget::read_blob_from`]) as the upload goes, a bounded number of chunks at a time.
 /// The digest is checked where the blob is stored (a registry checks it on the closing `PUT`).
-pub async fn pipe_blob<S: Target, D: Target>(
+pub async fn pipe_blob<S: ReadTarget, D: Target>(
     src: &S,
     dst: &D,
     blob: &Descriptor,
@@ -88,18 +91,37 @@ pub async fn pipe_blob<S: Target, D: Target>(
     // when the upload is done and drops the pipe.
     let read = async {
         while let Some((start, tx)) = incoming.recv().await {
-            match src.read_blob_from(blob, start).await {
-                Ok(mut stream) => {
-                    while let Some(item) = stream.next().await {
-                        let failed = item.is_err();
-                        if tx.send(item).await.is_err() || failed {
-                            break;
+            // A source that breaks is asked for the rest from where it broke, unseen by the
+            // upload; only a source that keeps failing without progress fails it.
+            let (mut at, mut failures) = (start, 0);
+            'source: loop {
+                let why = match src.read_blob_from(blob, at).await {
+                    Ok(mut stream) => loop {
+                        match stream.next().await {
+                            Some(Ok(chunk)) => {
+                                at += chunk.len() as u64;
+                                failures = 0;
+                                if tx.send(Ok(chunk)).await.is_err() {
+                                    break 'source; // the upload gave up on this stream
+                                }
+                            }
+                            Some(Err(e)) => break e,
+                            None if at >= blob.size => break 'source,
+                            None => break std::io::Error::other("the source's answer ended early"),
                         }
+                    },
+                    Err(e @ OciError::Transient(_)) => std::io::Error::other(e.to_string()),
+                    Err(e) => {
+                        let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                        break 'source;
                     }
+                };
+                failures += 1;
+                if failures >= PIPE_SOURCE_ATTEMPTS {
+                    let _ = tx.send(Err(why)).await;
+                    break 'source;
                 }
-                Err(e) => {
-                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                }
+                tokio::time::sleep(std::time::Duration::from_millis(200 * failures as u64)).await;
             }
         }
     };
@@ -144,26 +166,20 @@ impl TransferProgress for Quiet {}
 /// Manifests are documents, not models: anything bigger is refused before it is parsed.
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// Where OCI content lives, the way oras-go's `Target` is: blobs and manifests addressed by
-/// descriptor, tags, and the referrers of a subject. Implemented by a registry
-/// ([`Registry`](super::registry::Registry)) and an OCI image layout
-/// ([`OciLayout`](super::layout::OciLayout)); [`open`](super::open::open) picks one.
+/// Where OCI content can be read from, the way oras-go's `ReadOnlyTarget` is: blobs and
+/// manifests addressed by descriptor, tags, and the referrers of a subject. Implemented by a
+/// registry ([`Registry`](super::registry::Registry)) and an OCI image layout
+/// ([`OciLayout`](super::layout::OciLayout)); [`open`](super::open::open) picks one. Pulls,
+/// discovery and verification need only this; [`Target`] adds writing.
 ///
 /// Every future is `Send` and targets are `Send + Sync`, so a server can drive several targets
 /// from several tasks at once (`tokio::spawn`). Implementations write `async fn`.
-pub trait Target: Send + Sync {
+pub trait ReadTarget: Send + Sync {
     /// How to name `digest` in this target in output (`host/repo@sha256:…`, `dir@sha256:…`).
     fn name_of(&self, digest: &str) -> String;
     /// Whether the target already has the blob (a registry's `HEAD` on the blob, a layout's
     /// file under `blobs/sha256/`), so a push can skip it.
     fn blob_exists(&self, blob: &Descriptor) -> impl Future<Output = Result<bool>> + Send;
-    /// Stores a blob; the content must match the descriptor's digest and size.
-    fn push_blob(
-        &self,
-        blob: &Descriptor,
-        source: BlobSource<'_>,
-        on_bytes: &OnBytes,
-    ) -> impl Future<Output = Result<()>> + Send;
     /// Streams a blob into `dest`, checking its digest and size on the way. Bytes already in
     /// `dest` (an earlier attempt) may be kept and the rest asked for, where the target can; the
     /// digest is checked over the whole file either way.
@@ -180,6 +196,28 @@ pub trait Target: Send + Sync {
         blob: &Descriptor,
         start: u64,
     ) -> impl Future<Output = Result<ByteStream<'static>>> + Send;
+    /// The descriptor a tag or digest names.
+    fn resolve(&self, selector: &Selector) -> impl Future<Output = Result<Descriptor>> + Send;
+    /// A manifest's exact bytes, checked against the descriptor.
+    fn fetch_manifest(&self, manifest: &Descriptor)
+    -> impl Future<Output = Result<Vec<u8>>> + Send;
+    /// The manifests whose `subject` is `subject`, optionally of one artifact type.
+    fn referrers(
+        &self,
+        subject: &Descriptor,
+        artifact_type: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Descriptor>>> + Send;
+}
+
+/// A [`ReadTarget`] that can be written to: push, attach and copy into it.
+pub trait Target: ReadTarget {
+    /// Stores a blob; the content must match the descriptor's digest and size.
+    fn push_blob(
+        &self,
+        blob: &Descriptor,
+        source: BlobSource<'_>,
+        on_bytes: &OnBytes,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Whether [`push_blob`](Self::push_blob) uploads a [`BlobSource::Pipe`] as it reads it (a
     /// registry): a copy then pipes blobs through memory instead of through a file. Targets
     /// that store blobs on disk anyway say `false` (the default).
@@ -191,11 +229,6 @@ pub trait Target: Send + Sync {
     fn mount_blob(&self, _blob: &Descriptor) -> impl Future<Output = Result<bool>> + Send {
         async { Ok(false) }
     }
-    /// The descriptor a tag or digest names.
-    fn resolve(&self, selector: &Selector) -> impl Future<Output = Result<Descriptor>> + Send;
-    /// A manifest's exact bytes, checked against the descriptor.
-    fn fetch_manifest(&self, manifest: &Descriptor)
-    -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Stores a manifest (and tags it). A manifest with a `subject` becomes findable by
     /// `referrers` of that subject, whatever the target needs for that.
     fn push_manifest(
@@ -204,10 +237,4 @@ pub trait Target: Send + Sync {
         media_type: &str,
         tag: Option<&str>,
     ) -> impl Future<Output = Result<Descriptor>> + Send;
-    /// The manifests whose `subject` is `subject`, optionally of one artifact type.
-    fn referrers(
-        &self,
-        subject: &Descriptor,
-        artifact_type: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<Descriptor>>> + Send;
 }

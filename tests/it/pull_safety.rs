@@ -485,7 +485,7 @@ fn verify_model_streams_past_same_size_files_and_finds_manifest_copies_anywhere(
 fn pull_verified_is_a_library_call_with_the_same_rules() {
     use modelseal::core::policy::TrustPolicy;
     use modelseal::flows::pull_verified::{ONLY_MANIFEST, VerifiedPullOptions, pull_verified_from};
-    use modelseal::oci::Target;
+    use modelseal::oci::ReadTarget;
     use modelseal::oci::open::open;
     use modelseal::oci::registry::Connection;
     use modelseal::oci::stage::PullError;

@@ -15,7 +15,7 @@
 
 use super::super::error::{OciError, Result};
 use super::super::manifest::Descriptor;
-use super::super::target::{BlobSource, ByteStream, OnBytes, Target, read_stream};
+use super::super::target::{BlobSource, ByteStream, OnBytes, ReadTarget, read_stream};
 use super::{ATTEMPTS, Registry, basic_of};
 use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
@@ -381,7 +381,7 @@ impl Registry {
     }
 
     /// The blob's bytes from `start`, unchecked, for a copy that pipes them into another
-    /// target ([`Target::read_blob_from`]). A registry that ignores `Range` is read from the
+    /// target ([`ReadTarget::read_blob_from`]). A registry that ignores `Range` is read from the
     /// start and the first `start` bytes are dropped.
     pub(super) async fn read_from(
         &self,
