@@ -18,6 +18,7 @@ mod interop_oras;
 mod interop_receipts;
 mod interop_scitt;
 mod interop_sigstore;
+mod kserve;
 mod layering;
 mod manifest_api;
 mod modelpack;
