@@ -230,17 +230,7 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
     }
     // A working policy must load: check it before it replaces anything.
     if working {
-        let probe = tempfile::Builder::new()
-            .suffix(".toml")
-            .tempfile_in(
-                a.out
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new(".")),
-            )
-            .context("checking the policy")?;
-        std::fs::write(probe.path(), &text)?;
-        TrustPolicy::load(probe.path())?;
+        TrustPolicy::from_text(&text, &a.out)?;
     }
     write_atomic(&a.out, text.as_bytes())
         .with_context(|| format!("writing {}", a.out.display()))?;

@@ -503,3 +503,28 @@ fn the_seed_artifact_meets_the_policy_on_the_real_registry_too() {
         .stdout(contains("✔ scitt/transparent-statement"))
         .stdout(contains("✔ policy met"));
 }
+
+#[test]
+fn policy_init_refuses_a_policy_that_would_not_load_naming_the_file_it_would_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, public) = keygen(dir.path(), "ES256");
+    let policy = dir.path().join("policy.toml");
+    modelseal()
+        .args(["policy", "init", "--scope", "host/repo*", "--issuer-key"])
+        .arg(&public)
+        .arg("-o")
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("{}: policy 'default'", policy.display())))
+        .stderr(contains("may only stand alone"))
+        // (The test dir is a .tmpXXX one: only it, not a probe file beside the policy.)
+        .stderr(contains("/.tmp").count(1));
+    assert!(!policy.exists());
+    // Nothing else was left beside it either.
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "only the key pair"
+    );
+}

@@ -117,7 +117,18 @@ pub(super) fn read_document(path: &Path) -> Result<(String, Document), PolicyErr
             source,
         })?;
     let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".into()))?;
-    let doc: Document = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let doc = parse_document(&text, path)?;
+    Ok((text, doc))
+}
+
+/// A policy document's text, parsed and checked for a version and a policy; `path` names it in
+/// errors.
+fn parse_document(text: &str, path: &Path) -> Result<Document, PolicyError> {
+    let invalid = |reason: String| PolicyError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let doc: Document = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
     if !matches!(doc.version, 1 | 2) {
         return Err(invalid(format!(
             "version {} is not supported (1 and 2 are)",
@@ -127,15 +138,24 @@ pub(super) fn read_document(path: &Path) -> Result<(String, Document), PolicyErr
     if doc.policies.is_empty() {
         return Err(invalid("no [[policy]]".into()));
     }
-    Ok((text, doc))
+    Ok(doc)
 }
 
 pub(super) fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
+    let (_, doc) = read_document(path)?;
+    from_document(doc, path)
+}
+
+/// A policy from its text, as if it were the file at `path` (key files relative to it).
+pub(super) fn from_text(text: &str, path: &Path) -> Result<TrustPolicy, PolicyError> {
+    from_document(parse_document(text, path)?, path)
+}
+
+fn from_document(doc: Document, path: &Path) -> Result<TrustPolicy, PolicyError> {
     let invalid = |reason: String| PolicyError::Invalid {
         path: path.to_path_buf(),
         reason,
     };
-    let (_, doc) = read_document(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &Path| {
         if p.is_absolute() {

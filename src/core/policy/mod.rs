@@ -279,6 +279,12 @@ impl TrustPolicy {
         load::load(path)
     }
 
+    /// Parses a policy's text as if it were the file at `path` (key files relative to it, errors
+    /// naming it): for checking a policy before it is written there.
+    pub fn from_text(text: &str, path: &Path) -> Result<Self, PolicyError> {
+        load::from_text(text, path)
+    }
+
     /// The policy for `name`: the most specific scope that covers it (exact repository, then the
     /// longest prefix, then `*`). None covering it is an error naming the nearest scopes.
     pub fn select(&self, name: &RepositoryName) -> Result<Selection<'_>, PolicyError> {
