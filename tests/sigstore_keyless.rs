@@ -39,7 +39,7 @@ const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
 fn verify_json(args: &[&str]) -> (i32, Value) {
     let out = modelseal()
-        .args(["--output", "json", "verify"])
+        .args(["--format", "json", "verify"])
         .args(args)
         .output()
         .unwrap();
@@ -468,7 +468,7 @@ fn policy_show_and_lint_know_sigstore_issuers() {
     );
     let out = modelseal()
         .args([
-            "--output",
+            "--format",
             "json",
             "policy",
             "show",

@@ -35,7 +35,7 @@ pub struct AttachArgs {
 }
 
 pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
-    let default_type = if args.artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT {
+    let default_type = if media::is_scitt_statement(&args.artifact_type) {
         media::SCITT_STATEMENT_LAYER
     } else if media::is_sigstore_bundle(&args.artifact_type) {
         args.artifact_type.as_str()

@@ -49,7 +49,8 @@ pub struct HashArgs {
     /// it is left out of the manifest, as model-signing leaves out its signature file.
     #[arg(
         short = 'o',
-        long = "out",
+        long = "output",
+        alias = "out",
         value_name = "FILE",
         conflicts_with = "check"
     )]
@@ -146,7 +147,7 @@ pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
     } else {
         out.info(format!(
             "wrote {} ({} resources, subject sha256:{subject})",
-            dest.display(),
+            super::output::shown_path(dest),
             manifest.resources.len()
         ));
     }

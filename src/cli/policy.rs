@@ -71,7 +71,7 @@ struct InitArgs {
     #[arg(long, default_value = "strict", value_parser = ["strict", "audit", "skip"])]
     level: String,
     /// Where to write the policy (atomically).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     out: PathBuf,
     /// Replace an existing file.
     #[arg(long)]
@@ -153,7 +153,7 @@ fn relative_to_policy(p: &Path, policy: &Path) -> Result<String> {
     };
     let file = resolve(p)?;
     if !file.is_file() {
-        bail!("{}: no such file", p.display());
+        return Err(super::trust::Missing(p.to_path_buf()).into());
     }
     let base = resolve(policy)?
         .parent()
@@ -244,7 +244,7 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
     }
     write_atomic(&a.out, text.as_bytes())
         .with_context(|| format!("writing {}", a.out.display()))?;
-    out.info(format!("wrote {}", a.out.display()));
+    out.info(format!("wrote {}", super::output::shown_path(&a.out)));
     Ok(Outcome::Success)
 }
 
@@ -295,7 +295,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         .map(|s| serde_json::json!({"name": s.name, "keys": s.keys.len(), "profile": s.profile}))
         .collect();
     let shown = serde_json::json!({
-        "file": path, "reference": a.reference, "repository": artifact.name.to_string(),
+        "file": super::output::shown_path(&path), "reference": a.reference, "repository": artifact.name.to_string(),
         "policy": p.name, "level": p.level, "matched": selection.winner, "lost": selection.losers,
         "scopes": p.scopes, "issuers": issuers, "transparency_services": services,
         "cosign_keys": p.cosign_keys.iter().map(|k| &k.source).collect::<Vec<_>>(),
@@ -307,10 +307,11 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     println!(
-        "{} → policy '{}' (level {})",
+        "{} → policy '{}' (level {}) of {}",
         artifact.name,
         p.name,
-        p.level.name()
+        p.level.name(),
+        super::output::shown_path(&path)
     );
     println!(
         "  matched: {} ({})",
