@@ -388,11 +388,64 @@ fn a_missing_file_has_one_wording_and_a_missing_key_the_key_generate_hint() {
             .stderr(contains(wording.as_str()))
             .stderr(contains("key generate").not());
     }
+    let no_model = dir.path().join("no-model");
+    let no_policy = dir.path().join("policy.toml");
+    for args in [
+        vec!["hash", no_model.to_str().unwrap()],
+        vec![
+            "publish",
+            no_model.to_str().unwrap(),
+            "layout:v1",
+            "--oci-layout",
+        ],
+        vec![
+            "policy",
+            "show",
+            "r/m:v1",
+            "--policy",
+            no_policy.to_str().unwrap(),
+        ],
+        vec!["policy", "lint", no_policy.to_str().unwrap()],
+        vec![
+            "discover",
+            "--verify",
+            "r/m:v1",
+            "--policy",
+            no_policy.to_str().unwrap(),
+        ],
+    ] {
+        let missing = if args[0] == "hash" || args[0] == "publish" {
+            &no_model
+        } else {
+            &no_policy
+        };
+        let mut cmd = modelseal();
+        cmd.args(&args);
+        if args[0] == "publish" {
+            let (key, _) = keygen(dir.path(), "ES256");
+            cmd.arg("--key").arg(key).args(["--issuer", "i"]);
+        }
+        cmd.assert().code(2).stderr(contains(format!(
+            "error: {}: no such file or directory",
+            missing.display()
+        )));
+    }
+    // A policy that names a key that is not there says which, and who named it.
+    std::fs::write(
+        &no_policy,
+        "version = 2\n[[policy]]\nname = \"p\"\nscopes = [\"*\"]\n[[policy.issuers]]\nkey = \"gone.pub\"\n",
+    )
+    .unwrap();
     modelseal()
-        .args(["hash", dir.path().join("no-model").to_str().unwrap()])
+        .args(["policy", "show", "r/m:v1", "--policy"])
+        .arg(&no_policy)
         .assert()
         .code(2)
-        .stderr(contains("no-model: no such file or directory"));
+        .stderr(contains(format!(
+            "{}: no such file or directory (",
+            dir.path().join("gone.pub").display()
+        )))
+        .stderr(contains("named by the policy)"));
     let key = dir.path().join("publisher.key");
     modelseal()
         .args([
@@ -415,6 +468,17 @@ fn a_missing_file_has_one_wording_and_a_missing_key_the_key_generate_hint() {
         )))
         .stderr(contains(
             "hint: make a key pair with `modelseal key generate -o NAME`",
+        ));
+    modelseal()
+        .args(["policy", "init", "--issuer-key"])
+        .arg(dir.path().join("publisher.pub"))
+        .arg("-o")
+        .arg(dir.path().join("p.toml"))
+        .assert()
+        .code(2)
+        .stderr(contains("publisher.pub: no such file or directory"))
+        .stderr(contains(
+            "hint: make a key pair with `modelseal key generate",
         ));
 }
 

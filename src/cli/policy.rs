@@ -147,13 +147,17 @@ pub fn run(args: PolicyArgs, out: &Output) -> Result<Outcome> {
 
 /// `p` as the policy file at `policy` names it: relative to the policy's directory (what the
 /// loader resolves against), so that a policy ships with its keys.
-fn relative_to_policy(p: &Path, policy: &Path) -> Result<String> {
+fn relative_to_policy(p: &Path, policy: &Path, is_key: bool) -> Result<String> {
     let resolve = |q: &Path| {
         std::path::absolute(q).with_context(|| format!("{}: cannot resolve", q.display()))
     };
     let file = resolve(p)?;
     if !file.is_file() {
-        return Err(super::trust::Missing(p.to_path_buf()).into());
+        return Err(if is_key {
+            super::trust::MissingKey(p.to_path_buf()).into()
+        } else {
+            super::trust::Missing(p.to_path_buf()).into()
+        });
     }
     let base = resolve(policy)?
         .parent()
@@ -203,8 +207,12 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
         writeln!(t, "level = {}", quoted(&a.level))?;
         writeln!(t, "min_receipts = {}\n\n[[policy.issuers]]", a.min_receipts)?;
         match (&a.issuer_key, &a.issuer_root) {
-            (Some(k), _) => writeln!(t, "key = {}", quoted(&relative_to_policy(k, &a.out)?))?,
-            (_, Some(r)) => writeln!(t, "root = {}", quoted(&relative_to_policy(r, &a.out)?))?,
+            (Some(k), _) => writeln!(t, "key = {}", quoted(&relative_to_policy(k, &a.out, true)?))?,
+            (_, Some(r)) => writeln!(
+                t,
+                "root = {}",
+                quoted(&relative_to_policy(r, &a.out, false)?)
+            )?,
             _ => {} // a did:x509 issuer: its iss is its identity
         }
         if let Some(iss) = &a.issuer {
@@ -220,7 +228,7 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
                 t,
                 "\n[[policy.transparency_services]]\nname = \"service-{}\"\nkey = {}",
                 i + 1,
-                quoted(&relative_to_policy(k, &a.out)?)
+                quoted(&relative_to_policy(k, &a.out, true)?)
             )?;
         }
         t
@@ -374,6 +382,9 @@ fn lint(a: LintArgs, out: &Output) -> Result<Outcome> {
         Some(f) => f,
         None => locate(None).map_err(anyhow::Error::msg)?,
     };
+    if !path.exists() {
+        return Err(super::trust::Missing(path).into());
+    }
     let findings = modelseal::core::policy::lint(&path);
     if out.is_json() {
         out.json(&serde_json::json!({"file": path, "findings": findings}));

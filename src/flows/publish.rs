@@ -151,6 +151,13 @@ pub async fn publish(
     request: &PublishRequest,
     progress: &dyn Progress,
 ) -> Result<PublishReport, FlowError> {
+    if !request.model.exists() {
+        return Err(FlowError::Manifest(
+            crate::core::manifest::ManifestError::NotFound {
+                path: request.model.clone(),
+            },
+        ));
+    }
     if !request.model.is_dir() {
         return Err(FlowError::NotAModel(request.model.clone()));
     }

@@ -70,6 +70,18 @@ pub enum PolicyError {
         /// What is wrong, naming the policy and field.
         reason: String,
     },
+    /// The policy file, or a file it names, is not there (the wording of every missing file).
+    #[error(
+        "{}: no such file or directory{}",
+        .path.display(),
+        .named.as_ref().map(|w| format!(" ({w}, named by the policy)")).unwrap_or_default()
+    )]
+    Missing {
+        /// The missing file.
+        path: PathBuf,
+        /// What the policy names it as (a key, a root), or `None` for the policy itself.
+        named: Option<String>,
+    },
     /// The policy file, or a file it names, cannot be read (or is larger than 1 MiB).
     #[error("{path}: cannot read {what}: {source}")]
     Unreadable {
