@@ -199,6 +199,21 @@ fn publish_keeps_the_statement_and_a_rerun_reuses_what_is_there() {
     publish(&key, &v2, &[])
         .success()
         .stderr(contains("already in the registry: not sent again"));
+    // attach labels a statement by what it holds, as publish does.
+    for (file, artifact_type) in [
+        (&other, "scitt/signed-statement"),
+        (&kept, "scitt/transparent-statement"),
+    ] {
+        let attached = modelseal()
+            .args(["attach", "--format", "json", &v2])
+            .arg(file)
+            .assert()
+            .success();
+        assert_eq!(
+            json_of(&attached.get_output().stdout)["artifactType"],
+            artifact_type
+        );
+    }
     // discover counts each statement's receipts.
     modelseal()
         .args(["discover", &reference])
@@ -210,7 +225,8 @@ fn publish_keeps_the_statement_and_a_rerun_reuses_what_is_there() {
         .assert()
         .success()
         .stdout(contains("scitt/signed-statement"))
-        .stdout(contains("(0 receipts)"));
+        .stdout(contains("(0 receipts)"))
+        .stdout(contains("(1 receipt)"));
     let json = modelseal()
         .args(["discover", "--format", "json", &reference])
         .assert()

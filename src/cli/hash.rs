@@ -134,13 +134,13 @@ pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
     let subject = hex::encode(manifest.computed_subject_digest());
     if out.is_json() {
         #[derive(Serialize)]
-        struct Written<'a> {
-            file: &'a Path,
+        struct Written {
+            file: String,
             subject: String,
             resources: usize,
         }
         out.json(&Written {
-            file: dest,
+            file: super::output::shown_path(dest),
             subject: format!("sha256:{subject}"),
             resources: manifest.resources.len(),
         });

@@ -47,12 +47,12 @@ impl Output {
         }
     }
 
-    /// A JSON value on stdout, for `--format json`.
+    /// A JSON value on stdout, for `--format json`. A reader that stopped reading (`| head`)
+    /// ends the output quietly, not with a panic.
     pub fn json(&self, value: &impl Serialize) {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("report serialises")
-        );
+        use std::io::Write as _;
+        let text = serde_json::to_string_pretty(value).expect("report serialises");
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
     /// The error and each of its causes, one per line; a cause whose words the line above

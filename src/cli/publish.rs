@@ -15,6 +15,10 @@ use std::path::PathBuf;
 const EXAMPLES: &str = "Examples:
   modelseal publish ./my-model localhost:5000/models/my-model:v1 --key publisher.key \\
       --issuer https://publisher.example               signs sub = models/my-model:v1
+  modelseal publish ./my-model localhost:5000/models/my-model:v1 --files --key publisher.key \\
+      --issuer https://publisher.example --ts http://127.0.0.1:8410 --ts-key ts/service.pub -o my-model.scitt
+      with the model files, registered (receipt stapled), the transparent statement kept; a re-run
+      reuses what is there
   modelseal publish ./my-model --oci-layout ./layout:v1 --key dev.key --issuer dev --files
   modelseal publish ./my-model localhost:5000/models/my-model:v1 --modelpack \
       --key publisher.key --issuer https://publisher.example --param-size 8B --kind '*.bin=dataset'";

@@ -78,47 +78,44 @@ pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
     if let Some(path) = &args.manifest_out {
         write_atomic(path, &payload).with_context(|| format!("writing {}", path.display()))?;
     }
-    let bytes = match args.sigstore_bundle {
-        true => {
-            if !is_manifest {
-                bail!(
-                    "{}: a Sigstore bundle signs a model manifest; give a model directory or a manifest",
-                    args.input.display()
-                );
-            }
-            sigstore::write_bundle(&payload, &key)?
+    let bytes = if args.sigstore_bundle {
+        if !is_manifest {
+            bail!(
+                "{}: a Sigstore bundle signs a model manifest; give a model directory or a manifest",
+                args.input.display()
+            );
         }
-        false => {
-            // SCITT requires both claims: a statement must say who makes it and what it is about.
-            let (Some(issuer), Some(subject)) = (
-                args.issuer.clone().filter(|s| !s.is_empty()),
-                args.subject.clone().filter(|s| !s.is_empty()),
-            ) else {
-                bail!("a signed statement needs --issuer and --subject (CWT iss and sub)");
-            };
-            let content_type = args
-                .content_type
-                .clone()
-                .or_else(|| is_manifest.then(|| IN_TOTO_CONTENT_TYPE.to_string()));
-            let spec = StatementSpec {
-                issuer,
-                subject,
-                content_type,
-                issued_at: Some(
-                    args.iat
-                        .unwrap_or_else(modelseal::core::clock::signing_time),
-                ),
-                hash_envelope: args
-                    .hash_envelope
-                    .as_deref()
-                    .map(str::parse::<PayloadHashAlg>)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                x5chain: trust::x5chain_for(args.x5chain.as_deref(), &key)?,
-                kid: args.kid.as_ref().map(|k| k.as_bytes().to_vec()),
-            };
-            sign_statement(&key, &payload, &spec)
-        }
+        sigstore::write_bundle(&payload, &key)?
+    } else {
+        // SCITT requires both claims: a statement must say who makes it and what it is about.
+        let (Some(issuer), Some(subject)) = (
+            args.issuer.clone().filter(|s| !s.is_empty()),
+            args.subject.clone().filter(|s| !s.is_empty()),
+        ) else {
+            bail!("a signed statement needs --issuer and --subject (CWT iss and sub)");
+        };
+        let content_type = args
+            .content_type
+            .clone()
+            .or_else(|| is_manifest.then(|| IN_TOTO_CONTENT_TYPE.to_string()));
+        let spec = StatementSpec {
+            issuer,
+            subject,
+            content_type,
+            issued_at: Some(
+                args.iat
+                    .unwrap_or_else(modelseal::core::clock::signing_time),
+            ),
+            hash_envelope: args
+                .hash_envelope
+                .as_deref()
+                .map(str::parse::<PayloadHashAlg>)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            x5chain: trust::x5chain_for(args.x5chain.as_deref(), &key)?,
+            kid: args.kid.as_ref().map(|k| k.as_bytes().to_vec()),
+        };
+        sign_statement(&key, &payload, &spec)
     };
     write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     report(
@@ -140,13 +137,13 @@ fn report(out: &Output, path: &Path, size: usize, alg: &str, bundle: bool) {
     if out.is_json() {
         #[derive(Serialize)]
         struct Signed<'a> {
-            file: &'a Path,
+            file: String,
             kind: &'a str,
             algorithm: &'a str,
             bytes: usize,
         }
         out.json(&Signed {
-            file: path,
+            file: super::output::shown_path(path),
             kind,
             algorithm: alg,
             bytes: size,
