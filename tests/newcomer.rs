@@ -31,6 +31,43 @@ fn publisher(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (key, public, ts)
 }
 
+/// A publisher in `dir` (see [`publisher`]) that published the tiny model to
+/// `newcomer/REPO:v1` with a receipt from its log; and that reference.
+fn published(dir: &Path, repo: &str) -> (PathBuf, PathBuf, PathBuf, String) {
+    let (key, public, ts) = publisher(dir);
+    let reference = format!("{}/newcomer/{repo}:v1", registry());
+    publish(
+        &key,
+        &reference,
+        &["--ts", &format!("local:{}", ts.display())],
+    )
+    .success();
+    (key, public, ts, reference)
+}
+
+/// `dir/policy.toml` for `newcomer/*`: statements by `issuer_key` claiming [`ISS`], bound to
+/// the reference, with a receipt by `service_key`.
+fn policy_for(dir: &Path, issuer_key: &Path, service_key: &Path) -> PathBuf {
+    let policy = dir.join("policy.toml");
+    modelseal()
+        .args([
+            "policy",
+            "init",
+            "--scope",
+            &format!("{}/newcomer/*", registry()),
+        ])
+        .arg("--issuer-key")
+        .arg(issuer_key)
+        .args(["--issuer", ISS, "--bind-subject", "--min-receipts", "1"])
+        .arg("--ts-key")
+        .arg(service_key)
+        .arg("-o")
+        .arg(&policy)
+        .assert()
+        .success();
+    policy
+}
+
 /// `publish examples/tiny-model REFERENCE --files` signed by `key`, with `extra` arguments.
 fn publish(key: &Path, reference: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     modelseal()
@@ -128,18 +165,8 @@ fn publish_keeps_the_statement_and_a_rerun_reuses_what_is_there() {
     let local = format!("local:{}", ts.display());
     let reference = format!("{}/newcomer/rerun:v1", registry());
     let kept = dir.path().join("tiny.scitt");
-    let first = modelseal()
-        .args([
-            "publish",
-            "examples/tiny-model",
-            &reference,
-            "--files",
-            "--key",
-        ])
-        .arg(&key)
-        .args(["--issuer", ISS, "--ts", &local, "-o"])
-        .arg(&kept)
-        .assert()
+    let publish_args = ["--ts", &local, "-o", kept.to_str().unwrap()];
+    let first = publish(&key, &reference, &publish_args)
         .success()
         .stderr(contains("registered with"))
         .stderr(contains("wrote the statement (1 receipt(s))"));
@@ -154,18 +181,7 @@ fn publish_keeps_the_statement_and_a_rerun_reuses_what_is_there() {
         1
     );
     // Again: nothing pushed, signed, registered or attached twice, and it says so.
-    let again = modelseal()
-        .args([
-            "publish",
-            "examples/tiny-model",
-            &reference,
-            "--files",
-            "--key",
-        ])
-        .arg(&key)
-        .args(["--issuer", ISS, "--ts", &local, "-o"])
-        .arg(&kept)
-        .assert()
+    let again = publish(&key, &reference, &publish_args)
         .success()
         .stderr(contains("reusing the statement an earlier run attached"))
         .stderr(contains("the tag already holds this artifact"))
@@ -239,31 +255,8 @@ fn publish_keeps_the_statement_and_a_rerun_reuses_what_is_there() {
 #[test]
 fn reports_policy_show_in_text_pull_verify_json_with_its_verification_paths_relative() {
     let dir = tempfile::tempdir().unwrap();
-    let (key, public, ts) = publisher(dir.path());
-    let reference = format!("{}/newcomer/reports:v1", registry());
-    publish(
-        &key,
-        &reference,
-        &["--ts", &format!("local:{}", ts.display())],
-    )
-    .success();
-    let policy = dir.path().join("policy.toml");
-    modelseal()
-        .args([
-            "policy",
-            "init",
-            "--scope",
-            &format!("{}/newcomer/*", registry()),
-        ])
-        .arg("--issuer-key")
-        .arg(&public)
-        .args(["--issuer", ISS, "--bind-subject", "--min-receipts", "1"])
-        .arg("--ts-key")
-        .arg(ts.join("service.pub"))
-        .arg("-o")
-        .arg(&policy)
-        .assert()
-        .success();
+    let (_, public, ts, reference) = published(dir.path(), "reports");
+    let policy = policy_for(dir.path(), &public, &ts.join("service.pub"));
     // Text under text: no JSON, and the policy file as the user would name it.
     modelseal()
         .current_dir(dir.path())
@@ -317,36 +310,13 @@ fn reports_policy_show_in_text_pull_verify_json_with_its_verification_paths_rela
 #[test]
 fn errors_name_the_policy_services_kid_and_the_key_file_tried() {
     let dir = tempfile::tempdir().unwrap();
-    let (key, _, ts) = publisher(dir.path());
-    let reference = format!("{}/newcomer/errors:v1", registry());
-    publish(
-        &key,
-        &reference,
-        &["--ts", &format!("local:{}", ts.display())],
-    )
-    .success();
+    let (key, _, ts, reference) = published(dir.path(), "errors");
     // A policy with another service's key, and another issuer key.
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
     let (_, wrong_service) = keygen(&other, "ES256");
     let (_, wrong_issuer) = keygen(dir.path(), "EdDSA");
-    let policy = dir.path().join("policy.toml");
-    modelseal()
-        .args([
-            "policy",
-            "init",
-            "--scope",
-            &format!("{}/newcomer/*", registry()),
-        ])
-        .arg("--issuer-key")
-        .arg(&wrong_issuer)
-        .args(["--issuer", ISS, "--min-receipts", "1"])
-        .arg("--ts-key")
-        .arg(&wrong_service)
-        .arg("-o")
-        .arg(&policy)
-        .assert()
-        .success();
+    let policy = policy_for(dir.path(), &wrong_issuer, &wrong_service);
     let service_kid = {
         let pem = std::fs::read_to_string(ts.join("service.pub")).unwrap();
         let key = modelseal::core::crypto::PublicKey::from_pem(&pem).unwrap();
