@@ -265,6 +265,7 @@ fn reports_policy_show_in_text_pull_verify_json_with_its_verification_paths_rela
         .success()
         .stdout(contains("→ policy 'default' (level strict) of policy.toml"))
         .stdout(contains("receipts required: 1"))
+        .stdout(contains("issuer 1: es256.pub,"))
         .stdout(contains("{\"").not());
     let shown = modelseal()
         .current_dir(dir.path())
@@ -272,7 +273,9 @@ fn reports_policy_show_in_text_pull_verify_json_with_its_verification_paths_rela
         .arg(&policy) // absolute, under the current directory: shown relative
         .assert()
         .success();
-    assert_eq!(json_of(&shown.get_output().stdout)["file"], "policy.toml");
+    let shown = json_of(&shown.get_output().stdout);
+    assert_eq!(shown["file"], "policy.toml");
+    assert_eq!(shown["issuers"][0]["source"], "es256.pub", "{shown}");
     // pull --verify --format json: the files (relative) and the verification they rest on.
     let pulled = modelseal()
         .current_dir(dir.path())

@@ -2,7 +2,7 @@
 //! and show which part of a policy applies to a reference.
 
 use super::Outcome;
-use super::output::Output;
+use super::output::{Output, shown_path};
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::policy::{TrustPolicy, locate};
@@ -289,7 +289,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             } else {
                 "root"
             };
-            serde_json::json!({"identity": kind, "source": i.source, "keys": i.keys.len(),
+            serde_json::json!({"identity": kind, "source": issuer_source(i), "keys": i.keys.len(),
                 "roots": i.roots.len(), "iss": i.iss, "sub": i.sub,
                 "certificate_identity": i.sigstore.as_ref().map(|s| s.identity.to_string()),
                 "oidc_issuer": i.sigstore.as_ref().map(|s| s.oidc_issuer.clone()),
@@ -306,7 +306,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         "file": super::output::shown_path(&path), "reference": a.reference, "repository": artifact.name.to_string(),
         "policy": p.name, "level": p.level, "matched": selection.winner, "lost": selection.losers,
         "scopes": p.scopes, "issuers": issuers, "transparency_services": services,
-        "cosign_keys": p.cosign_keys.iter().map(|k| &k.source).collect::<Vec<_>>(),
+        "cosign_keys": p.cosign_keys.iter().map(|k| shown_path(Path::new(&k.source))).collect::<Vec<_>>(),
         "min_receipts": p.min_receipts, "required_profiles": p.required_profiles,
         "required_artifact_types": p.required_artifact_types,
     });
@@ -343,13 +343,13 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         println!(
             "  issuer {}: {}{}{}",
             n + 1,
-            i.source,
+            issuer_source(i),
             pin("iss", &i.iss),
             pin("sub", &i.sub)
         );
     }
     for k in &p.cosign_keys {
-        println!("  cosign key: {}", k.source);
+        println!("  cosign key: {}", shown_path(Path::new(&k.source)));
     }
     for s in &p.services {
         println!(
@@ -375,6 +375,16 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         p.required_artifact_types.join(", ")
     );
     Ok(Outcome::Success)
+}
+
+/// Where an issuer was declared, as paths are shown: its key or root file relative to the
+/// current directory when under it; a DID or a Sigstore identity as it is.
+fn issuer_source(i: &modelseal::core::policy::TrustedIssuer) -> String {
+    if i.did.is_some() || i.sigstore.is_some() {
+        i.source.clone()
+    } else {
+        shown_path(Path::new(&i.source))
+    }
 }
 
 fn lint(a: LintArgs, out: &Output) -> Result<Outcome> {
