@@ -351,6 +351,20 @@ fn errors_name_the_policy_services_kid_and_the_key_file_tried() {
         .assert()
         .code(1)
         .stdout(contains(format!("(key tried: {})", wrong_issuer.display())));
+    // …and, pinned to another service's key, which kid the receipt names.
+    modelseal()
+        .arg("verify")
+        .arg(&statement)
+        .arg("--key")
+        .arg(key.with_extension("pub"))
+        .arg("--ts-key")
+        .arg(&wrong_service)
+        .assert()
+        .code(1)
+        .stdout(contains("✔ signature"))
+        .stdout(contains(format!(
+            "the receipt's kid {service_kid} is not among the trusted service keys (kid "
+        )));
 }
 
 #[test]
