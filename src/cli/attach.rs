@@ -11,7 +11,8 @@ use modelseal::oci::ops::push_artifact;
 
 const EXAMPLES: &str = "Examples:
   modelseal attach localhost:5000/models/tiny:v1 model.scitt
-      a transparent statement (scitt/transparent-statement, application/scitt-statement+cose)
+      a statement (application/scitt-statement+cose): scitt/transparent-statement with receipts,
+      scitt/signed-statement without
   modelseal attach --oci-layout ./layout:v1 model.scitt
   modelseal attach ghcr.io/org/model@sha256:… sbom.json:application/spdx+json --artifact-type example/sbom";
 
@@ -25,8 +26,10 @@ pub struct AttachArgs {
     #[arg(required = true)]
     files: Vec<String>,
     /// The referrer's artifactType; a Sigstore bundle type gives its file the bundle layer type.
-    #[arg(long, default_value = media::TRANSPARENT_STATEMENT_ARTIFACT)]
-    artifact_type: String,
+    /// Default: scitt/transparent-statement, or scitt/signed-statement when the first file is a
+    /// COSE statement without receipts.
+    #[arg(long)]
+    artifact_type: Option<String>,
     /// A manifest annotation (repeatable).
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
@@ -35,10 +38,15 @@ pub struct AttachArgs {
 }
 
 pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
-    let default_type = if args.artifact_type == media::TRANSPARENT_STATEMENT_ARTIFACT {
+    let files = layer_files(&args.files, media::DEFAULT_LAYER)?;
+    let artifact_type = match &args.artifact_type {
+        Some(t) => t.clone(),
+        None => statement_type(&files[0].path).to_string(),
+    };
+    let default_type = if media::is_scitt_statement(&artifact_type) {
         media::SCITT_STATEMENT_LAYER
-    } else if media::is_sigstore_bundle(&args.artifact_type) {
-        args.artifact_type.as_str()
+    } else if media::is_sigstore_bundle(&artifact_type) {
+        artifact_type.as_str()
     } else {
         media::DEFAULT_LAYER
     };
@@ -48,7 +56,7 @@ pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
         let subject = target
             .resolve(&require_selector(selector, &args.reference)?)
             .await?;
-        let spec = artifact_spec(&args.artifact_type, &args.annotations, Some(subject))?;
+        let spec = artifact_spec(&artifact_type, &args.annotations, Some(subject))?;
         let progress = out.transfer_progress("pushing");
         let (descriptor, _) = push_artifact(&target, &files, &spec, None, &progress).await?;
         drop(progress);
@@ -57,9 +65,23 @@ pub fn run(args: AttachArgs, out: &Output) -> Result<Outcome> {
             "Attached to",
             &args.reference,
             &descriptor,
-            &args.artifact_type,
+            &artifact_type,
             None,
         );
         Ok(Outcome::Success)
     })
+}
+
+/// The artifact type a statement file is attached as by default: a transparent statement when
+/// it carries receipts (or is not a statement we can read), a signed statement when it has none.
+fn statement_type(path: &std::path::Path) -> &'static str {
+    let receipts = super::trust::read_input(path, modelseal::core::cose::MAX_COSE_BYTES as u64)
+        .ok()
+        .and_then(|bytes| modelseal::core::cose::Sign1::parse(&bytes).ok())
+        .and_then(|s| s.receipts().ok())
+        .map(|r| r.len());
+    match receipts {
+        Some(n) => media::statement_artifact_type(n),
+        None => media::TRANSPARENT_STATEMENT_ARTIFACT,
+    }
 }

@@ -1,26 +1,23 @@
 //! `modelseal discover`: the referrer tree of an artifact, as `oras discover` shows it.
 
 use super::Outcome;
-use super::output::{Output, TreeNode, cosign_node, draw_tree};
+use super::output::{Format, Output, TreeNode, cosign_node, draw_tree};
 use super::target::{TargetArgs, block_on, require_selector};
 use anyhow::Result;
+use modelseal::core::cose::Sign1;
 use modelseal::flows::verify_artifact;
+use modelseal::oci::documents::statement_bytes;
+use modelseal::oci::manifest::Descriptor;
 use modelseal::oci::ops::{ReferrerNode, discover_report};
 use modelseal::oci::{ReadTarget, media};
+use std::collections::BTreeMap;
 
 const EXAMPLES: &str = "Examples:
   modelseal discover localhost:5000/models/tiny:v1
   modelseal discover --oci-layout ./layout:v1 --format json | jq -r '.manifests[0].reference'
   modelseal discover ghcr.io/org/model:v1 --artifact-type scitt/transparent-statement --depth 2";
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Tree,
-    Json,
-    Table,
-}
-
-/// List the artifacts that refer to REF (its referrers), as a tree, table or JSON.
+/// List the artifacts that refer to REF (its referrers): a tree, or `--format table|json`.
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct DiscoverArgs {
@@ -32,9 +29,6 @@ pub struct DiscoverArgs {
     /// How many levels of referrers of referrers to show.
     #[arg(long, default_value_t = 1)]
     depth: usize,
-    /// Output format (`--output json` also selects json).
-    #[arg(long, value_enum, default_value_t = Format::Tree)]
-    format: Format,
     /// Check every transparent statement against the trust policy; exit 0 only when it is met.
     #[arg(long)]
     verify: bool,
@@ -70,28 +64,31 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
         } else {
             Vec::new()
         };
-        let format = if out.is_json() {
-            Format::Json
-        } else {
-            args.format
-        };
-        match format {
-            Format::Json => out.json(&serde_json::json!({ "manifests": tree, "cosign": cosign })),
+        let receipts = receipt_counts(&target, &subject, &tree).await;
+        match out.format() {
+            Format::Json => out.json(
+                &serde_json::json!({ "manifests": tree, "cosign": cosign, "receipts": receipts }),
+            ),
             Format::Table => {
                 println!("{:<72} Artifact Type", "Digest");
-                fn rows(nodes: &[ReferrerNode]) {
+                fn rows(nodes: &[ReferrerNode], receipts: &BTreeMap<String, usize>) {
                     for n in nodes {
-                        println!("{:<72} {}", n.digest, n.artifact_type);
-                        rows(&n.referrers);
+                        println!(
+                            "{:<72} {}{}",
+                            n.digest,
+                            n.artifact_type,
+                            receipt_note(receipts, &n.digest)
+                        );
+                        rows(&n.referrers, receipts);
                     }
                 }
-                rows(&tree);
+                rows(&tree, &receipts);
                 for c in &cosign {
                     println!("{:<72} cosign/{} [tag {}]", c.digest, c.kind.name(), c.tag);
                 }
             }
-            Format::Tree => {
-                let mut nodes = grouped(&tree);
+            Format::Text => {
+                let mut nodes = grouped(&tree, &receipts);
                 nodes.extend(cosign.iter().map(|c| cosign_node(c, false)));
                 print!("{}", draw_tree(&target.name_of(&subject.digest), &nodes));
             }
@@ -100,8 +97,47 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
     })
 }
 
+/// How many receipts each SCITT statement among the subject's referrers carries (by referrer
+/// digest); a statement that cannot be fetched or read is left out.
+async fn receipt_counts(
+    target: &impl ReadTarget,
+    subject: &Descriptor,
+    nodes: &[ReferrerNode],
+) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for n in nodes
+        .iter()
+        .filter(|n| media::is_scitt_statement(&n.artifact_type))
+    {
+        let referrer = Descriptor {
+            media_type: n.media_type.clone(),
+            digest: n.digest.clone(),
+            size: n.size,
+            annotations: Default::default(),
+            data: None,
+            artifact_type: Some(n.artifact_type.clone()),
+        };
+        let Ok(bytes) = statement_bytes(target, subject, &referrer).await else {
+            continue;
+        };
+        if let Ok(receipts) = Sign1::parse(&bytes).and_then(|s| s.receipts()) {
+            counts.insert(n.digest.clone(), receipts.len());
+        }
+    }
+    counts
+}
+
+/// ` (N receipts)` after a statement's digest; nothing for other referrers.
+fn receipt_note(receipts: &BTreeMap<String, usize>, digest: &str) -> String {
+    match receipts.get(digest) {
+        Some(1) => " (1 receipt)".into(),
+        Some(n) => format!(" ({n} receipts)"),
+        None => String::new(),
+    }
+}
+
 /// Referrers grouped by artifact type under their subject, as oras draws them.
-fn grouped(nodes: &[ReferrerNode]) -> Vec<TreeNode> {
+fn grouped(nodes: &[ReferrerNode], receipts: &BTreeMap<String, usize>) -> Vec<TreeNode> {
     let mut types: Vec<&str> = nodes.iter().map(|n| n.artifact_type.as_str()).collect();
     types.sort();
     types.dedup();
@@ -120,10 +156,10 @@ fn grouped(nodes: &[ReferrerNode]) -> Vec<TreeNode> {
                 .map(|n| TreeNode {
                     label: match media::referrer_predicate_type(&n.annotations) {
                         Some(p) => format!("{} (predicate {p})", n.digest),
-                        None => n.digest.clone(),
+                        None => format!("{}{}", n.digest, receipt_note(receipts, &n.digest)),
                     },
                     notes: Vec::new(),
-                    children: grouped(&n.referrers),
+                    children: grouped(&n.referrers, receipts),
                 })
                 .collect(),
         })

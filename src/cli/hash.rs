@@ -49,7 +49,8 @@ pub struct HashArgs {
     /// it is left out of the manifest, as model-signing leaves out its signature file.
     #[arg(
         short = 'o',
-        long = "out",
+        long = "output",
+        alias = "out",
         value_name = "FILE",
         conflicts_with = "check"
     )]
@@ -133,20 +134,20 @@ pub fn run(args: HashArgs, out: &Output) -> Result<Outcome> {
     let subject = hex::encode(manifest.computed_subject_digest());
     if out.is_json() {
         #[derive(Serialize)]
-        struct Written<'a> {
-            file: &'a Path,
+        struct Written {
+            file: String,
             subject: String,
             resources: usize,
         }
         out.json(&Written {
-            file: dest,
+            file: super::output::shown_path(dest),
             subject: format!("sha256:{subject}"),
             resources: manifest.resources.len(),
         });
     } else {
         out.info(format!(
             "wrote {} ({} resources, subject sha256:{subject})",
-            dest.display(),
+            super::output::shown_path(dest),
             manifest.resources.len()
         ));
     }

@@ -91,7 +91,7 @@ struct MigrateArgs {
     #[arg(long, value_name = "FILE")]
     ts_key: Vec<PathBuf>,
     /// Where to write the statement (atomically).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     out: PathBuf,
 }
 

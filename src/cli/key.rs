@@ -33,7 +33,7 @@ struct GenerateArgs {
     #[arg(long, default_value = "ES256", value_parser = ["ES256", "ES384", "EdDSA"])]
     alg: String,
     /// Path prefix for NAME.key and NAME.pub.
-    #[arg(short = 'o', long = "out", value_name = "NAME")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "NAME")]
     name: PathBuf,
     /// Replace existing files.
     #[arg(long)]
@@ -78,8 +78,8 @@ pub fn run(args: KeyArgs, out: &Output) -> Result<Outcome> {
     } else {
         out.info(format!(
             "wrote {} (private, 0600) and {} ({alg}, kid {kid})",
-            private_path.display(),
-            public_path.display()
+            super::output::shown_path(&private_path),
+            super::output::shown_path(&public_path)
         ));
     }
     Ok(Outcome::Success)

@@ -10,6 +10,7 @@ mod hash;
 mod hmac;
 mod ignore;
 mod key;
+mod legacy;
 mod login;
 mod manifest;
 mod modelpack;
@@ -38,13 +39,17 @@ use std::process::ExitCode;
     name = "modelseal",
     version,
     about = "Make an ML model's supply chain verifiable: manifests, signed statements, transparency, OCI",
-    after_help = "Exit codes: 0 success, 1 verification failed (the model or a signature does not match), \
+    after_help = "Flags: -o/--output PATH is where a command writes (a file; for pull, a directory); \
+                  --format text|json is the style of its report (table too for discover), as in oras. \
+                  `--output json|text` still selects the style, with a warning, for one release.\n\n\
+                  Exit codes: 0 success, 1 verification failed (the model or a signature does not match), \
                   2 could not run (bad arguments, unreadable or invalid input)."
 )]
 struct Cli {
-    /// Output style for reports: human-readable text, or JSON for scripts.
+    /// The style of reports on stdout: text for people, json for scripts (`discover` also
+    /// takes table). Not where they go: that is each command's -o/--output.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    output: Format,
+    format: Format,
     /// No progress bars or informational messages (errors are still printed).
     #[arg(short, long, global = true)]
     quiet: bool,
@@ -107,10 +112,18 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let out = Output::new(cli.output, cli.quiet);
+    let (args, deprecated) = legacy::rewrite(std::env::args_os().collect());
+    let cli = Cli::parse_from(args);
+    for warning in &deprecated {
+        eprintln!("warning: {warning}");
+    }
+    if cli.format == Format::Table && !matches!(cli.command, Command::Discover(_)) {
+        eprintln!("error: --format table is for discover; here it is text or json");
+        return ExitCode::from(2);
+    }
+    let out = Output::new(cli.format, cli.quiet);
     modelseal::net::set_timeouts(modelseal::net::Timeouts::from_idle(cli.timeout));
-    if !cli.quiet && cli.output != Format::Json {
+    if !cli.quiet && cli.format != Format::Json {
         modelseal::net::set_notice(|m| eprintln!("{m}"));
     }
     let result = match cli.command {
@@ -176,6 +189,53 @@ mod tests {
             }
             undescribed(sub, &here, out);
         }
+    }
+
+    /// Every argument of every command, with the command's path.
+    fn all_args(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Arg)>) {
+        let here = format!("{path} {}", cmd.get_name()).trim().to_string();
+        out.extend(cmd.get_arguments().map(|a| (here.clone(), a.clone())));
+        for sub in cmd.get_subcommands() {
+            all_args(sub, &here, out);
+        }
+    }
+
+    /// One meaning per flag (issue 19): `-o` is always `--output` and a path; `--format` is only
+    /// the global report style; the old spellings `--out` and `--output` are aliases.
+    #[test]
+    fn o_is_always_output_a_path_and_format_is_only_the_style() {
+        let mut args = Vec::new();
+        all_args(&Cli::command(), "", &mut args);
+        let mut wrong = Vec::new();
+        for (cmd, arg) in &args {
+            let long = arg.get_long().unwrap_or_default();
+            if arg.get_short() == Some('o') && long != "output" {
+                wrong.push(format!("{cmd}: -o is --{long}"));
+            }
+            if long == "output" {
+                if arg.get_short() != Some('o') {
+                    wrong.push(format!("{cmd}: --output without -o"));
+                }
+                if arg.get_value_names().is_none_or(|n| {
+                    !n.iter()
+                        .any(|n| ["FILE", "DIR", "NAME"].contains(&n.as_str()))
+                }) {
+                    wrong.push(format!("{cmd}: --output is not a path"));
+                }
+            }
+            if ["out", "output-dir"].contains(&long) {
+                wrong.push(format!("{cmd}: --{long} (an alias of --output now)"));
+            }
+            if long == "format" && !arg.is_global_set() {
+                wrong.push(format!("{cmd}: a --format of its own"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let outputs = args
+            .iter()
+            .filter(|(_, a)| a.get_long() == Some("output"))
+            .count();
+        assert!(outputs >= 8, "only {outputs} commands have -o/--output");
     }
 
     #[test]

@@ -1,20 +1,10 @@
-//! The flags `publish` and `push` share for `--format modelpack`: the config's metadata and
+//! The flags `publish` and `push` share for `--modelpack`: the config's metadata and
 //! the kind of each file.
 
 use anyhow::Result;
 use modelseal::oci::modelpack::{
     Kind, ModelConfig, ModelDescriptor, ModelPackSpec, parse_kind_override,
 };
-
-/// What the artifact is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ArtifactFormat {
-    /// modelseal's own: the model manifest (and with --files the files) as ORAS layers.
-    #[default]
-    Manifest,
-    /// A CNCF ModelPack artifact (modelpack/model-spec v1): one raw layer per file.
-    Modelpack,
-}
 
 /// ModelPack metadata (config.md); format and precision are read from the files when not given.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -48,8 +38,8 @@ pub struct ModelPackArgs {
 }
 
 impl ModelPackArgs {
-    /// Refuses ModelPack flags given without `--format modelpack` (they would do nothing).
-    pub fn only_with(&self, format: ArtifactFormat) -> Result<()> {
+    /// Refuses ModelPack flags given without `--modelpack` (they would do nothing).
+    pub fn only_with(&self, modelpack: bool) -> Result<()> {
         let given = !self.kinds.is_empty()
             || [
                 &self.name,
@@ -62,8 +52,8 @@ impl ModelPackArgs {
             ]
             .iter()
             .any(|f| f.is_some());
-        if given && format != ArtifactFormat::Modelpack {
-            anyhow::bail!("--kind and the model metadata flags need --format modelpack");
+        if given && !modelpack {
+            anyhow::bail!("--kind and the model metadata flags need --modelpack");
         }
         Ok(())
     }

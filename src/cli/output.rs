@@ -9,10 +9,16 @@ use serde::Serialize;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+/// `--format`: how reports look. `-o/--output` is always a path; this is the style.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// For people: lines, trees (`tree` is the same, as oras spells it for discover).
+    #[value(alias = "tree")]
     Text,
+    /// For scripts: one JSON document on stdout.
     Json,
+    /// `discover` only: one referrer per row.
+    Table,
 }
 
 pub struct Output {
@@ -29,6 +35,11 @@ impl Output {
         self.format == Format::Json
     }
 
+    /// The style asked for with `--format`.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// An informational line on stderr (suppressed by `--quiet`, and in JSON mode).
     pub fn info(&self, msg: impl std::fmt::Display) {
         if !self.quiet && !self.is_json() {
@@ -36,12 +47,12 @@ impl Output {
         }
     }
 
-    /// A JSON value on stdout, for `--output json`.
+    /// A JSON value on stdout, for `--format json`. A reader that stopped reading (`| head`)
+    /// ends the output quietly, not with a panic.
     pub fn json(&self, value: &impl Serialize) {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("report serialises")
-        );
+        use std::io::Write as _;
+        let text = serde_json::to_string_pretty(value).expect("report serialises");
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
     /// The error and each of its causes, one per line; a cause whose words the line above
@@ -173,9 +184,8 @@ impl Output {
     }
 }
 
-/// indicatif bars behind the OCI transfers' progress callbacks.
 /// `n` bytes in the largest binary unit that keeps it ≥ 1.
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut unit = 0;
@@ -417,9 +427,31 @@ pub fn cosign_node(c: &modelseal::oci::cosign::CosignVerdict, judged: bool) -> T
     }
 }
 
+/// A path as every command prints it, in text and JSON alike: relative to the current
+/// directory when it lies under it, else absolute.
+pub fn shown_path(path: &std::path::Path) -> String {
+    let Ok(abs) = std::path::absolute(path) else {
+        return path.display().to_string();
+    };
+    let cwd = std::env::current_dir().ok();
+    match cwd.as_deref().and_then(|c| abs.strip_prefix(c).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => ".".into(),
+        Some(rel) => rel.display().to_string(),
+        None => abs.display().to_string(),
+    }
+}
+
 /// What to try next, for failures a newcomer meets first: nothing listening, a host name that
 /// does not resolve, plain HTTP spoken to an HTTPS port and the reverse.
 fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    if err
+        .chain()
+        .any(|c| c.downcast_ref::<super::trust::MissingKey>().is_some())
+    {
+        return Some(
+            "make a key pair with `modelseal key generate -o NAME` (NAME.key signs, NAME.pub verifies), or fix the path",
+        );
+    }
     let text = err
         .chain()
         .map(|c| c.to_string().to_ascii_lowercase())

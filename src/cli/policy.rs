@@ -2,7 +2,7 @@
 //! and show which part of a policy applies to a reference.
 
 use super::Outcome;
-use super::output::Output;
+use super::output::{Output, shown_path};
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::policy::{TrustPolicy, locate};
@@ -71,7 +71,7 @@ struct InitArgs {
     #[arg(long, default_value = "strict", value_parser = ["strict", "audit", "skip"])]
     level: String,
     /// Where to write the policy (atomically).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     out: PathBuf,
     /// Replace an existing file.
     #[arg(long)]
@@ -147,13 +147,17 @@ pub fn run(args: PolicyArgs, out: &Output) -> Result<Outcome> {
 
 /// `p` as the policy file at `policy` names it: relative to the policy's directory (what the
 /// loader resolves against), so that a policy ships with its keys.
-fn relative_to_policy(p: &Path, policy: &Path) -> Result<String> {
+fn relative_to_policy(p: &Path, policy: &Path, is_key: bool) -> Result<String> {
     let resolve = |q: &Path| {
         std::path::absolute(q).with_context(|| format!("{}: cannot resolve", q.display()))
     };
     let file = resolve(p)?;
     if !file.is_file() {
-        bail!("{}: no such file", p.display());
+        return Err(if is_key {
+            super::trust::MissingKey(p.to_path_buf()).into()
+        } else {
+            super::trust::Missing(p.to_path_buf()).into()
+        });
     }
     let base = resolve(policy)?
         .parent()
@@ -203,8 +207,12 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
         writeln!(t, "level = {}", quoted(&a.level))?;
         writeln!(t, "min_receipts = {}\n\n[[policy.issuers]]", a.min_receipts)?;
         match (&a.issuer_key, &a.issuer_root) {
-            (Some(k), _) => writeln!(t, "key = {}", quoted(&relative_to_policy(k, &a.out)?))?,
-            (_, Some(r)) => writeln!(t, "root = {}", quoted(&relative_to_policy(r, &a.out)?))?,
+            (Some(k), _) => writeln!(t, "key = {}", quoted(&relative_to_policy(k, &a.out, true)?))?,
+            (_, Some(r)) => writeln!(
+                t,
+                "root = {}",
+                quoted(&relative_to_policy(r, &a.out, false)?)
+            )?,
             _ => {} // a did:x509 issuer: its iss is its identity
         }
         if let Some(iss) = &a.issuer {
@@ -220,7 +228,7 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
                 t,
                 "\n[[policy.transparency_services]]\nname = \"service-{}\"\nkey = {}",
                 i + 1,
-                quoted(&relative_to_policy(k, &a.out)?)
+                quoted(&relative_to_policy(k, &a.out, true)?)
             )?;
         }
         t
@@ -234,7 +242,7 @@ fn init(a: InitArgs, out: &Output) -> Result<Outcome> {
     }
     write_atomic(&a.out, text.as_bytes())
         .with_context(|| format!("writing {}", a.out.display()))?;
-    out.info(format!("wrote {}", a.out.display()));
+    out.info(format!("wrote {}", super::output::shown_path(&a.out)));
     Ok(Outcome::Success)
 }
 
@@ -271,7 +279,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             } else {
                 "root"
             };
-            serde_json::json!({"identity": kind, "source": i.source, "keys": i.keys.len(),
+            serde_json::json!({"identity": kind, "source": issuer_source(i), "keys": i.keys.len(),
                 "roots": i.roots.len(), "iss": i.iss, "sub": i.sub,
                 "certificate_identity": i.sigstore.as_ref().map(|s| s.identity.to_string()),
                 "oidc_issuer": i.sigstore.as_ref().map(|s| s.oidc_issuer.clone()),
@@ -285,10 +293,10 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         .map(|s| serde_json::json!({"name": s.name, "keys": s.keys.len(), "profile": s.profile}))
         .collect();
     let shown = serde_json::json!({
-        "file": path, "reference": a.reference, "repository": artifact.name.to_string(),
+        "file": super::output::shown_path(&path), "reference": a.reference, "repository": artifact.name.to_string(),
         "policy": p.name, "level": p.level, "matched": selection.winner, "lost": selection.losers,
         "scopes": p.scopes, "issuers": issuers, "transparency_services": services,
-        "cosign_keys": p.cosign_keys.iter().map(|k| &k.source).collect::<Vec<_>>(),
+        "cosign_keys": p.cosign_keys.iter().map(|k| shown_path(Path::new(&k.source))).collect::<Vec<_>>(),
         "min_receipts": p.min_receipts, "required_profiles": p.required_profiles,
         "required_artifact_types": p.required_artifact_types,
     });
@@ -297,10 +305,11 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     println!(
-        "{} → policy '{}' (level {})",
+        "{} → policy '{}' (level {}) of {}",
         artifact.name,
         p.name,
-        p.level.name()
+        p.level.name(),
+        super::output::shown_path(&path)
     );
     println!(
         "  matched: {} ({})",
@@ -324,13 +333,13 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         println!(
             "  issuer {}: {}{}{}",
             n + 1,
-            i.source,
+            issuer_source(i),
             pin("iss", &i.iss),
             pin("sub", &i.sub)
         );
     }
     for k in &p.cosign_keys {
-        println!("  cosign key: {}", k.source);
+        println!("  cosign key: {}", shown_path(Path::new(&k.source)));
     }
     for s in &p.services {
         println!(
@@ -358,11 +367,24 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// Where an issuer was declared, as paths are shown: its key or root file relative to the
+/// current directory when under it; a DID or a Sigstore identity as it is.
+fn issuer_source(i: &modelseal::core::policy::TrustedIssuer) -> String {
+    if i.did.is_some() || i.sigstore.is_some() {
+        i.source.clone()
+    } else {
+        shown_path(Path::new(&i.source))
+    }
+}
+
 fn lint(a: LintArgs, out: &Output) -> Result<Outcome> {
     let path = match a.file {
         Some(f) => f,
         None => locate(None).map_err(anyhow::Error::msg)?,
     };
+    if !path.exists() {
+        return Err(super::trust::Missing(path).into());
+    }
     let findings = modelseal::core::policy::lint(&path);
     if out.is_json() {
         out.json(&serde_json::json!({"file": path, "findings": findings}));

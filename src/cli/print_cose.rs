@@ -7,14 +7,13 @@ use super::output::Output;
 use anyhow::{Context, Result};
 use ciborium::Value;
 use modelseal::core::cose::{self, MAX_COSE_BYTES, Sign1, claim, label};
-use modelseal::core::input::read_bounded;
 use modelseal::core::x509;
 use serde_json::{Map, Value as Json, json};
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "Examples:
   modelseal print-cose 2ts-statement.scitt
-  modelseal print-cose receipt.cose --output json | jq .protected";
+  modelseal print-cose receipt.cose --format json | jq .protected";
 
 /// Show what a COSE_Sign1 file holds.
 #[derive(clap::Args)]
@@ -25,8 +24,7 @@ pub struct PrintCoseArgs {
 }
 
 pub fn run(args: PrintCoseArgs, out: &Output) -> Result<Outcome> {
-    let bytes = read_bounded(&args.file, MAX_COSE_BYTES as u64)
-        .with_context(|| format!("{}: cannot read", args.file.display()))?;
+    let bytes = super::trust::read_input(&args.file, MAX_COSE_BYTES as u64)?;
     // Shown as it is, even when a verifier would refuse it; the refusal is shown too.
     let sign1 =
         Sign1::parse_for_display(&bytes).with_context(|| format!("{}", args.file.display()))?;

@@ -3,19 +3,24 @@
 //! the statement as a referrer, and show the tree.
 
 use super::Outcome;
-use super::modelpack::{ArtifactFormat, ModelPackArgs};
+use super::modelpack::ModelPackArgs;
 use super::output::{Output, TreeNode, draw_tree};
 use super::target::{TargetArgs, block_on};
 use super::trust;
-use anyhow::Result;
+use anyhow::{Context, Result};
+use modelseal::core::atomic_file::write_atomic;
 use modelseal::flows::{PublishRequest, publish};
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "Examples:
   modelseal publish ./my-model localhost:5000/models/my-model:v1 --key publisher.key \\
       --issuer https://publisher.example               signs sub = models/my-model:v1
+  modelseal publish ./my-model localhost:5000/models/my-model:v1 --files --key publisher.key \\
+      --issuer https://publisher.example --ts http://127.0.0.1:8410 --ts-key ts/service.pub -o my-model.scitt
+      with the model files, registered (receipt stapled), the transparent statement kept; a re-run
+      reuses what is there
   modelseal publish ./my-model --oci-layout ./layout:v1 --key dev.key --issuer dev --files
-  modelseal publish ./my-model localhost:5000/models/my-model:v1 --format modelpack \
+  modelseal publish ./my-model localhost:5000/models/my-model:v1 --modelpack \
       --key publisher.key --issuer https://publisher.example --param-size 8B --kind '*.bin=dataset'";
 
 /// Hash, sign, push and attach a model in one step.
@@ -44,11 +49,10 @@ pub struct PublishArgs {
     /// `pull --verify` can fetch the whole model.
     #[arg(long)]
     files: bool,
-    /// The artifact's shape: modelseal's model manifest artifact, or a CNCF ModelPack artifact
-    /// (one raw layer per file, `--files` implied; the signed manifest travels with the
-    /// statement).
-    #[arg(long, value_enum, default_value_t)]
-    format: ArtifactFormat,
+    /// Publish a CNCF ModelPack artifact (one raw layer per file, `--files` implied; the signed
+    /// manifest travels with the statement) instead of modelseal's model manifest artifact.
+    #[arg(long = "modelpack")]
+    as_modelpack: bool,
     #[command(flatten)]
     modelpack: ModelPackArgs,
     /// Register the statement with a transparency service and staple its receipt
@@ -58,6 +62,9 @@ pub struct PublishArgs {
     /// Pinned key(s) of URL transparency services.
     #[arg(long, value_name = "FILE")]
     ts_key: Vec<PathBuf>,
+    /// Also keep the statement attached (with its receipts: a transparent statement) in FILE.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
+    output: Option<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -71,13 +78,31 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
     request.x5chain = x5chain;
     request.subject = args.subject;
     request.files = args.files;
-    args.modelpack.only_with(args.format)?;
-    if args.format == ArtifactFormat::Modelpack {
+    args.modelpack.only_with(args.as_modelpack)?;
+    if args.as_modelpack {
         request.modelpack = Some(args.modelpack.spec()?);
     }
     request.services = trust::services(&args.services)?;
     request.service_keys = trust::pinned_service_keys(&args.ts_key)?;
     let report = block_on(async { Ok(publish(&request, out).await?) })?;
+    if let Some(path) = &args.output {
+        write_atomic(path, &report.statement)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let receipts = modelseal::core::cose::Sign1::parse(&report.statement)
+            .ok()
+            .and_then(|s| s.receipts().ok())
+            .map_or(0, |r| r.len());
+        out.info(format!(
+            "wrote the statement ({receipts} receipt(s)) to {}",
+            super::output::shown_path(path)
+        ));
+    }
+    if report.reused.bytes > 0 {
+        out.info(format!(
+            "{} already in the registry: not sent again",
+            super::output::human_bytes(report.reused.bytes)
+        ));
+    }
     if out.is_json() {
         out.json(&report);
     } else {

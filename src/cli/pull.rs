@@ -4,7 +4,7 @@
 //! artifact carries them) against the signed manifest: nothing unverified reaches DIR.
 
 use super::Outcome;
-use super::output::Output;
+use super::output::{Output, shown_path};
 use super::target::{TargetArgs, TransferArgs, block_on, require_selector};
 use anyhow::Result;
 use modelseal::flows::{PullVerifiedRequest, VerifiedPullOptions, pull_verified};
@@ -27,7 +27,8 @@ pub struct PullArgs {
     reference: String,
     #[arg(
         short = 'o',
-        long = "output-dir",
+        long = "output",
+        aliases = ["output-dir", "out"],
         value_name = "DIR",
         default_value = "."
     )]
@@ -101,6 +102,29 @@ fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
     };
     let pulled = block_on(async { Ok(pull_verified(&request, out).await?) })?;
     let statements = &pulled.statements;
+    let failed =
+        (!statements.verified && statements.blocks()) || (!pulled.verified && pulled.enforced);
+    if out.is_json() {
+        // One document: what was written, and the verification it rests on.
+        #[derive(Serialize)]
+        struct PulledVerified<'a> {
+            digest: &'a str,
+            files: Vec<String>,
+            verified: bool,
+            verification: &'a modelseal::flows::VerifiedPull,
+        }
+        out.json(&PulledVerified {
+            digest: &pulled.digest,
+            files: pulled.written.iter().map(|f| shown_path(f)).collect(),
+            verified: pulled.verified,
+            verification: &pulled,
+        });
+        return Ok(if failed {
+            Outcome::VerificationFailed
+        } else {
+            Outcome::Success
+        });
+    }
     let digest = &pulled.digest;
     if !statements.verified {
         out.tree_verdict(statements);
@@ -123,12 +147,8 @@ fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     if !pulled.verified {
-        if out.is_json() {
-            out.json(&pulled);
-        } else {
-            for reason in &pulled.reasons {
-                println!("✘ {reason}; nothing was written");
-            }
+        for reason in &pulled.reasons {
+            println!("✘ {reason}; nothing was written");
         }
         return Ok(Outcome::VerificationFailed);
     }
@@ -151,19 +171,19 @@ fn report(
         #[derive(Serialize)]
         struct Pulled<'a> {
             digest: &'a str,
-            files: &'a [PathBuf],
+            files: Vec<String>,
             #[serde(skip_serializing_if = "Option::is_none")]
             transfer: Option<TransferCounts>,
         }
         out.json(&Pulled {
             digest,
-            files,
+            files: files.iter().map(|f| shown_path(f)).collect(),
             transfer,
         });
     } else {
         // Each file is progress; the result (what was pulled, its digest) is printed even with -q.
         for f in files {
-            out.info(format!("Downloaded {}", f.display()));
+            out.info(format!("Downloaded {}", shown_path(f)));
         }
         println!("Pulled {reference}\nDigest: {digest}");
     }

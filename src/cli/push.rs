@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use super::artifact::{artifact_spec, layer_files, report};
-use super::modelpack::{ArtifactFormat, ModelPackArgs};
+use super::modelpack::ModelPackArgs;
 use super::output::Output;
 use super::target::{TargetArgs, TransferArgs, block_on};
 use anyhow::{Result, bail};
@@ -16,7 +16,7 @@ const EXAMPLES: &str = "Examples:
   modelseal push --oci-layout ./layout:v1 manifest.json          the same into a local OCI layout
   modelseal push ghcr.io/org/model:v1 weights.bin:application/octet-stream --artifact-type example/weights
   SOURCE_DATE_EPOCH=0 modelseal push ...                         reproducible (fixed created time)
-  modelseal push --format modelpack ./my-model localhost:5000/models/my-model:v1
+  modelseal push --modelpack ./my-model localhost:5000/models/my-model:v1
       the model's files as a CNCF ModelPack artifact (unsigned; `seal` signs it later)";
 
 /// Push files as an artifact: empty config, one titled layer per file.
@@ -34,10 +34,10 @@ pub struct PushArgs {
     /// Manifest annotation KEY=VALUE (repeatable); overrides org.opencontainers.image.created.
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
-    /// `modelpack`: push a model directory as a CNCF ModelPack artifact, unsigned
-    /// (`push --format modelpack DIR REF`).
-    #[arg(long, value_enum, default_value_t)]
-    format: ArtifactFormat,
+    /// Push a model directory as a CNCF ModelPack artifact, unsigned (`push --modelpack DIR
+    /// REF`); without it, FILES as they are.
+    #[arg(long = "modelpack")]
+    as_modelpack: bool,
     #[command(flatten)]
     modelpack: ModelPackArgs,
     #[command(flatten)]
@@ -47,11 +47,11 @@ pub struct PushArgs {
 }
 
 pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
-    args.modelpack.only_with(args.format)?;
-    if args.format == ArtifactFormat::Modelpack {
+    args.modelpack.only_with(args.as_modelpack)?;
+    if args.as_modelpack {
         if !args.annotations.is_empty() || args.artifact_type != media::MODEL_MANIFEST_ARTIFACT {
             bail!(
-                "--format modelpack writes the model-spec's manifest: no --annotation or --artifact-type"
+                "--modelpack writes the model-spec's manifest: no --annotation or --artifact-type"
             );
         }
         return model_pack(args, out);
@@ -85,12 +85,12 @@ pub fn run(args: PushArgs, out: &Output) -> Result<Outcome> {
     })
 }
 
-/// `push --format modelpack DIR REF`: the model hashed, and pushed as a ModelPack artifact.
+/// `push --modelpack DIR REF`: the model hashed, and pushed as a ModelPack artifact.
 fn model_pack(args: PushArgs, out: &Output) -> Result<Outcome> {
     use modelseal::core::manifest::{HashConfig, hash_model};
     use modelseal::oci::modelpack;
     let [reference] = args.files.as_slice() else {
-        bail!("push --format modelpack takes a model directory and a reference: DIR REF");
+        bail!("push --modelpack takes a model directory and a reference: DIR REF");
     };
     let model = std::path::Path::new(&args.reference);
     if !model.is_dir() {

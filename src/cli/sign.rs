@@ -7,7 +7,6 @@ use super::trust;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::cose::PayloadHashAlg;
-use modelseal::core::input::read_bounded;
 use modelseal::core::manifest::{MAX_MANIFEST_BYTES, ModelManifest};
 use modelseal::core::signed_statement::{IN_TOTO_CONTENT_TYPE, StatementSpec, sign_statement};
 use modelseal::core::sigstore;
@@ -19,17 +18,9 @@ const EXAMPLES: &str = "Examples:
       hash the model and sign its manifest (the manifest is the payload)
   modelseal sign manifest.json --key publisher.key --issuer ISS --subject SUB --hash-envelope -o model.cose
       sign the manifest's SHA-256 (hash envelope); verify later with --payload manifest.json
-  modelseal sign ./my-model --key publisher.key --format sigstore-bundle -o model.sig
+  modelseal sign ./my-model --key publisher.key --sigstore-bundle -o model.sig
       the bundle `model_signing sign key` writes; `model_signing verify key` accepts it
   modelseal sign report.pdf --key publisher.key --issuer ISS --subject SUB --content-type application/pdf -o report.cose";
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum SignFormat {
-    /// A SCITT signed statement: COSE_Sign1 with CWT claims.
-    Cose,
-    /// A model-signing Sigstore bundle (DSSE over the in-toto statement).
-    SigstoreBundle,
-}
 
 /// Sign a payload, or a model directory's manifest, as a SCITT signed statement.
 #[derive(clap::Args)]
@@ -62,11 +53,12 @@ pub struct SignArgs {
     /// Issued-at time (unix seconds). Default: now, or SOURCE_DATE_EPOCH when set.
     #[arg(long, value_name = "SECS")]
     iat: Option<i64>,
-    /// What to write: a SCITT signed statement (COSE_Sign1), or the Sigstore bundle model-signing writes.
-    #[arg(long, value_enum, default_value_t = SignFormat::Cose)]
-    format: SignFormat,
+    /// Write the Sigstore bundle model-signing writes (DSSE over the in-toto statement) instead
+    /// of a SCITT signed statement (COSE_Sign1 with CWT claims).
+    #[arg(long)]
+    sigstore_bundle: bool,
     /// Where to write the statement (atomically).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     out: PathBuf,
     /// When signing a directory, also write its manifest here (needed to check a hash envelope).
     #[arg(long, value_name = "FILE")]
@@ -79,55 +71,51 @@ pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
         let manifest = super::ignore::default_manifest(&args.input, Some(&args.out), out)?;
         (manifest.to_json(), true)
     } else {
-        let bytes = read_bounded(&args.input, MAX_MANIFEST_BYTES)
-            .with_context(|| format!("{}: cannot read", args.input.display()))?;
+        let bytes = trust::read_input(&args.input, MAX_MANIFEST_BYTES)?;
         let is_manifest = ModelManifest::from_json(&bytes).is_ok();
         (bytes, is_manifest)
     };
     if let Some(path) = &args.manifest_out {
         write_atomic(path, &payload).with_context(|| format!("writing {}", path.display()))?;
     }
-    let bytes = match args.format {
-        SignFormat::SigstoreBundle => {
-            if !is_manifest {
-                bail!(
-                    "{}: a Sigstore bundle signs a model manifest; give a model directory or a manifest",
-                    args.input.display()
-                );
-            }
-            sigstore::write_bundle(&payload, &key)?
+    let bytes = if args.sigstore_bundle {
+        if !is_manifest {
+            bail!(
+                "{}: a Sigstore bundle signs a model manifest; give a model directory or a manifest",
+                args.input.display()
+            );
         }
-        SignFormat::Cose => {
-            // SCITT requires both claims: a statement must say who makes it and what it is about.
-            let (Some(issuer), Some(subject)) = (
-                args.issuer.clone().filter(|s| !s.is_empty()),
-                args.subject.clone().filter(|s| !s.is_empty()),
-            ) else {
-                bail!("a signed statement needs --issuer and --subject (CWT iss and sub)");
-            };
-            let content_type = args
-                .content_type
-                .clone()
-                .or_else(|| is_manifest.then(|| IN_TOTO_CONTENT_TYPE.to_string()));
-            let spec = StatementSpec {
-                issuer,
-                subject,
-                content_type,
-                issued_at: Some(
-                    args.iat
-                        .unwrap_or_else(modelseal::core::clock::signing_time),
-                ),
-                hash_envelope: args
-                    .hash_envelope
-                    .as_deref()
-                    .map(str::parse::<PayloadHashAlg>)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                x5chain: trust::x5chain_for(args.x5chain.as_deref(), &key)?,
-                kid: args.kid.as_ref().map(|k| k.as_bytes().to_vec()),
-            };
-            sign_statement(&key, &payload, &spec)
-        }
+        sigstore::write_bundle(&payload, &key)?
+    } else {
+        // SCITT requires both claims: a statement must say who makes it and what it is about.
+        let (Some(issuer), Some(subject)) = (
+            args.issuer.clone().filter(|s| !s.is_empty()),
+            args.subject.clone().filter(|s| !s.is_empty()),
+        ) else {
+            bail!("a signed statement needs --issuer and --subject (CWT iss and sub)");
+        };
+        let content_type = args
+            .content_type
+            .clone()
+            .or_else(|| is_manifest.then(|| IN_TOTO_CONTENT_TYPE.to_string()));
+        let spec = StatementSpec {
+            issuer,
+            subject,
+            content_type,
+            issued_at: Some(
+                args.iat
+                    .unwrap_or_else(modelseal::core::clock::signing_time),
+            ),
+            hash_envelope: args
+                .hash_envelope
+                .as_deref()
+                .map(str::parse::<PayloadHashAlg>)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            x5chain: trust::x5chain_for(args.x5chain.as_deref(), &key)?,
+            kid: args.kid.as_ref().map(|k| k.as_bytes().to_vec()),
+        };
+        sign_statement(&key, &payload, &spec)
     };
     write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     report(
@@ -135,7 +123,7 @@ pub fn run(args: SignArgs, out: &Output) -> Result<Outcome> {
         &args.out,
         bytes.len(),
         key.algorithm().name(),
-        args.format == SignFormat::SigstoreBundle,
+        args.sigstore_bundle,
     );
     Ok(Outcome::Success)
 }
@@ -149,13 +137,13 @@ fn report(out: &Output, path: &Path, size: usize, alg: &str, bundle: bool) {
     if out.is_json() {
         #[derive(Serialize)]
         struct Signed<'a> {
-            file: &'a Path,
+            file: String,
             kind: &'a str,
             algorithm: &'a str,
             bytes: usize,
         }
         out.json(&Signed {
-            file: path,
+            file: super::output::shown_path(path),
             kind,
             algorithm: alg,
             bytes: size,
@@ -163,7 +151,7 @@ fn report(out: &Output, path: &Path, size: usize, alg: &str, bundle: bool) {
     } else {
         out.info(format!(
             "wrote {} ({kind}, {alg}, {size} bytes)",
-            path.display()
+            super::output::shown_path(path)
         ));
     }
 }

@@ -7,7 +7,6 @@ use super::trust;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::cose::{MAX_COSE_BYTES, Sign1};
-use modelseal::core::input::read_bounded;
 use modelseal::core::verify::check_receipt;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -36,15 +35,12 @@ pub struct StapleArgs {
     #[arg(long)]
     no_check: bool,
     /// Where to write the transparent statement (atomically).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     out: PathBuf,
 }
 
 pub fn run(args: StapleArgs, out: &Output) -> Result<Outcome> {
-    let read = |p: &PathBuf| {
-        read_bounded(p, MAX_COSE_BYTES as u64)
-            .with_context(|| format!("{}: cannot read", p.display()))
-    };
+    let read = |p: &PathBuf| super::trust::read_input(p, MAX_COSE_BYTES as u64);
     let statement_bytes = read(&args.statement)?;
     let statement =
         Sign1::parse(&statement_bytes).with_context(|| format!("{}", args.statement.display()))?;

@@ -8,9 +8,33 @@ use modelseal::core::crypto::{
 use modelseal::core::input::read_bounded;
 use std::path::{Path, PathBuf};
 
+/// A file named on the command line that is not there: one wording for every command (the
+/// hasher's own, `ManifestError::NotFound`).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: no such file or directory", .0.display())]
+pub struct Missing(pub PathBuf);
+
+/// A key file that is not there (the error hint says how to make one).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: no such file or directory", .0.display())]
+pub struct MissingKey(pub PathBuf);
+
+/// A whole input file of at most `max` bytes; a missing one is [`Missing`].
+pub fn read_input(path: &Path, max: u64) -> Result<Vec<u8>> {
+    read_bounded(path, max).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            anyhow::Error::new(Missing(path.to_path_buf()))
+        } else {
+            anyhow::Error::new(e).context(format!("{}: cannot read", path.display()))
+        }
+    })
+}
+
 pub fn read_key_file(path: &Path) -> Result<Vec<u8>> {
-    read_bounded(path, MAX_KEY_FILE_BYTES)
-        .with_context(|| format!("{}: cannot read", path.display()))
+    if !path.exists() {
+        return Err(MissingKey(path.to_path_buf()).into());
+    }
+    read_input(path, MAX_KEY_FILE_BYTES)
 }
 
 pub fn private_key(path: &Path) -> Result<PrivateKey> {

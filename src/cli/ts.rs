@@ -8,7 +8,6 @@ use super::trust;
 use anyhow::{Context, Result, bail};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::core::cose::MAX_COSE_BYTES;
-use modelseal::core::input::read_bounded;
 use modelseal::flows::{self, RegisterRequest};
 use modelseal::transparency::TransparencyLog;
 use modelseal::transparency::registration::{IssuerKeyEntry, RegistrationPolicy};
@@ -277,13 +276,12 @@ pub struct RegisterArgs {
     #[arg(long, value_name = "FILE")]
     ts_key: Vec<PathBuf>,
     /// Where to write the transparent statement (the statement with its receipts stapled).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     out: PathBuf,
 }
 
 pub fn register(args: RegisterArgs, out: &Output) -> Result<Outcome> {
-    let statement = read_bounded(&args.statement, MAX_COSE_BYTES as u64)
-        .with_context(|| format!("{}: cannot read", args.statement.display()))?;
+    let statement = trust::read_input(&args.statement, MAX_COSE_BYTES as u64)?;
     let request = RegisterRequest {
         statement,
         services: trust::services(&args.services)?,

@@ -2,7 +2,7 @@
 //! bundle, and optionally the payload and the model files it signs.
 
 use super::Outcome;
-use super::output::Output;
+use super::output::{Output, shown_path};
 use super::trust;
 use anyhow::{Context, Result};
 use modelseal::core::cose::MAX_COSE_BYTES;
@@ -127,9 +127,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: VerifyArgs, out: &Output) -> Result<Outcome> {
-    let read = |p: &PathBuf, max: u64| {
-        read_bounded(p, max).with_context(|| format!("{}: cannot read", p.display()))
-    };
+    let read = |p: &PathBuf, max: u64| trust::read_input(p, max);
     let bytes = read(&args.file, MAX_COSE_BYTES as u64)?;
     let payload = args
         .payload
@@ -185,6 +183,12 @@ pub fn run(args: VerifyArgs, out: &Output) -> Result<Outcome> {
     }
     if let Some(sub) = &args.subject {
         report.require_claim(Claim::Subject, sub);
+    }
+    if !args.key.is_empty() {
+        let tried: Vec<String> = args.key.iter().map(|k| shown_path(k)).collect();
+        report
+            .verdict
+            .name_keys_tried("signature", &tried.join(", "));
     }
     out.verify_report(&report, &args.file.display().to_string());
     Ok(if report.verified {

@@ -61,6 +61,18 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Names what was tried in the failed checks `what`: the key files whose signature did
+    /// not verify, so the message says which key to look at.
+    pub fn name_keys_tried(&mut self, what: &str, tried: &str) {
+        for c in self
+            .checks
+            .iter_mut()
+            .filter(|c| c.what == what && c.outcome == Outcome::Fail)
+        {
+            c.detail = format!("{} (key tried: {tried})", c.detail);
+        }
+    }
+
     /// Appends a check.
     pub fn push(&mut self, check: Check) {
         self.checks.push(check);

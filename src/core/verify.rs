@@ -109,6 +109,28 @@ pub struct ReceiptReport {
     pub verified_by: Option<String>,
     /// What verified it, or why it did not.
     pub detail: String,
+    /// The receipt's kid as [`kid_text`] shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+/// A kid as messages show it: as text when it is printable ASCII, else in hex (a COSE key
+/// thumbprint is 32 raw bytes).
+pub fn kid_text(kid: &[u8]) -> String {
+    match std::str::from_utf8(kid) {
+        Ok(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()) => t.to_string(),
+        _ => hex::encode(kid),
+    }
+}
+
+/// The kids a trusted key answers to: its JWK `kid`, and its COSE key thumbprint (RFC 9679),
+/// which modelseal's services and signers use by default.
+pub fn key_kids(key: &NamedKey) -> Vec<Vec<u8>> {
+    key.kid
+        .iter()
+        .cloned()
+        .chain(crate::core::cose::key_thumbprint(&key.key))
+        .collect()
 }
 
 /// A statement claim a verifier can require ([`Report::require_claim`]).
@@ -340,6 +362,7 @@ fn verify_sigstore_bundle(req: &VerifyRequest) -> Result<Report, VerifyError> {
                 "{} entry {} verified by the trusted root's log key",
                 e.kind, e.log_index
             ),
+            kid: None,
         })
         .collect();
     for r in &receipts {
@@ -866,6 +889,7 @@ pub fn check_receipt(
         verified: false,
         verified_by: None,
         detail: String::new(),
+        kid: None,
     };
     let receipt = match Receipt::parse(bytes) {
         Ok(r) => r,
@@ -879,6 +903,7 @@ pub fn check_receipt(
     report.issuer = receipt.issuer().map(str::to_string);
     report.subject = receipt.subject().map(str::to_string);
     report.issued_at = receipt.issued_at();
+    report.kid = receipt.kid().map(kid_text);
     match verify_receipt_with(&receipt, statement, service_keys) {
         Ok((v, key)) => {
             report.verified = true;
@@ -926,6 +951,21 @@ fn verify_receipt_with<'k>(
         }
     }
     let mut reason = first_err.unwrap_or_default();
+    if let Some(kid) = kid
+        && !service_keys
+            .iter()
+            .any(|k| key_kids(k).iter().any(|x| x == kid))
+    {
+        let known: Vec<String> = service_keys
+            .iter()
+            .filter_map(|k| key_kids(k).last().map(|x| kid_text(x)))
+            .collect();
+        reason = format!(
+            "the receipt's kid {} is not among the trusted service keys (kid {}): {reason}",
+            kid_text(kid),
+            known.join(", kid ")
+        );
+    }
     if let Some(cnf) = receipt.embedded_key()
         && !service_keys.iter().any(|k| k.key == cnf)
     {

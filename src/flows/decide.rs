@@ -149,11 +149,14 @@ pub fn judge(
         if required.starts_with("cosign/") {
             continue; // below, from the cosign tags
         }
-        let present = referrers.iter().any(|r| &r.artifact_type == required);
+        let present = referrers
+            .iter()
+            .any(|r| media::meets_requirement(&r.artifact_type, required));
         // A required statement type is met only by one of that type that meets the policy.
         let ok = if VerifiedReferrer::is_statement(required) {
             referrers.iter().any(|r| {
-                &r.artifact_type == required && r.statement.as_ref().is_some_and(|s| s.verified)
+                media::meets_requirement(&r.artifact_type, required)
+                    && r.statement.as_ref().is_some_and(|s| s.verified)
             })
         } else {
             present

@@ -21,18 +21,39 @@ pub enum Step {
     Registering,
     /// Attaching the statement as a referrer.
     Attaching,
+    /// A statement over the same manifest by the same key is attached already (an earlier
+    /// run): it is used as it is, not signed (nor, with receipts, registered) again.
+    Reused {
+        /// The receipts it carries.
+        receipts: usize,
+    },
+    /// The tag already names this very artifact (same layers): nothing to push.
+    AlreadyPushed,
+    /// The statement is attached to the artifact already.
+    AlreadyAttached,
 }
 
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        let text = match self {
             Step::Hashing => "1/4 hashing the model",
             Step::Signing => "2/4 signing its manifest (SCITT signed statement)",
+            Step::Reused { receipts } => {
+                return write!(
+                    f,
+                    "2/4 reusing the statement an earlier run attached (same manifest, same key, {receipts} receipt(s)): not signed again"
+                );
+            }
             Step::Pushing { files: false } => "3/4 pushing the manifest",
             Step::Pushing { files: true } => "3/4 pushing the manifest and the model files",
+            Step::AlreadyPushed => {
+                "3/4 the tag already holds this artifact (same layers): nothing pushed"
+            }
             Step::Registering => "3b registering with the transparency service(s)",
             Step::Attaching => "4/4 attaching the statement",
-        })
+            Step::AlreadyAttached => "4/4 the statement is attached already",
+        };
+        f.write_str(text)
     }
 }
 

@@ -103,12 +103,26 @@ pub struct PublishReport {
     /// How each transparency service registered the statement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub registrations: Vec<Registration>,
+    /// What an earlier run had left that this one used instead of doing it again.
+    pub reused: Reused,
     /// The signed model manifest.
     #[serde(skip)]
     pub manifest: ModelManifest,
     /// The transparent statement attached (receipts stapled).
     #[serde(skip)]
     pub statement: Vec<u8>,
+}
+
+/// What `publish` found already done (a re-run) and did not do again.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Reused {
+    /// The tag already named this artifact (same layers): nothing was pushed.
+    pub artifact: bool,
+    /// A statement over the same manifest by the same key was already attached: not signed
+    /// nor registered again.
+    pub statement: bool,
+    /// Blob bytes the registry already had, not sent again.
+    pub bytes: u64,
 }
 
 /// Hashes, signs, registers, pushes and attaches a model.
@@ -137,6 +151,13 @@ pub async fn publish(
     request: &PublishRequest,
     progress: &dyn Progress,
 ) -> Result<PublishReport, FlowError> {
+    if !request.model.exists() {
+        return Err(FlowError::Manifest(
+            crate::core::manifest::ManifestError::NotFound {
+                path: request.model.clone(),
+            },
+        ));
+    }
     if !request.model.is_dir() {
         return Err(FlowError::NotAModel(request.model.clone()));
     }
@@ -196,12 +217,6 @@ pub async fn publish(
         x5chain: request.x5chain.clone(),
         ..StatementSpec::default()
     };
-    // Signed now (a wrong key fails before anything moves), registered only once the artifact
-    // is in place: a registry that is down must not leave a log entry for an artifact nobody
-    // can fetch.
-    progress.step(Step::Signing);
-    let signed = sign_statement(&request.key, &manifest_bytes, &spec);
-
     let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
         path: std::env::temp_dir(),
         source: e,
@@ -228,46 +243,97 @@ pub async fn publish(
     let Some(Selector::Tag(tag)) = selector else {
         return Err(FlowError::NeedTag(request.reference.clone()));
     };
-    progress.step(Step::Pushing {
-        files: request.files || pack.is_some(),
-    });
-    let pushed: Descriptor = {
-        let bars = progress.transfer("pushing");
-        match &pack {
-            Some((files, artifact, config)) => {
-                modelpack::push_model_pack(
-                    &target,
-                    &request.model,
-                    files,
-                    artifact,
-                    config,
-                    Some(&tag),
-                    bars.as_ref(),
-                )
-                .await?
-                .0
-            }
-            None => {
-                let artifact = ArtifactSpec {
-                    artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
-                    created: created.clone(),
-                    ..Default::default()
-                };
-                push_artifact(&target, &layers, &artifact, Some(&tag), bars.as_ref())
+    // A re-run (after a cut, or to add a receipt) finds what the last run left under the tag:
+    // the same artifact is not pushed again, and a statement over the same manifest by the same
+    // key is not signed nor registered again (a second log entry for one release is noise).
+    let prior = target.resolve(&Selector::Tag(tag.clone())).await.ok();
+    let mut reused_statement = None;
+    if let Some(prior) = &prior {
+        reused_statement =
+            statement_over(&target, prior, &manifest_bytes, &request.key, &spec).await;
+    }
+    // Signed now (a wrong key fails before anything moves), registered only once the artifact
+    // is in place: a registry that is down must not leave a log entry for an artifact nobody
+    // can fetch.
+    let signed = match &reused_statement {
+        Some(found) => {
+            progress.step(Step::Reused {
+                receipts: found.receipts,
+            });
+            found.bytes.clone()
+        }
+        None => {
+            progress.step(Step::Signing);
+            sign_statement(&request.key, &manifest_bytes, &spec)
+        }
+    };
+
+    let same_artifact = match (&prior, &pack) {
+        (Some(prior), None) => same_artifact(&target, prior, &layers)
+            .await
+            .then(|| prior.clone()),
+        _ => None,
+    };
+    let pushed: Descriptor = match same_artifact.clone() {
+        Some(prior) => {
+            progress.step(Step::AlreadyPushed);
+            prior
+        }
+        None => {
+            progress.step(Step::Pushing {
+                files: request.files || pack.is_some(),
+            });
+            let bars = progress.transfer("pushing");
+            match &pack {
+                Some((files, artifact, config)) => {
+                    modelpack::push_model_pack(
+                        &target,
+                        &request.model,
+                        files,
+                        artifact,
+                        config,
+                        Some(&tag),
+                        bars.as_ref(),
+                    )
                     .await?
                     .0
+                }
+                None => {
+                    let artifact = ArtifactSpec {
+                        artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
+                        created: created.clone(),
+                        ..Default::default()
+                    };
+                    push_artifact(&target, &layers, &artifact, Some(&tag), bars.as_ref())
+                        .await?
+                        .0
+                }
             }
         }
     };
 
-    let (statement, registrations) =
-        register_signed(signed, &request.services, &request.service_keys, progress).await?;
+    let reused_bytes = target.transfer_counts().reused;
+    // A reused statement with receipts keeps them; one without is registered now (the same
+    // bytes: a service that logged it before answers with its first entry).
+    let (statement, registrations) = match &reused_statement {
+        Some(found) if found.receipts > 0 => (signed, Vec::new()),
+        _ => register_signed(signed, &request.services, &request.service_keys, progress).await?,
+    };
 
-    progress.step(Step::Attaching);
-    // A ModelPack artifact has no room for it: the signed manifest travels with the statement
-    // (and a verifier checks it against the artifact's layers).
-    let carried = pack.is_some().then_some(manifest_bytes.as_slice());
-    let referrers = attach_statement(&target, &pushed, &statement, carried, &created).await?;
+    let already_attached = same_artifact.is_some()
+        && reused_statement
+            .as_ref()
+            .is_some_and(|found| found.bytes == statement);
+    let referrers = if already_attached {
+        progress.step(Step::AlreadyAttached);
+        discover(&target, &pushed, None, 1).await?
+    } else {
+        progress.step(Step::Attaching);
+        // A ModelPack artifact has no room for it: the signed manifest travels with the
+        // statement (and a verifier checks it against the artifact's layers).
+        let carried = pack.is_some().then_some(manifest_bytes.as_slice());
+        attach_statement(&target, &pushed, &statement, carried, &created).await?
+    };
     Ok(PublishReport {
         reference: request.reference.clone(),
         name: target.name_of(&pushed.digest),
@@ -275,9 +341,90 @@ pub async fn publish(
         subject,
         referrers,
         registrations,
+        reused: Reused {
+            artifact: same_artifact.is_some(),
+            statement: reused_statement.is_some(),
+            bytes: reused_bytes,
+        },
         manifest,
         statement,
     })
+}
+
+/// A statement already attached to `artifact` that can stand for a new one: over exactly
+/// `manifest`, signed by `key`, with the claims and x5chain `spec` asks for.
+struct FoundStatement {
+    bytes: Vec<u8>,
+    receipts: usize,
+}
+
+async fn statement_over<T: Target>(
+    target: &T,
+    artifact: &Descriptor,
+    manifest: &[u8],
+    key: &PrivateKey,
+    spec: &StatementSpec,
+) -> Option<FoundStatement> {
+    let public = key.public_key();
+    let mut best: Option<FoundStatement> = None;
+    let referrers = target.referrers(artifact, None).await.ok()?;
+    for r in referrers
+        .iter()
+        .filter(|r| {
+            r.artifact_type
+                .as_deref()
+                .is_some_and(media::is_scitt_statement)
+        })
+        .take(crate::oci::ops::MAX_REFERRERS_PER_MANIFEST)
+    {
+        let Ok(bytes) = crate::oci::documents::statement_bytes(target, artifact, r).await else {
+            continue;
+        };
+        let Ok(sign1) = crate::core::cose::Sign1::parse(&bytes) else {
+            continue;
+        };
+        let claims = sign1.claims().ok();
+        let fits = sign1.payload() == Some(manifest)
+            && sign1.verify_signature(&public, None).is_ok()
+            && claims.as_ref().and_then(|c| c.iss.as_deref()) == Some(spec.issuer.as_str())
+            && claims.as_ref().and_then(|c| c.sub.as_deref()) == Some(spec.subject.as_str())
+            && sign1.x5chain().unwrap_or_default() == spec.x5chain;
+        if !fits {
+            continue;
+        }
+        let receipts = sign1.receipts().map(|r| r.len()).unwrap_or(0);
+        if best.as_ref().is_none_or(|b| receipts > b.receipts) {
+            best = Some(FoundStatement { bytes, receipts });
+        }
+    }
+    best
+}
+
+/// Whether `artifact` is a model manifest artifact with exactly these layers (titles, media
+/// types and digests): only its creation time could differ from a new push.
+async fn same_artifact<T: Target>(target: &T, artifact: &Descriptor, layers: &[LayerFile]) -> bool {
+    let Ok(m) = crate::oci::documents::manifest_of(target, artifact).await else {
+        return false;
+    };
+    if m.artifact_type.as_deref() != Some(media::MODEL_MANIFEST_ARTIFACT)
+        || m.layers.len() != layers.len()
+        || m.subject.is_some()
+    {
+        return false;
+    }
+    // Each layer is checked by digest (the files are read once more): a re-run must replace an
+    // artifact whose layers are not the model as it is now, not keep it.
+    for (have, want) in m.layers.iter().zip(layers) {
+        let title = have.annotations.get(media::ANNOTATION_TITLE);
+        if title != Some(&want.title) || have.media_type != want.media_type {
+            return false;
+        }
+        match crate::oci::ops::describe_file(&want.path, &want.media_type) {
+            Ok(d) if d.digest == have.digest && d.size == have.size => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Signs `manifest` as a SCITT statement and registers it with `services` (receipts stapled):
@@ -319,7 +466,8 @@ async fn register_signed(
     Ok((registered.statement, registered.registrations))
 }
 
-/// Attaches `statement` to `subject` as a transparent statement referrer, with `manifest` (the
+/// Attaches `statement` to `subject` as a statement referrer (transparent with receipts,
+/// signed without), with `manifest` (the
 /// signed model manifest) beside it when given; returns the subject's referrers after.
 pub(super) async fn attach_statement<T: Target>(
     target: &T,
@@ -353,8 +501,12 @@ pub(super) async fn attach_statement<T: Target>(
             media_type: media_type.into(),
         });
     }
+    // Labelled by what it is: a statement without receipts is no transparent statement.
+    let receipts = crate::core::cose::Sign1::parse(statement)?
+        .receipts()
+        .map_or(0, |r| r.len());
     let referrer = ArtifactSpec {
-        artifact_type: media::TRANSPARENT_STATEMENT_ARTIFACT.into(),
+        artifact_type: media::statement_artifact_type(receipts).into(),
         created: created.into(),
         subject: Some(subject.clone()),
         ..Default::default()

@@ -106,7 +106,7 @@ pub async fn find_tag<T: ReadTarget>(
 ) -> Result<Option<Descriptor>> {
     match target.resolve(&Selector::Tag(kind.tag(digest))).await {
         Ok(d) => Ok(Some(d)),
-        Err(OciError::NotFound(_)) => Ok(None),
+        Err(OciError::NotFound(_) | OciError::NotFoundBecause { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }

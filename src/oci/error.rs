@@ -19,6 +19,15 @@ pub enum OciError {
     /// `ReadTarget::name_of` spells it.
     #[error("{0}: not found")]
     NotFound(String),
+    /// Not found, and the registry said why: no such repository (`NAME_UNKNOWN`), or no such
+    /// tag or manifest in one that exists (`MANIFEST_UNKNOWN`).
+    #[error("{name}: not found: {reason}")]
+    NotFoundBecause {
+        /// The reference, `host/repo:tag` or `host/repo@digest`.
+        name: String,
+        /// Which part is missing.
+        reason: String,
+    },
     /// Fetched or pushed bytes do not hash to the descriptor's digest.
     #[error("{what}: digest mismatch, expected {expected}, got {actual}")]
     DigestMismatch {

@@ -22,8 +22,11 @@ pub const MODEL_MANIFEST_ARTIFACT: &str = "in-toto/model-manifest";
 pub const MODEL_FILE_LAYER: &str = "application/octet-stream";
 /// The layer holding the model manifest: an in-toto statement as JSON.
 pub const IN_TOTO_LAYER: &str = "application/vnd.in-toto+json";
-/// A transparent statement attached as a referrer.
+/// A transparent statement attached as a referrer: a signed statement with at least one
+/// receipt stapled.
 pub const TRANSPARENT_STATEMENT_ARTIFACT: &str = "scitt/transparent-statement";
+/// A signed statement attached as a referrer without receipts (`publish` without `--ts`).
+pub const SIGNED_STATEMENT_ARTIFACT: &str = "scitt/signed-statement";
 /// The layer holding a transparent statement: a COSE_Sign1 (SCITT signed statement with its
 /// receipts in the unprotected header).
 pub const SCITT_STATEMENT_LAYER: &str = "application/scitt-statement+cose";
@@ -38,9 +41,32 @@ pub fn is_sigstore_bundle(artifact_type: &str) -> bool {
 }
 
 /// Whether referrers of this artifact type are statements the policy judges (signature, claims,
-/// receipts, binding to the manifest): transparent statements and Sigstore bundles.
+/// receipts, binding to the manifest): SCITT statements and Sigstore bundles.
 pub fn is_statement(artifact_type: &str) -> bool {
-    artifact_type == TRANSPARENT_STATEMENT_ARTIFACT || is_sigstore_bundle(artifact_type)
+    is_scitt_statement(artifact_type) || is_sigstore_bundle(artifact_type)
+}
+
+/// Whether referrers of this artifact type carry a SCITT statement (with receipts or without).
+pub fn is_scitt_statement(artifact_type: &str) -> bool {
+    artifact_type == TRANSPARENT_STATEMENT_ARTIFACT || artifact_type == SIGNED_STATEMENT_ARTIFACT
+}
+
+/// The artifact type of a referrer carrying a SCITT statement with `receipts` receipts.
+pub fn statement_artifact_type(receipts: usize) -> &'static str {
+    if receipts == 0 {
+        SIGNED_STATEMENT_ARTIFACT
+    } else {
+        TRANSPARENT_STATEMENT_ARTIFACT
+    }
+}
+
+/// Whether a referrer of `artifact_type` is one a policy's `required_artifact_types` entry
+/// `required` asks for. A signed statement meets a transparent statement's requirement: the
+/// receipts a policy wants are counted by `min_receipts`, whatever the label says.
+pub fn meets_requirement(artifact_type: &str, required: &str) -> bool {
+    artifact_type == required
+        || (required == TRANSPARENT_STATEMENT_ARTIFACT
+            && artifact_type == SIGNED_STATEMENT_ARTIFACT)
 }
 
 /// The file name of a layer (image-spec annotations; oras writes it for each pushed file and
@@ -65,6 +91,7 @@ pub fn referrer_kind(artifact_type: &str) -> Option<&'static str> {
     let t = artifact_type.to_ascii_lowercase();
     Some(match t.as_str() {
         TRANSPARENT_STATEMENT_ARTIFACT => "SCITT transparent statement (modelseal)",
+        SIGNED_STATEMENT_ARTIFACT => "SCITT signed statement, no receipt (modelseal)",
         MODEL_MANIFEST_ARTIFACT => "model-signing manifest",
         NOTATION_SIGNATURE => "notation signature",
         "application/vnd.in-toto+json" | "application/vnd.dsse.envelope.v1+json" => {

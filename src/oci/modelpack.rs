@@ -272,7 +272,7 @@ struct Model<'a> {
     config: &'a ModelConfig,
 }
 
-/// What `publish`/`push --format modelpack` is told beyond the files.
+/// What `publish`/`push --modelpack` is told beyond the files.
 #[derive(Clone, Debug, Default)]
 pub struct ModelPackSpec {
     /// The config's `descriptor` object.

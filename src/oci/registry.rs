@@ -182,6 +182,22 @@ impl Registry {
         limit: u64,
         kind: &'static str,
     ) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        Ok(self
+            .get_small_or_absent(path, accept, limit, kind)
+            .await?
+            .ok())
+    }
+
+    /// [`get_small`](Self::get_small), with a 404's error code (`NAME_UNKNOWN`,
+    /// `MANIFEST_UNKNOWN`, …; distribution spec, error codes) as `Err` — what tells a missing
+    /// repository from a missing tag.
+    async fn get_small_or_absent(
+        &self,
+        path: &str,
+        accept: &str,
+        limit: u64,
+        kind: &'static str,
+    ) -> Result<std::result::Result<(Vec<u8>, Option<String>), Option<String>>> {
         let url = format!(
             "{}://{}/v2/{}/{path}",
             self.scheme(),
@@ -216,7 +232,22 @@ impl Registry {
             .map_err(send_err)?;
         let status = answer.status();
         if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
+            let body = crate::net::read_capped(answer, 16 * 1024, &what, "an error")
+                .await
+                .unwrap_or_default();
+            #[derive(serde::Deserialize)]
+            struct Errors {
+                errors: Vec<ErrorEntry>,
+            }
+            #[derive(serde::Deserialize)]
+            struct ErrorEntry {
+                code: String,
+            }
+            let code = serde_json::from_slice::<Errors>(&body)
+                .ok()
+                .and_then(|e| e.errors.into_iter().next())
+                .map(|e| e.code);
+            return Ok(Err(code));
         }
         if !status.is_success() {
             let text = format!("{what}: the registry answered {status}");
@@ -239,7 +270,7 @@ impl Registry {
                 }
                 other => OciError::Registry(other.to_string()),
             })?;
-        Ok(Some((body, content_type)))
+        Ok(Ok((body, content_type)))
     }
 
     fn name_of_path(&self, path: &str) -> String {
@@ -485,14 +516,63 @@ impl ReadTarget for Registry {
     }
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
-        let bytes = self.manifest_raw(selector.as_str()).await?.ok_or_else(|| {
-            OciError::NotFound(format!(
-                "{}/{}:{}",
-                self.reference.registry,
-                self.reference.repository,
-                selector.as_str()
-            ))
-        })?;
+        let accept = format!("{}, {}", media::IMAGE_MANIFEST, media::IMAGE_INDEX);
+        let found = self
+            .get_small_or_absent(
+                &format!("manifests/{}", selector.as_str()),
+                &accept,
+                MAX_MANIFEST_BYTES as u64,
+                "a manifest",
+            )
+            .await?;
+        let (registry, repository) = (&self.reference.registry, &self.reference.repository);
+        let name = match selector {
+            Selector::Tag(t) => format!("{registry}/{repository}:{t}"),
+            Selector::Digest(d) => format!("{registry}/{repository}@{d}"),
+        };
+        let bytes = match found {
+            Ok((bytes, _)) => bytes,
+            // The registry says which part is missing: the repository, or the tag in it.
+            Err(Some(code)) if code == "NAME_UNKNOWN" => {
+                return Err(OciError::NotFoundBecause {
+                    name,
+                    reason: format!(
+                        "no repository {repository} on {registry} (check the name; a push creates it)"
+                    ),
+                });
+            }
+            // distribution answers MANIFEST_UNKNOWN for an unknown repository's tag too: its
+            // tag list, NAME_UNKNOWN or not, settles which part is missing.
+            Err(Some(code))
+                if code == "MANIFEST_UNKNOWN"
+                    && matches!(
+                        self.get_small_or_absent("tags/list", "application/json", 64 * 1024, "a tag list")
+                            .await,
+                        Ok(Err(Some(ref c))) if c == "NAME_UNKNOWN"
+                    ) =>
+            {
+                return Err(OciError::NotFoundBecause {
+                    name,
+                    reason: format!(
+                        "no repository {repository} on {registry} (check the name; a push creates it)"
+                    ),
+                });
+            }
+            Err(Some(code)) if code == "MANIFEST_UNKNOWN" => {
+                return Err(OciError::NotFoundBecause {
+                    reason: match selector {
+                        Selector::Tag(t) => {
+                            format!("the repository {repository} exists, but has no tag {t}")
+                        }
+                        Selector::Digest(d) => {
+                            format!("the repository {repository} exists, but has no manifest {d}")
+                        }
+                    },
+                    name,
+                });
+            }
+            Err(_) => return Err(OciError::NotFound(name)),
+        };
         if let Selector::Digest(d) = selector {
             let actual = sha256_digest(&bytes);
             if actual != *d {

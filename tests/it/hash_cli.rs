@@ -65,7 +65,7 @@ fn check_reports_json_for_scripts() {
     weights.extend_from_slice(&[0; 10]);
     fs::write(model.join("model.safetensors"), weights).unwrap();
     let out = modelseal()
-        .args(["--output", "json", "hash", "--check"])
+        .args(["--format", "json", "hash", "--check"])
         .arg(&manifest)
         .arg(&model)
         .output()

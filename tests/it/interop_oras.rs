@@ -50,7 +50,7 @@ fn oras_py_pulls_what_we_push_and_reads_our_referrers_index() {
         .success();
     let attached = modelseal()
         .current_dir(dir.path())
-        .args(["attach", "--output", "json", &reference, "model.scitt"])
+        .args(["attach", "--format", "json", &reference, "model.scitt"])
         .assert()
         .success();
     let referrer = json_of(&attached.get_output().stdout)["digest"]
@@ -201,7 +201,7 @@ fn we_discover_what_oras_py_attaches_where_the_registry_has_the_referrers_api() 
     );
 }
 
-/// The config `publish --format modelpack` writes validates against the model-spec's JSON
+/// The config `publish --modelpack` writes validates against the model-spec's JSON
 /// schema (`schema/config-schema.json`, kept in ../shared/conformance), checked by `jsonschema`.
 #[test]
 #[ignore = "needs the peer venv: scripts/interop.sh"]
@@ -217,7 +217,7 @@ fn modelpack_config_validates_against_the_model_spec_schema() {
     let layout = dir.path().join("oci");
     modelseal()
         .env("SOURCE_DATE_EPOCH", "1700000000")
-        .args(["push", "--format", "modelpack"])
+        .args(["push", "--modelpack"])
         .arg(&m)
         .arg("--oci-layout")
         .arg(format!("{}:v1", layout.display()))
@@ -301,7 +301,7 @@ fn seal_of_a_modelpack_pushed_by_oras_py_then_pull_verify() {
     b["predicate"]["serialization"] = a["predicate"]["serialization"].clone();
     assert_eq!(a, b);
     let sealed = modelseal()
-        .args(["--output", "json", "seal", "--plain-http", &target, "--key"])
+        .args(["--format", "json", "seal", "--plain-http", &target, "--key"])
         .arg(&key)
         .args(["--issuer", crate::common::publish::ISSUER])
         .assert()
@@ -313,7 +313,7 @@ fn seal_of_a_modelpack_pushed_by_oras_py_then_pull_verify() {
     // distribution has no referrers API: the tag-schema index we wrote names each referrer's
     // artifactType (cosign#4422: tools filter on it).
     let index = modelseal()
-        .args(["--output", "json", "manifest", "fetch", "--plain-http"])
+        .args(["--format", "json", "manifest", "fetch", "--plain-http"])
         .arg(format!("{reg}/modelpack/foreign:sha256-{}", &sealed[7..]))
         .assert()
         .success();
@@ -321,7 +321,8 @@ fn seal_of_a_modelpack_pushed_by_oras_py_then_pull_verify() {
     let entries = index["manifests"].as_array().unwrap();
     assert!(!entries.is_empty());
     for e in entries {
-        assert_eq!(e["artifactType"], "scitt/transparent-statement", "{index}");
+        // sealed without --ts: a signed statement, no receipt
+        assert_eq!(e["artifactType"], "scitt/signed-statement", "{index}");
     }
     let out = dir.path().join("out");
     modelseal()

@@ -1,5 +1,5 @@
 //! Sigstore bundles both ways with the real `model-signing` 1.1.1: `model_signing verify key`
-//! accepts the bundles `modelseal sign --format sigstore-bundle` (and the library's
+//! accepts the bundles `modelseal sign --sigstore-bundle` (and the library's
 //! `write_bundle`) writes, and `modelseal verify` (and the library's `read_bundle` +
 //! `verify_bundle`) accepts the bundles `model_signing sign key` writes. Run by
 //! `scripts/interop.sh` (`MODELSEAL_PEER_VENV` = a venv with model-signing 1.1.1).
@@ -50,7 +50,7 @@ fn model_signing_verifies_our_bundles_and_refuses_a_tampered_model() {
             .arg(&model)
             .arg("--key")
             .arg(&private)
-            .args(["--format", "sigstore-bundle", "-o"])
+            .args(["--sigstore-bundle", "-o"])
             .arg(&bundle)
             .assert()
             .success();

@@ -1,4 +1,4 @@
-//! CNCF ModelPack artifacts: `publish`/`push --format modelpack` write the model-spec shape;
+//! CNCF ModelPack artifacts: `publish`/`push --modelpack` write the model-spec shape;
 //! `pull` reads ModelPack raw and tar layers, the legacy `cnai` spelling and KitOps layers, and
 //! refuses hostile archives; `hash --from-oci` and `seal` work from the layers' descriptors, and
 //! `pull --verify` compares each layer's digest with the signed manifest before downloading.
@@ -156,7 +156,7 @@ fn publish_modelpack(model: &Path, layout: &Path, key: &Path) {
         .arg(model)
         .arg("--oci-layout")
         .arg(format!("{}:v1", layout.display()))
-        .args(["--format", "modelpack", "--param-size", "1.5B", "--key"])
+        .args(["--modelpack", "--param-size", "1.5B", "--key"])
         .arg(key)
         .args(["--issuer", ISSUER, "--subject", "test"])
         .assert()
@@ -261,7 +261,7 @@ fn modelpack_publish_writes_the_model_spec_shape() {
         .arg(format!("{}:v1", layout.display()))
         .assert()
         .success()
-        .stdout(contains("scitt/transparent-statement"));
+        .stdout(contains("scitt/signed-statement")); // no --ts: no receipt
 }
 
 #[test]
@@ -271,14 +271,14 @@ fn modelpack_kinds_can_be_overridden() {
     let layout = dir.path().join("oci");
     modelseal()
         .arg("push")
-        .args(["--format", "modelpack"])
+        .args(["--modelpack"])
         .arg(&m)
         .arg("--oci-layout")
         .arg(format!("{}:v1", layout.display()))
         .args(["--kind", "*.json=doc", "--kind", "src/=dataset"])
         .assert()
         .success();
-    // A kind without --format modelpack would do nothing: refused.
+    // A kind without --modelpack would do nothing: refused.
     modelseal()
         .args(["push", "--oci-layout"])
         .arg(format!("{}:v2", layout.display()))
@@ -286,7 +286,7 @@ fn modelpack_kinds_can_be_overridden() {
         .args(["--kind", "*.md=doc"])
         .assert()
         .failure()
-        .stderr(contains("need --format modelpack"));
+        .stderr(contains("need --modelpack"));
     let (manifest, _) = tagged(&layout, "v1");
     for l in manifest["layers"].as_array().unwrap() {
         let path = l["annotations"]["org.cncf.model.filepath"]
@@ -314,11 +314,11 @@ fn modelpack_digest_is_stable_across_runs() {
     publish_modelpack(&m, &a, &key);
     publish_modelpack(&m, &b, &key);
     assert_eq!(tagged(&a, "v1").1, tagged(&b, "v1").1);
-    // push --format modelpack makes the same artifact publish does.
+    // push --modelpack makes the same artifact publish does.
     let c = dir.path().join("c");
     modelseal()
         .env("SOURCE_DATE_EPOCH", EPOCH)
-        .args(["push", "--format", "modelpack", "--param-size", "1.5B"])
+        .args(["push", "--modelpack", "--param-size", "1.5B"])
         .arg(&m)
         .arg("--oci-layout")
         .arg(format!("{}:v1", c.display()))
@@ -519,7 +519,7 @@ fn hash_from_oci_equals_hash_of_the_directory() {
     // The layout's directory name is the repository's name, as `hash DIR` names the model.
     let layout = dir.path().join("oci/tiny");
     modelseal()
-        .args(["push", "--format", "modelpack"])
+        .args(["push", "--modelpack"])
         .arg(&m)
         .arg("--oci-layout")
         .arg(format!("{}:v1", layout.display()))
@@ -589,7 +589,13 @@ fn seal_in_place_then_pull_verify_passes_and_a_swapped_layer_fails_before_downlo
     let ts = dir.path().join("ts");
     ts_init(&ts, Trust::Key(&dir.path().join("es256.pub")));
     let local = local(&ts);
-    for extra in [&[][..], &["--hash-envelope", "--ts", &local][..]] {
+    for (extra, artifact_type) in [
+        (&[][..], "scitt/signed-statement"),
+        (
+            &["--hash-envelope", "--ts", &local][..],
+            "scitt/transparent-statement",
+        ),
+    ] {
         modelseal()
             .args(["seal", "--oci-layout", &l.reference("v1"), "--key"])
             .arg(&key)
@@ -597,7 +603,7 @@ fn seal_in_place_then_pull_verify_passes_and_a_swapped_layer_fails_before_downlo
             .args(extra)
             .assert()
             .success()
-            .stdout(contains("scitt/transparent-statement"));
+            .stdout(contains(artifact_type));
     }
     // The artifact itself is untouched: the tag still names the digest the other tool pushed.
     assert_eq!(tagged(&l.root, "v1").1, sealed["digest"].as_str().unwrap());
@@ -734,10 +740,10 @@ fn modelpack_on_the_real_registry() {
     let reference = format!("{reg}/modelpack/tiny:v1");
     let published = modelseal()
         .env("SOURCE_DATE_EPOCH", EPOCH)
-        .args(["--output", "json", "publish"])
+        .args(["--format", "json", "publish"])
         .arg(&m)
         .arg(&reference)
-        .args(["--format", "modelpack", "--param-size", "1.5B", "--key"])
+        .args(["--modelpack", "--param-size", "1.5B", "--key"])
         .arg(&key)
         .args(["--issuer", ISSUER, "--subject", "test"])
         .assert()

@@ -236,7 +236,7 @@ printf '{{"auths":{{"%s":{{"auth":"%s"}}}}}}' "$R" "$(printf alice:s3cret | base
 DOCKER_CONFIG={config} log {bin} push $R/auth/m:v2 m.json
 DOCKER_CONFIG={config} log {bin} discover $R/auth/m:v2
 DOCKER_CONFIG={config} log {bin} pull $R/auth/m:v2 -o pulled
-DOCKER_CONFIG={config} log {bin} --output json manifest fetch $R/auth/m:v2
+DOCKER_CONFIG={config} log {bin} --format json manifest fetch $R/auth/m:v2
 cmp pulled/m.json m.json
 if DOCKER_CONFIG=/nonexistent log {bin} pull $R/auth/m:v2 -o pulled2; then exit 12; fi
 if DOCKER_CONFIG=/nonexistent log {bin} push $R/auth/m:v3 m.json; then exit 10; fi

@@ -70,7 +70,9 @@ fn scopes_cover_whole_segments_and_fail_closed_naming_the_nearest() {
         show(outside)
             .code(2)
             .stderr(contains("no policy scope covers"))
-            .stderr(contains("nearest scopes"));
+            .stderr(contains(
+                "the policy's scopes: \"localhost:5000/models/*\" (policy 'models')",
+            ));
     }
     // The most specific scope wins, whatever the order; hosts compare case-insensitively.
     show("LOCALHOST:5000/models/llama:v1")
@@ -258,7 +260,7 @@ fn audit_reports_without_blocking_and_skip_is_refused_on_everything() {
         ))
         .stdout(contains("statement sub other:v1 ≠ required llama:v1"));
     let out = modelseal()
-        .args(["discover", "--oci-layout", "--verify", "--output", "json"])
+        .args(["discover", "--oci-layout", "--verify", "--format", "json"])
         .arg(format!("{}:v1", llama.display()))
         .arg("--policy")
         .arg(&policy)

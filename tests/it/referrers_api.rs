@@ -35,7 +35,7 @@ fn native_path(repo: &str, wants_token: bool) {
         .success();
     let attached = modelseal()
         .current_dir(dir.path())
-        .args(["attach", "--output", "json", &reference, "model.scitt"])
+        .args(["attach", "--format", "json", &reference, "model.scitt"])
         .assert()
         .success();
     let referrer = json_of(&attached.get_output().stdout)["digest"]

@@ -59,7 +59,7 @@ fn the_real_two_receipt_statement_verifies_and_names_both_services() {
 fn json_report_lists_each_receipt_with_profile_issuer_subject_and_result() {
     let dir = tempfile::tempdir().unwrap();
     let out = verify_phi(dir.path(), &phi("2ts-statement.scitt"))
-        .args(["--output", "json"])
+        .args(["--format", "json"])
         .assert()
         .success();
     let report = json_of(&out.get_output().stdout);
@@ -386,7 +386,7 @@ fn print_cose_shows_headers_by_name_certificates_and_nested_receipt_proofs() {
         .stdout(contains("vds (395): MMR (3)"))
         .stdout(contains("inclusion proofs (-1)"));
     let out = modelseal()
-        .args(["print-cose", "--output", "json"])
+        .args(["print-cose", "--format", "json"])
         .arg(phi("datatrails-mmr.receipt"))
         .assert()
         .success();

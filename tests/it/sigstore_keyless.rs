@@ -37,7 +37,7 @@ const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
 fn verify_json(args: &[&str]) -> (i32, Value) {
     let out = modelseal()
-        .args(["--output", "json", "verify"])
+        .args(["--format", "json", "verify"])
         .args(args)
         .output()
         .unwrap();
@@ -466,7 +466,7 @@ fn policy_show_and_lint_know_sigstore_issuers() {
     );
     let out = modelseal()
         .args([
-            "--output",
+            "--format",
             "json",
             "policy",
             "show",

@@ -34,7 +34,7 @@ fn model(dir: &Path, name: &str, size: u64) -> Vec<u8> {
 fn push(dir: &Path, reference: &str, file: &str, extra: &[&str]) -> serde_json::Value {
     let out = modelseal()
         .current_dir(dir)
-        .args(["--output", "json", "push", reference])
+        .args(["--format", "json", "push", reference])
         .arg(format!("{file}:application/octet-stream"))
         .args(["--artifact-type", "example/model"])
         .args(extra)
@@ -51,7 +51,7 @@ fn push(dir: &Path, reference: &str, file: &str, extra: &[&str]) -> serde_json::
 
 fn pull(reference: &str, out_dir: &Path) -> serde_json::Value {
     let out = modelseal()
-        .args(["--output", "json", "pull", reference, "-o"])
+        .args(["--format", "json", "pull", reference, "-o"])
         .arg(out_dir)
         .timeout(LIMIT)
         .output()
@@ -311,7 +311,7 @@ fn copy_between_two_repositories_of_one_registry_mounts_and_uploads_no_blob_byte
     );
     let (front, wire) = wire::start(registry(), Faults::default());
     let out = modelseal()
-        .args(["--output", "json", "copy"])
+        .args(["--format", "json", "copy"])
         .arg(format!("{front}/transfer/mount-a:v1"))
         .arg(format!("{front}/transfer/mount-b:v1"))
         .timeout(LIMIT)
@@ -454,7 +454,7 @@ fn a_backup_to_tar_restored_to_another_repository_has_the_same_tree_and_digests(
         .success();
     let restored = format!("{}/transfer/backup-dst:v1", registry());
     let out = modelseal()
-        .args(["--output", "json", "restore"])
+        .args(["--format", "json", "restore"])
         .arg(&tar)
         .arg(&restored)
         .timeout(LIMIT)
@@ -556,7 +556,7 @@ fn a_signed_model_backed_up_and_restored_elsewhere_passes_discover_verify_with_t
     let verify = |reference: &str| {
         let out = modelseal()
             .args([
-                "--output", "json", "discover", "--verify", reference, "--policy",
+                "--format", "json", "discover", "--verify", reference, "--policy",
             ])
             .arg(&policy)
             .timeout(LIMIT)

@@ -120,7 +120,7 @@ fn a_sigstore_bundle_for_another_model_does_not_vouch_for_this_one() {
         .arg(&genuine)
         .arg("--key")
         .arg(&key)
-        .args(["--format", "sigstore-bundle", "-o"])
+        .args(["--sigstore-bundle", "-o"])
         .arg(&bundle)
         .assert()
         .success();

@@ -4,6 +4,7 @@
 use crate::common::phi::{DID, discover_verify, phi, phi_policy, publish_seed};
 use crate::common::registry;
 use crate::common::{keygen, modelseal};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 
@@ -397,7 +398,9 @@ fn publish_then_verify_end_to_end_on_the_real_registry() {
         ])
         .assert()
         .success()
-        .stdout(contains("scitt/transparent-statement"));
+        // No --ts: a bare signed statement, not labelled transparent (issue 19).
+        .stdout(contains("scitt/signed-statement"))
+        .stdout(contains("transparent-statement").not());
     let policy = dir.path().join("policy.toml");
     modelseal()
         .args([
@@ -418,12 +421,44 @@ fn publish_then_verify_end_to_end_on_the_real_registry() {
         .arg(&policy)
         .assert()
         .success();
+    // Verified as a statement like any other: a policy without receipts accepts it…
     modelseal()
         .args(["discover", "--verify", &reference, "--policy"])
         .arg(&policy)
         .assert()
         .success()
+        .stdout(contains("✔ scitt/signed-statement"))
         .stdout(contains("✔ policy met"));
+    // …one that wants a receipt does not.
+    let (_, service) = keygen(dir.path(), "ES256");
+    let strict = dir.path().join("strict.toml");
+    modelseal()
+        .args([
+            "policy",
+            "init",
+            "--scope",
+            &format!("{registry}/published/*"),
+        ])
+        .arg("--issuer-key")
+        .arg(&public)
+        .args([
+            "--issuer",
+            "https://publisher.example",
+            "--min-receipts",
+            "1",
+        ])
+        .arg("--ts-key")
+        .arg(&service)
+        .arg("-o")
+        .arg(&strict)
+        .assert()
+        .success();
+    modelseal()
+        .args(["discover", "--verify", &reference, "--policy"])
+        .arg(&strict)
+        .assert()
+        .code(1)
+        .stdout(contains("the policy requires 1"));
     let out = dir.path().join("pulled");
     modelseal()
         .args(["pull", "--verify", &reference, "--policy"])

@@ -110,12 +110,20 @@ pub(super) fn read_document(path: &Path) -> Result<(String, Document), PolicyErr
         path: path.to_path_buf(),
         reason,
     };
-    let bytes =
-        read_bounded(path, MAX_KEY_FILE_BYTES).map_err(|source| PolicyError::Unreadable {
-            path: path.to_path_buf(),
-            what: "the policy".into(),
-            source,
-        })?;
+    let bytes = read_bounded(path, MAX_KEY_FILE_BYTES).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            PolicyError::Missing {
+                path: path.to_path_buf(),
+                named: None,
+            }
+        } else {
+            PolicyError::Unreadable {
+                path: path.to_path_buf(),
+                what: "the policy".into(),
+                source,
+            }
+        }
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".into()))?;
     let doc = parse_document(&text, path)?;
     Ok((text, doc))
@@ -166,10 +174,19 @@ fn from_document(doc: Document, path: &Path) -> Result<TrustPolicy, PolicyError>
     };
     let read = |p: &Path, what: &str| {
         let full = resolve(p);
-        read_bounded(&full, MAX_KEY_FILE_BYTES).map_err(|source| PolicyError::Unreadable {
-            path: full,
-            what: what.into(),
-            source,
+        read_bounded(&full, MAX_KEY_FILE_BYTES).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                PolicyError::Missing {
+                    path: full,
+                    named: Some(what.into()),
+                }
+            } else {
+                PolicyError::Unreadable {
+                    path: full,
+                    what: what.into(),
+                    source,
+                }
+            }
         })
     };
     let mut policies: Vec<ScopePolicy> = Vec::new();

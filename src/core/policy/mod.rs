@@ -70,6 +70,18 @@ pub enum PolicyError {
         /// What is wrong, naming the policy and field.
         reason: String,
     },
+    /// The policy file, or a file it names, is not there (the wording of every missing file).
+    #[error(
+        "{}: no such file or directory{}",
+        .path.display(),
+        .named.as_ref().map(|w| format!(" ({w}, named by the policy)")).unwrap_or_default()
+    )]
+    Missing {
+        /// The missing file.
+        path: PathBuf,
+        /// What the policy names it as (a key, a root), or `None` for the policy itself.
+        named: Option<String>,
+    },
     /// The policy file, or a file it names, cannot be read (or is larger than 1 MiB).
     #[error("{path}: cannot read {what}: {source}")]
     Unreadable {
@@ -81,14 +93,18 @@ pub enum PolicyError {
         source: std::io::Error,
     },
     /// No scope of any policy covers the repository being verified: fail closed.
-    #[error("{path}: no policy scope covers {name}; nearest scopes: {nearest}")]
+    #[error(
+        "{path}: no policy scope covers {name}; the policy's scopes: {scopes} (add a scope that covers it, e.g. \"{name}\" or \"{host}/*\")"
+    )]
     NoScope {
         /// The policy file.
         path: PathBuf,
         /// The repository, as `host/path`.
         name: String,
-        /// Up to five scopes on the same host (else any), or "none".
-        nearest: String,
+        /// The repository's host (or `oci-layout:` for a layout), for the suggested scope.
+        host: String,
+        /// The policy's scopes (those on the same host first), each with its policy's name.
+        scopes: String,
     },
 }
 
@@ -310,7 +326,8 @@ impl TrustPolicy {
             return Err(PolicyError::NoScope {
                 path: self.path.clone(),
                 name: name.to_string(),
-                nearest: self.nearest_scopes(name),
+                host: name.host.clone(),
+                scopes: self.listed_scopes(name),
             });
         };
         Ok(Selection {
@@ -338,27 +355,27 @@ impl TrustPolicy {
             .map(|s| s.policy)
     }
 
-    /// Scopes on the same host, else every scope: what a user probably meant.
-    fn nearest_scopes(&self, name: &RepositoryName) -> String {
-        let all: Vec<(String, bool)> = self
+    /// Every scope of the policy with its policy's name, those on the name's host first (what
+    /// a user probably meant); at most 20, then how many more.
+    fn listed_scopes(&self, name: &RepositoryName) -> String {
+        const SHOWN: usize = 20;
+        let mut all: Vec<(bool, String)> = self
             .policies
             .iter()
             .flat_map(|p| {
-                p.parsed_scopes
-                    .iter()
-                    .map(|s| (s.to_string(), scope_host(s) == Some(name.host.as_str())))
+                p.parsed_scopes.iter().map(move |s| {
+                    (
+                        scope_host(s) != Some(name.host.as_str()),
+                        format!("\"{s}\" (policy '{}')", p.name),
+                    )
+                })
             })
             .collect();
-        let same_host: Vec<&str> = all
-            .iter()
-            .filter(|(_, same)| *same)
-            .map(|(s, _)| s.as_str())
-            .collect();
-        let shown: Vec<&str> = if same_host.is_empty() {
-            all.iter().map(|(s, _)| s.as_str()).take(5).collect()
-        } else {
-            same_host.into_iter().take(5).collect()
-        };
+        all.sort_by_key(|(other_host, _)| *other_host); // stable: file order within each group
+        let mut shown: Vec<String> = all.iter().take(SHOWN).map(|(_, s)| s.clone()).collect();
+        if all.len() > SHOWN {
+            shown.push(format!("and {} more", all.len() - SHOWN));
+        }
         if shown.is_empty() {
             "none".into()
         } else {

@@ -65,6 +65,7 @@ impl ScopePolicy {
                 }
             };
             let mut verdict = report.verdict.clone();
+            verdict.name_keys_tried("signature", &issuer.source);
             for (claim, expected, found) in [
                 ("iss", &issuer.iss, &report.issuer),
                 ("sub", &issuer.sub, &report.subject),
@@ -123,6 +124,44 @@ impl ScopePolicy {
     }
 
     fn check_receipts(&self, report: &Report, verdict: &mut Verdict) {
+        // A receipt by a service the policy does not name: say which kid, and whose it knows.
+        for r in report.receipts.iter().filter(|r| !r.verified) {
+            let Some(kid) = &r.kid else { continue };
+            let known = self.services.iter().any(|s| {
+                s.keys.iter().any(|k| {
+                    crate::core::verify::key_kids(k)
+                        .iter()
+                        .any(|x| &crate::core::verify::kid_text(x) == kid)
+                })
+            });
+            if known {
+                continue;
+            }
+            let services: Vec<String> = self
+                .services
+                .iter()
+                .map(|s| {
+                    let kids: Vec<String> = s
+                        .keys
+                        .iter()
+                        .filter_map(|k| crate::core::verify::key_kids(k).last().cloned())
+                        .map(|x| crate::core::verify::kid_text(&x))
+                        .collect();
+                    format!("{}: kid {}", s.name, kids.join(", "))
+                })
+                .collect();
+            verdict.push(Check::fail(
+                format!("receipt {} service", r.index),
+                format!(
+                    "the receipt's kid {kid} is not among the policy's services ({})",
+                    if services.is_empty() {
+                        "none".to_string()
+                    } else {
+                        services.join("; ")
+                    }
+                ),
+            ));
+        }
         // (service name, profile) for every receipt a policy service's key verified; distinct
         // services are counted by name (keys are unique across services: checked on load).
         let mut distinct: BTreeSet<(String, String)> = BTreeSet::new();

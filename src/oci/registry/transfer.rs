@@ -31,7 +31,7 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
 /// Bytes read from disk (or the network) at a time: what one blob in flight holds in memory.
 const IO_BUFFER: usize = 1 << 20;
 
-/// Bytes moved by a target, for `--output json` and the progress line.
+/// Bytes moved by a target, for `--format json` and the progress line.
 #[derive(Debug, Default)]
 pub struct TransferCounters {
     /// Upload bytes put on the wire, resent ones included.
