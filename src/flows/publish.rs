@@ -57,6 +57,9 @@ pub struct PublishRequest {
     /// say) instead of a model manifest artifact; the statement's referrer then carries the
     /// signed manifest beside the statement. `files` is implied.
     pub modelpack: Option<ModelPackSpec>,
+    /// Also attach a Sigstore bundle in cosign's referrer shape: the model manifest as an
+    /// in-toto attestation of the pushed manifest's digest, signed with `key` (ECDSA only).
+    pub also_sigstore_bundle: bool,
 }
 
 impl PublishRequest {
@@ -82,6 +85,7 @@ impl PublishRequest {
             service_keys: Vec::new(),
             time: None,
             modelpack: None,
+            also_sigstore_bundle: false,
         }
     }
 }
@@ -201,6 +205,9 @@ pub async fn publish(
     // can fetch.
     progress.step(Step::Signing);
     let signed = sign_statement(&request.key, &manifest_bytes, &spec);
+    if request.also_sigstore_bundle {
+        crate::core::sigstore::attestation::check_key(&request.key)?;
+    }
 
     let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
         path: std::env::temp_dir(),
@@ -267,7 +274,19 @@ pub async fn publish(
     // A ModelPack artifact has no room for it: the signed manifest travels with the statement
     // (and a verifier checks it against the artifact's layers).
     let carried = pack.is_some().then_some(manifest_bytes.as_slice());
-    let referrers = attach_statement(&target, &pushed, &statement, carried, &created).await?;
+    let mut referrers = attach_statement(&target, &pushed, &statement, carried, &created).await?;
+    if request.also_sigstore_bundle {
+        let name = super::sigstore_bundle::subject_name(&request.reference, request.oci_layout);
+        referrers = super::sigstore_bundle::attach_sigstore_bundle(
+            &target,
+            &pushed,
+            &name,
+            &manifest,
+            &request.key,
+            &created,
+        )
+        .await?;
+    }
     Ok(PublishReport {
         reference: request.reference.clone(),
         name: target.name_of(&pushed.digest),
