@@ -29,7 +29,7 @@ impl ScopePolicy {
         manifest: &[u8],
     ) -> StatementVerdict {
         let mut verdict = Verdict::default();
-        let finish = |verdict: Verdict, subject: Option<String>| StatementVerdict {
+        let finish = |verdict: Verdict| StatementVerdict {
             verified: verdict.is_verified(),
             report: Some(Report {
                 kind: Kind::SigstoreBundle,
@@ -38,7 +38,7 @@ impl ScopePolicy {
                 receipts: Vec::new(),
                 model: None,
                 issuer: None,
-                subject,
+                subject: None,
             }),
             verdict,
         };
@@ -46,7 +46,7 @@ impl ScopePolicy {
             Ok(b) => b,
             Err(e) => {
                 verdict.push(Check::fail("statement", e.to_string()));
-                return finish(verdict, None);
+                return finish(verdict);
             }
         };
         // The signer: the first policy issuer one of whose keys verifies the DSSE signature.
@@ -90,7 +90,7 @@ impl ScopePolicy {
             Ok(s) => s,
             Err(e) => {
                 verdict.push(Check::fail("payload", e.to_string()));
-                return finish(verdict, None);
+                return finish(verdict);
             }
         };
         let subjects = statement.subjects_text();
@@ -124,7 +124,7 @@ impl ScopePolicy {
                 ),
             ));
         }
-        finish(verdict, Some(subjects))
+        finish(verdict)
     }
 }
 
