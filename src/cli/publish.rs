@@ -65,6 +65,12 @@ pub struct PublishArgs {
     /// Also keep the statement attached (with its receipts: a transparent statement) in FILE.
     #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also attach a Sigstore bundle v0.3 as cosign attaches attestations (artifactType
+    /// application/vnd.dev.sigstore.bundle.v0.3+json): the model manifest as an in-toto
+    /// attestation of the pushed manifest's digest, signed with --key (ECDSA), for cosign-based
+    /// admission (`cosign verify-attestation --key … --new-bundle-format`, Kyverno).
+    #[arg(long)]
+    also_sigstore_bundle: bool,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -78,6 +84,7 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
     request.x5chain = x5chain;
     request.subject = args.subject;
     request.files = args.files;
+    request.also_sigstore_bundle = args.also_sigstore_bundle;
     args.modelpack.only_with(args.as_modelpack)?;
     if args.as_modelpack {
         request.modelpack = Some(args.modelpack.spec()?);

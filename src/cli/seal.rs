@@ -45,6 +45,12 @@ pub struct SealArgs {
     /// Sign the manifest's SHA-256 in a COSE hash envelope rather than the manifest itself.
     #[arg(long)]
     hash_envelope: bool,
+    /// Also attach a Sigstore bundle v0.3 as cosign attaches attestations (artifactType
+    /// application/vnd.dev.sigstore.bundle.v0.3+json): the model manifest as an in-toto
+    /// attestation of the artifact's manifest digest, signed with --key (ECDSA), for cosign-based
+    /// admission (`cosign verify-attestation --key … --new-bundle-format`, Kyverno).
+    #[arg(long)]
+    also_sigstore_bundle: bool,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -67,6 +73,7 @@ pub fn run(args: SealArgs, out: &Output) -> Result<Outcome> {
         service_keys: trust::pinned_service_keys(&args.ts_key)?,
         time: None,
         hash_envelope: args.hash_envelope.then_some(PayloadHashAlg::Sha256),
+        also_sigstore_bundle: args.also_sigstore_bundle,
     };
     let report = block_on(async { Ok(seal(&request, out).await?) })?;
     if out.is_json() {

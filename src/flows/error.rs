@@ -75,6 +75,9 @@ pub enum FlowError {
     /// A SCRAPI service failed or refused the registration.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A Sigstore bundle could not be made (a key model-signing and cosign cannot verify).
+    #[error("the Sigstore bundle: {0}")]
+    Sigstore(#[from] crate::core::sigstore::SigstoreError),
     /// A scratch file could not be written.
     #[error("{path}: {source}")]
     Io {

@@ -24,6 +24,7 @@ pub mod publish;
 pub mod pull_verified;
 pub mod register;
 pub mod seal;
+mod sigstore_bundle;
 pub mod verify_artifact;
 pub mod verify_model;
 

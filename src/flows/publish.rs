@@ -57,6 +57,9 @@ pub struct PublishRequest {
     /// say) instead of a model manifest artifact; the statement's referrer then carries the
     /// signed manifest beside the statement. `files` is implied.
     pub modelpack: Option<ModelPackSpec>,
+    /// Also attach a Sigstore bundle in cosign's referrer shape: the model manifest as an
+    /// in-toto attestation of the pushed manifest's digest, signed with `key` (ECDSA only).
+    pub also_sigstore_bundle: bool,
 }
 
 impl PublishRequest {
@@ -82,6 +85,7 @@ impl PublishRequest {
             service_keys: Vec::new(),
             time: None,
             modelpack: None,
+            also_sigstore_bundle: false,
         }
     }
 }
@@ -217,6 +221,11 @@ pub async fn publish(
         x5chain: request.x5chain.clone(),
         ..StatementSpec::default()
     };
+    // The bundle's key must be one it can sign with: refused before anything moves.
+    if request.also_sigstore_bundle {
+        crate::core::sigstore::attestation::check_key(&request.key)?;
+    }
+
     let scratch = tempfile::tempdir().map_err(|e| FlowError::Io {
         path: std::env::temp_dir(),
         source: e,
@@ -324,7 +333,7 @@ pub async fn publish(
         && reused_statement
             .as_ref()
             .is_some_and(|found| found.bytes == statement);
-    let referrers = if already_attached {
+    let mut referrers = if already_attached {
         progress.step(Step::AlreadyAttached);
         discover(&target, &pushed, None, 1).await?
     } else {
@@ -334,6 +343,23 @@ pub async fn publish(
         let carried = pack.is_some().then_some(manifest_bytes.as_slice());
         attach_statement(&target, &pushed, &statement, carried, &created).await?
     };
+    // A re-run finds the bundle it attached before (the same bytes under SOURCE_DATE_EPOCH;
+    // another one otherwise, which is harmless).
+    let has_bundle = referrers
+        .iter()
+        .any(|r| r.artifact_type == crate::oci::media::SIGSTORE_BUNDLE_ARTIFACT);
+    if request.also_sigstore_bundle && !(already_attached && has_bundle) {
+        let name = super::sigstore_bundle::subject_name(&request.reference, request.oci_layout);
+        referrers = super::sigstore_bundle::attach_sigstore_bundle(
+            &target,
+            &pushed,
+            &name,
+            &manifest,
+            &request.key,
+            &created,
+        )
+        .await?;
+    }
     Ok(PublishReport {
         reference: request.reference.clone(),
         name: target.name_of(&pushed.digest),

@@ -89,6 +89,9 @@ pub struct SealRequest {
     pub time: Option<i64>,
     /// Sign the manifest's hash (a COSE hash envelope) rather than the manifest.
     pub hash_envelope: Option<PayloadHashAlg>,
+    /// Also attach a Sigstore bundle in cosign's referrer shape (see
+    /// [`PublishRequest::also_sigstore_bundle`](super::PublishRequest::also_sigstore_bundle)).
+    pub also_sigstore_bundle: bool,
 }
 
 /// What was sealed.
@@ -134,6 +137,9 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
     let artifact = manifest_of(&target, &pushed).await?;
     let manifest = model_manifest_of(&artifact, &request.artifact.name_in(&r))?;
     let manifest_bytes = manifest.to_json();
+    if request.also_sigstore_bundle {
+        crate::core::sigstore::attestation::check_key(&request.key)?;
+    }
 
     let spec = StatementSpec {
         issuer: request.issuer.clone(),
@@ -155,7 +161,7 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
     .await?;
     progress.step(Step::Attaching);
     let created = crate::core::x509::format_unix_time(time);
-    let referrers = attach_statement(
+    let mut referrers = attach_statement(
         &target,
         &pushed,
         &statement,
@@ -163,6 +169,21 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
         &created,
     )
     .await?;
+    if request.also_sigstore_bundle {
+        let name = super::sigstore_bundle::subject_name(
+            &request.artifact.reference,
+            request.artifact.oci_layout,
+        );
+        referrers = super::sigstore_bundle::attach_sigstore_bundle(
+            &target,
+            &pushed,
+            &name,
+            &manifest,
+            &request.key,
+            &created,
+        )
+        .await?;
+    }
     Ok(SealReport {
         reference: request.artifact.reference.clone(),
         name: target.name_of(&pushed.digest),

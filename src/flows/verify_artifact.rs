@@ -7,6 +7,7 @@ use super::FlowError;
 use super::decide::{self, TreeVerdict, VerifiedReferrer};
 use super::open::Artifact;
 use crate::core::policy::{ArtifactRef, Level, ScopePolicy};
+use crate::core::sigstore::attestation::is_oci_attestation_bundle;
 use crate::oci::cosign::verify_cosign;
 use crate::oci::documents::{manifest_of, signed_model_manifest, statement_bytes};
 use crate::oci::manifest::Descriptor;
@@ -68,6 +69,11 @@ pub async fn verify_referrers<T: ReadTarget>(
             is_statement.then(|| decide::failed_statement("statement", reason))
         } else if is_statement {
             Some(match statement_bytes(target, subject, &r).await {
+                // A key-signed bundle attesting an OCI manifest (cosign's shape, what
+                // `--also-sigstore-bundle` attaches) is bound to this manifest's digest.
+                Ok(bytes) if is_oci_attestation_bundle(&bytes) => {
+                    policy.verify_oci_attestation(&bytes, &subject.digest, &manifest)
+                }
                 Ok(bytes) => policy.verify_statement(&bytes, &manifest, now, reference),
                 Err(e) => decide::failed_statement("statement", e.to_string()),
             })

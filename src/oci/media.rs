@@ -81,6 +81,11 @@ pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
 pub const NOTATION_SIGNATURE: &str = "application/vnd.cncf.notary.signature";
 /// The in-toto predicate type of a Sigstore bundle referrer, as cosign annotates it.
 pub const ANNOTATION_SIGSTORE_PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
+/// What a Sigstore bundle referrer holds, as cosign annotates it: `dsse-envelope` or
+/// `message-signature` (cosign's `specs/BUNDLE_SPEC.md`).
+pub const ANNOTATION_SIGSTORE_CONTENT: &str = "dev.sigstore.bundle.content";
+/// [`ANNOTATION_SIGSTORE_CONTENT`] of a bundle holding a DSSE envelope (an attestation).
+pub const SIGSTORE_CONTENT_DSSE: &str = "dsse-envelope";
 /// The in-toto predicate type of an attestation referrer, as oras and BuildKit annotate it.
 pub const ANNOTATION_IN_TOTO_PREDICATE_TYPE: &str = "in-toto.io/predicate-type";
 

@@ -18,6 +18,7 @@ pub mod open;
 pub mod ops;
 pub mod reference;
 pub mod registry;
+pub mod sigstore_bundle;
 pub mod stage;
 pub mod target;
 

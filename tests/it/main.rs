@@ -8,6 +8,7 @@
 mod common;
 
 mod attach_race;
+mod cosign_bundle;
 mod cosign_tags;
 mod flows_api;
 mod hash_cli;

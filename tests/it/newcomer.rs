@@ -3,7 +3,6 @@
 //! errors that say what to do next — each through the binary, against the real registry where
 //! one is needed (`scripts/registry.sh`).
 
-
 use crate::common::{json_of, keygen, modelseal};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;

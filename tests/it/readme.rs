@@ -7,7 +7,6 @@
 //! that ends with `# expect failure` must fail; every other command must succeed. ```console
 //! blocks (GHCR, ACR, your own paths) are not run.
 
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 

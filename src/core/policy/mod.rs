@@ -33,6 +33,7 @@
 //! trusted_root = "sigstore-production"       # the keys of that root's logs
 //! ```
 
+mod attached;
 mod claims;
 mod lint;
 mod load;

@@ -3,6 +3,7 @@
 //! hint (hex SHA-256 of its SPKI PEM). Writing it lets the model-transparency ecosystem verify our
 //! signatures; reading it lets us verify theirs.
 
+pub mod attestation;
 pub mod keyless;
 
 use crate::core::crypto::{CryptoError, PrivateKey, PublicKey};
