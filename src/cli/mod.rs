@@ -23,6 +23,7 @@ mod push;
 mod restore;
 mod seal;
 mod sign;
+mod signer;
 mod staple;
 mod target;
 mod trust;

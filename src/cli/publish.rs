@@ -4,9 +4,9 @@
 
 use super::Outcome;
 use super::modelpack::ModelPackArgs;
-use super::output::{Output, TreeNode, draw_tree};
+use super::output::Output;
+use super::signer::{self, SignerArgs};
 use super::target::{TargetArgs, block_on};
-use super::trust;
 use anyhow::{Context, Result};
 use modelseal::core::atomic_file::write_atomic;
 use modelseal::flows::{PublishRequest, publish};
@@ -31,20 +31,8 @@ pub struct PublishArgs {
     model: PathBuf,
     /// Where to publish: host/repo:tag (or DIR:tag with --oci-layout).
     reference: String,
-    /// The publisher's private key (PKCS#8 PEM).
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
-    /// The statement's CWT iss: who publishes (with --x5chain, typically a did:x509).
-    #[arg(long, value_name = "ISS")]
-    issuer: String,
-    /// Certificates (PEM, leaf first, the leaf for --key) to put in the protected header as
-    /// x5chain, for verifiers that trust a root rather than a key.
-    #[arg(long, value_name = "CERTS")]
-    x5chain: Option<PathBuf>,
-    /// The statement's CWT sub. Default: `{repository}:{tag}` of REFERENCE (for a layout, the
-    /// directory's name), which a policy's `sub = "{repository}:{tag}"` binds to.
-    #[arg(long, value_name = "SUB")]
-    subject: Option<String>,
+    #[command(flatten)]
+    signer: SignerArgs,
     /// Also push the model's files as layers (titled with their relative paths), so that
     /// `pull --verify` can fetch the whole model.
     #[arg(long)]
@@ -55,42 +43,33 @@ pub struct PublishArgs {
     as_modelpack: bool,
     #[command(flatten)]
     modelpack: ModelPackArgs,
-    /// Register the statement with a transparency service and staple its receipt
-    /// (`local:DIR` for an embedded log). Repeatable.
-    #[arg(long = "ts", value_name = "SERVICE")]
-    services: Vec<String>,
-    /// Pinned key(s) of URL transparency services.
-    #[arg(long, value_name = "FILE")]
-    ts_key: Vec<PathBuf>,
     /// Also keep the statement attached (with its receipts: a transparent statement) in FILE.
     #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Also attach a Sigstore bundle v0.3 as cosign attaches attestations (artifactType
-    /// application/vnd.dev.sigstore.bundle.v0.3+json): the model manifest as an in-toto
-    /// attestation of the pushed manifest's digest, signed with --key (ECDSA), for cosign-based
-    /// admission (`cosign verify-attestation --key … --new-bundle-format`, Kyverno).
-    #[arg(long)]
-    also_sigstore_bundle: bool,
     #[command(flatten)]
     target: TargetArgs,
 }
 
 pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
-    let key = trust::private_key(&args.key)?;
-    let x5chain = trust::x5chain_for(args.x5chain.as_deref(), &key)?;
-    let mut request = PublishRequest::new(&args.model, &args.reference, key, &args.issuer);
+    let signer = args.signer.load()?;
+    let mut request = PublishRequest::new(
+        &args.model,
+        &args.reference,
+        signer.key,
+        &args.signer.issuer,
+    );
     request.oci_layout = args.target.oci_layout;
     request.connection = args.target.connection()?;
-    request.x5chain = x5chain;
-    request.subject = args.subject;
+    request.x5chain = signer.x5chain;
+    request.subject = args.signer.subject;
     request.files = args.files;
-    request.also_sigstore_bundle = args.also_sigstore_bundle;
+    request.also_sigstore_bundle = args.signer.also_sigstore_bundle;
     args.modelpack.only_with(args.as_modelpack)?;
     if args.as_modelpack {
         request.modelpack = Some(args.modelpack.spec()?);
     }
-    request.services = trust::services(&args.services)?;
-    request.service_keys = trust::pinned_service_keys(&args.ts_key)?;
+    request.services = signer.services;
+    request.service_keys = signer.service_keys;
     let report = block_on(async { Ok(publish(&request, out).await?) })?;
     if let Some(path) = &args.output {
         write_atomic(path, &report.statement)
@@ -110,15 +89,6 @@ pub fn run(args: PublishArgs, out: &Output) -> Result<Outcome> {
             super::output::human_bytes(report.reused.bytes)
         ));
     }
-    if out.is_json() {
-        out.json(&report);
-    } else {
-        let nodes: Vec<TreeNode> = report
-            .referrers
-            .iter()
-            .map(|n| TreeNode::leaf(format!("{} {}", n.artifact_type, n.digest)))
-            .collect();
-        print!("{}", draw_tree(&report.name, &nodes));
-    }
+    signer::render(out, &report.attached, &report);
     Ok(Outcome::Success)
 }

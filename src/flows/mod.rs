@@ -32,7 +32,7 @@ pub use decide::{TreeVerdict, VerifiedReferrer};
 pub use error::FlowError;
 pub use open::Artifact;
 pub use progress::{Progress, Silent, Step};
-pub use publish::{PublishReport, PublishRequest, publish};
+pub use publish::{Attached, PublishReport, PublishRequest, publish};
 pub use pull_verified::{PullVerifiedRequest, VerifiedPull, VerifiedPullOptions, pull_verified};
 pub use register::{RegisterReport, RegisterRequest, Registration, Service, register};
 pub use seal::{ModelArtifact, SealReport, SealRequest, hash_from_oci, seal};

@@ -90,12 +90,13 @@ impl PublishRequest {
     }
 }
 
-/// What was published.
+/// A statement signed over a model and attached to its artifact: what `publish` and `seal` both
+/// report.
 #[derive(Clone, Debug, Serialize)]
-pub struct PublishReport {
-    /// The reference published to.
+pub struct Attached {
+    /// The reference published to, or sealed.
     pub reference: String,
-    /// The model manifest artifact's digest.
+    /// The artifact's manifest digest (the statement's referrer's subject).
     pub digest: String,
     /// The artifact as its target names it (`host/repo@digest`, or the layout's).
     pub name: String,
@@ -107,11 +108,19 @@ pub struct PublishReport {
     /// How each transparency service registered the statement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub registrations: Vec<Registration>,
-    /// What an earlier run had left that this one used instead of doing it again.
-    pub reused: Reused,
     /// The signed model manifest.
     #[serde(skip)]
     pub manifest: ModelManifest,
+}
+
+/// What was published: the attached statement, and what a re-run found already done.
+#[derive(Clone, Debug, Serialize)]
+pub struct PublishReport {
+    /// The artifact and its statement.
+    #[serde(flatten)]
+    pub attached: Attached,
+    /// What an earlier run had left that this one used instead of doing it again.
+    pub reused: Reused,
     /// The transparent statement attached (receipts stapled).
     #[serde(skip)]
     pub statement: Vec<u8>,
@@ -361,18 +370,20 @@ pub async fn publish(
         .await?;
     }
     Ok(PublishReport {
-        reference: request.reference.clone(),
-        name: target.name_of(&pushed.digest),
-        digest: pushed.digest,
-        subject,
-        referrers,
-        registrations,
+        attached: Attached {
+            reference: request.reference.clone(),
+            name: target.name_of(&pushed.digest),
+            digest: pushed.digest,
+            subject,
+            referrers,
+            registrations,
+            manifest,
+        },
         reused: Reused {
             artifact: same_artifact.is_some(),
             statement: reused_statement.is_some(),
             bytes: reused_bytes,
         },
-        manifest,
         statement,
     })
 }

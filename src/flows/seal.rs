@@ -4,7 +4,7 @@
 //! referrer, without downloading a byte of the model.
 
 use super::publish::{attach_statement, sign_and_register};
-use super::register::{Registration, Service};
+use super::register::Service;
 use super::{FlowError, Progress, Step};
 use crate::core::cose::PayloadHashAlg;
 use crate::core::crypto::{PrivateKey, PublicKey};
@@ -16,9 +16,7 @@ use crate::oci::documents::manifest_of;
 use crate::oci::manifest::Descriptor;
 use crate::oci::modelpack::model_manifest_of;
 use crate::oci::open::{AnyTarget, open};
-use crate::oci::ops::ReferrerNode;
 use crate::oci::registry::Connection;
-use serde::Serialize;
 
 /// An artifact that holds a model's files as layers.
 #[derive(Clone, Debug, Default)]
@@ -94,27 +92,8 @@ pub struct SealRequest {
     pub also_sigstore_bundle: bool,
 }
 
-/// What was sealed.
-#[derive(Clone, Debug, Serialize)]
-pub struct SealReport {
-    /// The reference sealed.
-    pub reference: String,
-    /// The artifact's manifest digest (the statement's referrer's subject).
-    pub digest: String,
-    /// The artifact as its target names it.
-    pub name: String,
-    /// The statement's CWT `sub`.
-    pub subject: String,
-    /// The artifact's referrers after the attach.
-    #[serde(rename = "manifests")]
-    pub referrers: Vec<ReferrerNode>,
-    /// How each transparency service registered the statement.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub registrations: Vec<Registration>,
-    /// The signed model manifest.
-    #[serde(skip)]
-    pub manifest: ModelManifest,
-}
+/// What was sealed: the statement attached to the artifact, which is itself unchanged.
+pub type SealReport = super::publish::Attached;
 
 /// Hashes a model artifact from its descriptors, signs the manifest, registers the statement
 /// and attaches it (with the manifest beside it) to the artifact as a referrer. The artifact
@@ -184,7 +163,7 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
         )
         .await?;
     }
-    Ok(SealReport {
+    Ok(super::publish::Attached {
         reference: request.artifact.reference.clone(),
         name: target.name_of(&pushed.digest),
         digest: pushed.digest,

@@ -44,9 +44,9 @@ fn publish_pull_verify(dir: &Path, reference: &str, oci_layout: bool) {
     request.oci_layout = oci_layout;
     request.files = true;
     let published = block_on(flows::publish(&request, &Silent)).unwrap();
-    assert!(published.digest.starts_with("sha256:"));
-    assert_eq!(published.referrers.len(), 1);
-    assert_eq!(published.manifest.resources.len(), 4);
+    assert!(published.attached.digest.starts_with("sha256:"));
+    assert_eq!(published.attached.referrers.len(), 1);
+    assert_eq!(published.attached.manifest.resources.len(), 4);
 
     let artifact = Artifact {
         reference: reference.into(),
@@ -68,7 +68,7 @@ fn publish_pull_verify(dir: &Path, reference: &str, oci_layout: bool) {
     ))
     .unwrap();
     assert!(pulled.verified, "{:?}", pulled.reasons);
-    assert_eq!(pulled.digest, published.digest);
+    assert_eq!(pulled.digest, published.attached.digest);
     assert_eq!(pulled.files.as_ref().unwrap().matched, 4);
     assert!(pulled_dir.join("model.safetensors").is_file());
     // The signed manifest came along; it is a copy of the manifest, not a model file.
