@@ -514,17 +514,17 @@ fn verify_model(
 /// Returns the Verdict (`.written` lists the files). Raises VerificationError when verification
 /// failed (nothing was written), PolicyError / OciError / Error when it could not run.
 #[pyfunction]
-#[pyo3(signature = (reference, dest, *, policy=None, oci_layout=false))]
+#[pyo3(signature = (r#ref, dest, *, policy=None, oci_layout=false))]
 fn pull_verified(
     py: Python<'_>,
-    reference: String,
+    r#ref: String,
     dest: PathBuf,
     policy: Option<PathBuf>,
     oci_layout: bool,
 ) -> PyResult<Py<Verdict>> {
     let request = PullVerifiedRequest {
         artifact: Artifact {
-            reference,
+            reference: r#ref,
             oci_layout,
             policy,
             ..Default::default()
@@ -550,15 +550,15 @@ fn pull_verified(
 /// Returns the Verdict; raises VerificationError when the policy is not met, PolicyError /
 /// OciError / Error when it could not run.
 #[pyfunction]
-#[pyo3(signature = (reference, *, policy=None, oci_layout=false))]
+#[pyo3(signature = (r#ref, *, policy=None, oci_layout=false))]
 fn verify_artifact(
     py: Python<'_>,
-    reference: String,
+    r#ref: String,
     policy: Option<PathBuf>,
     oci_layout: bool,
 ) -> PyResult<Py<Verdict>> {
     let artifact = Artifact {
-        reference,
+        reference: r#ref,
         oci_layout,
         policy,
         ..Default::default()

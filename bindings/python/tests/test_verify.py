@@ -126,7 +126,7 @@ def test_an_audit_policy_returns_the_failure_instead_of_raising(cli, published_l
 def test_pull_verified_writes_the_verified_model(published, tmp_path):
     dest = tmp_path / "pulled"
     verdict = modelseal.pull_verified(
-        published.reference, dest, policy=published.policy, oci_layout=published.oci_layout
+        ref=published.reference, dest=dest, policy=published.policy, oci_layout=published.oci_layout
     )
     assert verdict.ok
     assert (dest / "model.safetensors").read_bytes() == (TINY_MODEL / "model.safetensors").read_bytes()
@@ -205,3 +205,54 @@ def test_exceptions_form_one_hierarchy():
         assert issubclass(cls, modelseal.Error)
     assert issubclass(modelseal.Error, Exception)
     assert not issubclass(modelseal.VerificationError, modelseal.PolicyError)
+
+
+def test_the_api_has_the_signatures_of_issue_16():
+    import inspect
+
+    def shape(fn):
+        return [(p.name, p.kind.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    empty = inspect.Parameter.empty
+    assert shape(modelseal.verify_model) == [
+        ("path", "POSITIONAL_OR_KEYWORD", empty),
+        ("manifest", "POSITIONAL_OR_KEYWORD", empty),
+        ("policy", "KEYWORD_ONLY", None),
+        ("oci_layout", "KEYWORD_ONLY", False),
+    ]
+    assert shape(modelseal.pull_verified)[:3] == [
+        ("ref", "POSITIONAL_OR_KEYWORD", empty),
+        ("dest", "POSITIONAL_OR_KEYWORD", empty),
+        ("policy", "KEYWORD_ONLY", None),
+    ]
+    assert shape(modelseal.hash_model)[:3] == [
+        ("path", "POSITIONAL_OR_KEYWORD", empty),
+        ("hash", "KEYWORD_ONLY", "sha256"),
+        ("shard_size", "KEYWORD_ONLY", None),
+    ]
+    names = [p[0] for p in shape(modelseal.verify_statement)]
+    assert names[0] == "statement" and {"keys", "ts_keys", "payload"} <= set(names)
+    for cls, attrs in (
+        (modelseal.Verdict, ["ok", "checks", "issuer", "subject", "receipts", "to_dict"]),
+        (modelseal.Check, ["name", "passed", "reason"]),
+    ):
+        assert all(hasattr(cls, a) for a in attrs), cls
+
+
+def test_the_stubs_name_exactly_what_the_module_has():
+    import ast
+    import pathlib
+
+    import modelseal._native as native
+
+    stub = pathlib.Path(modelseal.__file__).with_name("_native.pyi")
+    assert stub.is_file() and stub.with_name("py.typed").is_file()  # shipped in the wheel
+    tree = ast.parse(stub.read_text())
+    stubbed = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    public = {n for n in dir(native) if not n.startswith("_")}
+    assert stubbed == public
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in {"Verdict", "Check", "Receipt"}):
+        members = {m.name for m in cls.body if isinstance(m, ast.FunctionDef) and not m.name.startswith("__")}
+        runtime = {m for m in dir(getattr(native, cls.name)) if not m.startswith("_")}
+        assert members == runtime, cls.name
+    assert set(modelseal.__all__) == public | {"__version__"}

@@ -128,7 +128,7 @@ def verify_model(
     """
 
 def pull_verified(
-    reference: str,
+    ref: str,
     dest: _Path,
     *,
     policy: _Path | None = None,
@@ -138,7 +138,7 @@ def pull_verified(
     unverified is written. Raises VerificationError (nothing written), PolicyError, OciError, Error."""
 
 def verify_artifact(
-    reference: str,
+    ref: str,
     *,
     policy: _Path | None = None,
     oci_layout: bool = False,
