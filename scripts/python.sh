@@ -8,8 +8,8 @@
 # The extension is built in target/ (CARGO_TARGET_DIR) with the dev profile: its dependencies are
 # then exactly those `cargo build --lib --no-default-features` (scripts/lib-features.sh) already
 # built, and only PyO3 and the extension are compiled. A user's `pip install ./bindings/python`
-# builds release; MATURIN_PEP517_ARGS="--release" here does the same (scripts/bench/python_verify.sh
-# measures that build).
+# builds release; MATURIN_PEP517_ARGS="--profile release" here does the same
+# (scripts/bench/python_verify.sh measures that build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
