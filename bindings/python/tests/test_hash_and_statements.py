@@ -199,3 +199,21 @@ def test_the_seed_artifact_fails_when_the_policy_wants_a_third_service(cli, tmp_
     with pytest.raises(modelseal.VerificationError) as raised:
         modelseal.verify_artifact(layout, policy=policy, oci_layout=True)
     assert "receipt" in " ".join(raised.value.verdict.reasons)
+
+
+def test_a_statement_over_a_model_checks_the_model_files_too(cli, tmp_path):
+    key, public = cli.keygen(tmp_path, "publisher")
+    model = tmp_path / "model"
+    import shutil
+
+    shutil.copytree(TINY_MODEL, model)
+    statement = tmp_path / "model.cose"
+    # `sign DIR` signs the directory's manifest (the statement model-signing signs)
+    cli("sign", model, "--key", key, "--issuer", "https://publisher.example", "--subject", "tiny", "-o", statement)
+    verdict = modelseal.verify_statement(statement.read_bytes(), keys=[public.read_bytes()], model=model)
+    assert verdict.ok and verdict.issuer == "https://publisher.example" and verdict.subject == "tiny"
+    (model / "tokenizer.json").write_text("{}")
+    with pytest.raises(modelseal.VerificationError) as raised:
+        modelseal.verify_statement(statement.read_bytes(), keys=[public], model=model)
+    failed = [c for c in raised.value.verdict.checks if c.outcome == "fail"]
+    assert failed and "tokenizer.json" in failed[0].reason, failed

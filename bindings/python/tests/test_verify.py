@@ -256,3 +256,15 @@ def test_the_stubs_name_exactly_what_the_module_has():
         runtime = {m for m in dir(getattr(native, cls.name)) if not m.startswith("_")}
         assert members == runtime, cls.name
     assert set(modelseal.__all__) == public | {"__version__"}
+
+
+def test_threads_of_a_server_verify_at_once(published_layout):
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = published_layout
+
+    def check(_):
+        return modelseal.verify_model(p.model, p.reference, policy=p.policy, oci_layout=True).ok
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(check, range(8))) == [True] * 8
