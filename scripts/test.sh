@@ -7,7 +7,9 @@
 #   3. every cargo test (unit and integration), with a real registry in MODELSEAL_TEST_REGISTRY,
 #   4. the interop tests against model-signing (scripts/interop.sh),
 #   5. sigstore-conformance's 140 verification cases through scripts/sigstore-conformance-client
-#      (scripts/conformance.sh; the suite's requirements.txt goes into the same venv).
+#      (scripts/conformance.sh; the suite's requirements.txt goes into the same venv),
+#   6. the Python bindings: `pip install ./bindings/python` into the same venv, then their pytest
+#      suite with a real registry (scripts/python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,3 +55,6 @@ scripts/interop.sh
 
 stage "sigstore-conformance (verification cases)"
 scripts/conformance.sh
+
+echo "== Python bindings (pip install ./bindings/python, pytest with a real registry)"
+scripts/python.sh

@@ -2,9 +2,7 @@
 //! `--trust-store`), with errors that name the file.
 
 use anyhow::{Context, Result, bail};
-use modelseal::core::crypto::{
-    MAX_KEY_FILE_BYTES, NamedKey, PrivateKey, pem_decode_all, read_public_keys,
-};
+use modelseal::core::crypto::{MAX_KEY_FILE_BYTES, NamedKey, PrivateKey, read_public_keys};
 use modelseal::core::input::read_bounded;
 use std::path::{Path, PathBuf};
 
@@ -89,24 +87,9 @@ pub fn x5chain_for(path: Option<&Path>, key: &PrivateKey) -> Result<Vec<Vec<u8>>
 pub fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     let mut certs = Vec::new();
     for p in paths {
-        let bytes = read_key_file(p)?;
-        match std::str::from_utf8(&bytes) {
-            Ok(text) if text.contains("-----BEGIN") => {
-                let blocks =
-                    pem_decode_all(text).with_context(|| format!("{}: bad PEM", p.display()))?;
-                let before = certs.len();
-                certs.extend(
-                    blocks
-                        .into_iter()
-                        .filter(|(l, _)| l == "CERTIFICATE")
-                        .map(|(_, d)| d),
-                );
-                if certs.len() == before {
-                    bail!("{}: no CERTIFICATE block", p.display());
-                }
-            }
-            _ => certs.push(bytes),
-        }
+        let found = modelseal::core::x509::read_certificates(&read_key_file(p)?)
+            .with_context(|| format!("{}: no certificate", p.display()))?;
+        certs.extend(found);
     }
     Ok(certs)
 }

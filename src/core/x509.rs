@@ -6,7 +6,7 @@
 //! statement was made or registered — the real Microsoft statement's leaf expired after it was
 //! logged. Revocation is not checked (no network in the core).
 
-use crate::core::crypto::{CryptoError, PublicKey, verify_certificate_signature};
+use crate::core::crypto::{CryptoError, PublicKey, pem_decode_all, verify_certificate_signature};
 use der::Decode;
 use der::asn1::ObjectIdentifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -808,6 +808,33 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Certificates as a trust anchor is handed over (`--cert`, a policy's `root`, a binding's
+/// `roots`): every `CERTIFICATE` block of a PEM file, in order, or the file itself as one DER
+/// certificate. Not parsed here: the chain validation reads them ([`Unreadable`](X509Error::Unreadable)
+/// then names the bad one). Refused when a PEM file holds no certificate.
+pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, X509Error> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) if t.contains("-----BEGIN") => t,
+        _ => return Ok(vec![bytes.to_vec()]),
+    };
+    let certs: Vec<Vec<u8>> = pem_decode_all(text)
+        .map_err(|e| X509Error::Unreadable {
+            index: 0,
+            reason: e.to_string(),
+        })?
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect();
+    if certs.is_empty() {
+        return Err(X509Error::Unreadable {
+            index: 0,
+            reason: "no CERTIFICATE block in the PEM file".into(),
+        });
+    }
+    Ok(certs)
+}
+
 /// RFC 3339 in UTC, e.g. `2025-06-19T22:05:39Z` (civil-from-days, H. Hinnant's algorithm).
 pub fn format_unix_time(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -835,6 +862,26 @@ mod tests {
     use crate::core::cose::Sign1;
 
     const IAT: i64 = 1_750_370_739;
+
+    #[test]
+    fn read_certificates_takes_every_pem_certificate_or_one_der_file() {
+        let chain = statement().x5chain().unwrap();
+        let pem: String = chain
+            .iter()
+            .map(|der| crate::core::crypto::pem_encode("CERTIFICATE", der))
+            .collect();
+        let text = format!("a comment\n{pem}");
+        assert_eq!(read_certificates(text.as_bytes()).unwrap(), chain);
+        assert_eq!(
+            read_certificates(&chain[2]).unwrap(),
+            vec![chain[2].clone()]
+        );
+        let key = crate::core::crypto::pem_encode("PUBLIC KEY", b"not a certificate");
+        assert!(matches!(
+            read_certificates(key.as_bytes()),
+            Err(X509Error::Unreadable { index: 0, .. })
+        ));
+    }
 
     fn statement() -> Sign1 {
         let path = concat!(

@@ -4,9 +4,7 @@ use super::{
     COSIGN_SIGNATURE_TYPE, ClaimPattern, CosignKey, Level, PolicyError, Scope, ScopePolicy,
     TRANSPARENT_STATEMENT_ARTIFACT, TrustPolicy, TrustedIssuer, TrustedService,
 };
-use crate::core::crypto::{
-    MAX_KEY_FILE_BYTES, NamedKey, PublicKey, pem_decode_all, read_public_keys,
-};
+use crate::core::crypto::{MAX_KEY_FILE_BYTES, NamedKey, PublicKey, read_public_keys};
 use crate::core::input::read_bounded;
 use crate::core::sigstore::keyless::{
     IdentityRule, KeylessIdentity, PRODUCTION_ROOT_NAME, SigstoreTrust,
@@ -294,7 +292,7 @@ fn from_document(doc: Document, path: &Path) -> Result<TrustPolicy, PolicyError>
                 },
                 (None, Some(r)) => TrustedIssuer {
                     keys: Vec::new(),
-                    roots: read_roots(&read(r, "an issuer root")?)
+                    roots: crate::core::x509::read_certificates(&read(r, "an issuer root")?)
                         .map_err(|e| at(format!("{}: {e}", r.display())))?,
                     did: None,
                     sigstore: None,
@@ -495,21 +493,4 @@ fn sigstore_log_keys(root: &str, base: &Path) -> Result<Vec<NamedKey>, String> {
         ));
     }
     Ok(keys)
-}
-
-/// Root certificates from PEM (every CERTIFICATE block) or one DER certificate.
-fn read_roots(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let roots: Vec<Vec<u8>> = match std::str::from_utf8(bytes) {
-        Ok(t) if t.contains("-----BEGIN") => pem_decode_all(t)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|(l, _)| l == "CERTIFICATE")
-            .map(|(_, d)| d)
-            .collect(),
-        _ => vec![bytes.to_vec()],
-    };
-    if roots.is_empty() {
-        return Err("no certificate".into());
-    }
-    Ok(roots)
 }
