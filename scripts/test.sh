@@ -56,5 +56,5 @@ scripts/interop.sh
 stage "sigstore-conformance (verification cases)"
 scripts/conformance.sh
 
-echo "== Python bindings (pip install ./bindings/python, pytest with a real registry)"
+stage "Python bindings (pip install ./bindings/python, pytest with a real registry)"
 scripts/python.sh

@@ -719,10 +719,10 @@ fn verify_statement(
         })
         .map_err(|e| Error::new_err(format!("cannot verify: {}", chain(&e))))?;
         if let Some(iss) = &issuer {
-            report.require_claim("iss", iss);
+            report.require_claim(modelseal::core::verify::Claim::Issuer, iss);
         }
         if let Some(sub) = &subject {
-            report.require_claim("sub", sub);
+            report.require_claim(modelseal::core::verify::Claim::Subject, sub);
         }
         Ok(Verdict::of_statement(&report))
     })?;
