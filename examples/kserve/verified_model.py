@@ -2,9 +2,9 @@
 
 ``VerifiedModel.load()`` asks modelseal to check the model directory against the signed manifest
 of an OCI artifact (signatures, transparency receipts and bindings under the trust policy, then
-every file) and loads only what verified. A model that does not verify stays not ready: KServe's
-readiness route (``GET /v1/models/NAME``, ``GET /v2/models/NAME/ready``) answers 503 and the log
-says why, so Kubernetes never sends it traffic.
+every file) and loads only what verified. A model that does not verify is never loaded: the
+server does not start (KServe refuses to serve no ready model), the log says why, and the
+container's readiness probe never passes, so Kubernetes never sends it traffic.
 
     python verified_model.py --model_name tiny --model_dir /mnt/models \\
         --manifest registry.example.com/models/tiny:v1 --policy /etc/modelseal/policy.toml
@@ -58,8 +58,8 @@ def main():
     model = VerifiedModel(
         args.model_name, args.model_dir, args.manifest, args.policy, args.oci_layout
     )
-    model.load()
-    # Served even when refused: not ready, so the readiness probe fails with the reason logged.
+    if not model.load():
+        raise SystemExit(f"refusing to serve model {model.name}: {model.refusal}")
     kserve.ModelServer().start([model])
 
 

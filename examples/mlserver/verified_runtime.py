@@ -30,6 +30,7 @@ import importlib
 import modelseal
 from mlserver import MLModel
 from mlserver.errors import MLServerError
+from mlserver.logging import logger
 from mlserver.types import InferenceRequest, InferenceResponse
 from mlserver.utils import get_model_uri
 
@@ -67,7 +68,10 @@ class VerifiedRuntime(MLModel):
                 oci_layout=bool(extra.get("oci_layout", False)),
             )
         except modelseal.VerificationError as e:
-            raise ModelNotVerified(self.name, "; ".join(e.verdict.reasons) or str(e)) from e
+            refusal = ModelNotVerified(self.name, "; ".join(e.verdict.reasons) or str(e))
+            # MLServer logs only that the load failed: say why where operators look.
+            logger.error(str(refusal))
+            raise refusal from e
         self._verdict = verdict
         self._inner = _runtime_class(extra["runtime"])(self.settings)
         self.ready = await self._inner.load()
