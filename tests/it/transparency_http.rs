@@ -250,30 +250,16 @@ fn legacy_front(upstream: String) -> String {
             .body(Body::from(r.bytes().await.unwrap()))
             .unwrap()
     }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
     let state = S {
         upstream,
         polls: Arc::default(),
     };
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let app = axum::Router::new()
-                    .route("/entries", axum::routing::post(post))
-                    .route("/entries/{id}", axum::routing::get(entry))
-                    .route("/operations/{id}", axum::routing::get(operation))
-                    .with_state(state);
-                axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
-                    .await
-                    .unwrap();
-            });
-    });
-    addr
+    let app = axum::Router::new()
+        .route("/entries", axum::routing::post(post))
+        .route("/entries/{id}", axum::routing::get(entry))
+        .route("/operations/{id}", axum::routing::get(operation))
+        .with_state(state);
+    format!("http://{}", crate::common::serve_router(app, 2))
 }
 
 #[test]

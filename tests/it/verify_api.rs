@@ -9,11 +9,11 @@ use crate::common::{copy_dir, keygen, modelseal};
 use modelseal::flows::{ModelCheck, verify_model};
 use std::path::Path;
 
-#[test]
-fn a_server_loads_a_verified_model_and_refuses_a_tampered_one_with_reasons() {
-    let dir = tempfile::tempdir().unwrap();
-    let (key, public) = keygen(dir.path(), "ES256");
-    let layout = format!("{}:v1", dir.path().join("layout").display());
+/// The tiny model published (signed, no receipt) to an OCI layout in `dir`, and a policy
+/// trusting its key: (layout reference, policy).
+fn published_tiny(dir: &Path) -> (String, std::path::PathBuf) {
+    let (key, public) = keygen(dir, "ES256");
+    let layout = format!("{}:v1", dir.join("layout").display());
     modelseal()
         .args([
             "publish",
@@ -26,7 +26,7 @@ fn a_server_loads_a_verified_model_and_refuses_a_tampered_one_with_reasons() {
         .args(["--issuer", "https://publisher.example", "--subject", "tiny"])
         .assert()
         .success();
-    let policy = dir.path().join("policy.toml");
+    let policy = dir.join("policy.toml");
     modelseal()
         .args(["policy", "init", "--issuer-key"])
         .arg(&public)
@@ -34,6 +34,13 @@ fn a_server_loads_a_verified_model_and_refuses_a_tampered_one_with_reasons() {
         .arg(&policy)
         .assert()
         .success();
+    (layout, policy)
+}
+
+#[test]
+fn a_server_loads_a_verified_model_and_refuses_a_tampered_one_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, policy) = published_tiny(dir.path());
     let weights = dir.path().join("weights");
     copy_dir(Path::new("examples/tiny-model"), &weights);
     let check = ModelCheck {
@@ -81,23 +88,7 @@ mod serve_verified;
 fn a_server_verifies_several_models_concurrently_and_serves_only_the_verified() {
     use serve_verified::Status;
     let dir = tempfile::tempdir().unwrap();
-    let (key, public) = keygen(dir.path(), "ES256");
-    let layout = format!("{}:v1", dir.path().join("layout").display());
-    modelseal()
-        .args(["publish", "examples/tiny-model", &layout, "--oci-layout"])
-        .arg("--key")
-        .arg(&key)
-        .args(["--issuer", "https://publisher.example", "--subject", "tiny"])
-        .assert()
-        .success();
-    let policy = dir.path().join("policy.toml");
-    modelseal()
-        .args(["policy", "init", "--issuer-key"])
-        .arg(&public)
-        .arg("-o")
-        .arg(&policy)
-        .assert()
-        .success();
+    let (layout, policy) = published_tiny(dir.path());
     let good = dir.path().join("good");
     let tampered = dir.path().join("tampered");
     copy_dir(Path::new("examples/tiny-model"), &good);

@@ -70,33 +70,14 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
 
 /// Starts a front on 127.0.0.1; returns its host:port.
 pub fn start(upstream: String, intercept: Arc<Intercept>, observe: Arc<Observe>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
     let state = Front {
         upstream,
         intercept,
         observe,
     };
-    std::thread::spawn(move || {
-        // Enough workers that an `intercept` which sleeps (to widen a race, or to hold requests
-        // while they are counted) holds only its own request, whatever the machine's cores.
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(16)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(
-                listener,
-                axum::Router::new().fallback(handle).with_state(state),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    addr
+    // Enough workers that an `intercept` which sleeps (to widen a race, or to hold requests
+    // while they are counted) holds only its own request, whatever the machine's cores.
+    super::serve_router(axum::Router::new().fallback(handle).with_state(state), 16)
 }
 
 /// A front that answers the referrers API (distribution spec 1.1) from the manifests with a

@@ -87,9 +87,6 @@ type ServerState = (Arc<Answer>, Arc<Mutex<Vec<Seen>>>);
 /// An HTTP server answering every request with `answer` (which may stream an endless body):
 /// returns its host:port. Every request's head is recorded in the returned list.
 pub fn server(answer: Arc<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let state = (answer, seen.clone());
     async fn handle(State((answer, seen)): State<ServerState>, request: Request) -> Response {
@@ -103,22 +100,7 @@ pub fn server(answer: Arc<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
         });
         answer(&request)
     }
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(
-                listener,
-                axum::Router::new().fallback(handle).with_state(state),
-            )
-            .await
-            .unwrap();
-        });
-    });
+    let addr = super::serve_router(axum::Router::new().fallback(handle).with_state(state), 2);
     (addr, seen)
 }
 

@@ -23,6 +23,27 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     )
 }
 
+/// Serves `router` on a free 127.0.0.1 port from a thread of its own, on a runtime of `workers`
+/// threads (a front that sleeps in a handler holds only its own request): returns `host:port`.
+/// The fronts and stand-in services tests put before the real registry or a `ts serve`.
+pub fn serve_router(router: axum::Router, workers: usize) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    addr
+}
+
 pub fn modelseal() -> Command {
     Command::cargo_bin("modelseal").expect("binary built")
 }
