@@ -358,11 +358,10 @@ pub async fn publish(
         .iter()
         .any(|r| r.artifact_type == crate::oci::media::SIGSTORE_BUNDLE_ARTIFACT);
     if request.also_sigstore_bundle && !(already_attached && has_bundle) {
-        let name = super::sigstore_bundle::subject_name(&request.reference, request.oci_layout);
         referrers = super::sigstore_bundle::attach_sigstore_bundle(
             &target,
             &pushed,
-            &name,
+            (&request.reference, request.oci_layout),
             &manifest,
             &request.key,
             &created,

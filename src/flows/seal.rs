@@ -149,14 +149,10 @@ pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<Seal
     )
     .await?;
     if request.also_sigstore_bundle {
-        let name = super::sigstore_bundle::subject_name(
-            &request.artifact.reference,
-            request.artifact.oci_layout,
-        );
         referrers = super::sigstore_bundle::attach_sigstore_bundle(
             &target,
             &pushed,
-            &name,
+            (&request.artifact.reference, request.artifact.oci_layout),
             &manifest,
             &request.key,
             &created,

@@ -15,7 +15,7 @@ use crate::oci::sigstore_bundle::attach_bundle;
 
 /// The name the attestation's subject gets: the repository as cosign names an image
 /// (`host/path`), or a layout's directory name.
-pub(super) fn subject_name(reference: &str, oci_layout: bool) -> String {
+fn subject_name(reference: &str, oci_layout: bool) -> String {
     let r = ArtifactRef::parse(reference, oci_layout);
     if oci_layout {
         r.repository()
@@ -24,17 +24,18 @@ pub(super) fn subject_name(reference: &str, oci_layout: bool) -> String {
     }
 }
 
-/// Signs the attestation of `model` for `subject` (named `name`) with `key` and attaches it;
-/// returns the subject's referrers after.
+/// Signs the attestation of `model` for `subject` (the artifact at `reference`) with `key` and
+/// attaches it; returns the subject's referrers after.
 pub(super) async fn attach_sigstore_bundle<T: Target>(
     target: &T,
     subject: &Descriptor,
-    name: &str,
+    (reference, oci_layout): (&str, bool),
     model: &ModelManifest,
     key: &PrivateKey,
     created: &str,
 ) -> Result<Vec<ReferrerNode>, FlowError> {
-    let (bundle, predicate_type) = write_attestation_bundle(name, &subject.digest, model, key)?;
+    let name = subject_name(reference, oci_layout);
+    let (bundle, predicate_type) = write_attestation_bundle(&name, &subject.digest, model, key)?;
     attach_bundle(target, subject, &bundle, predicate_type, created).await?;
     Ok(discover(target, subject, None, 1).await?)
 }
