@@ -156,8 +156,8 @@ pub struct Reused {
 /// );
 /// request.oci_layout = true;
 /// let report = tokio::runtime::Runtime::new()?.block_on(publish(&request, &Silent))?;
-/// assert!(report.digest.starts_with("sha256:"));
-/// assert_eq!(report.referrers.len(), 1);
+/// assert!(report.attached.digest.starts_with("sha256:"));
+/// assert_eq!(report.attached.referrers.len(), 1);
 /// # Ok(()) }
 /// ```
 pub async fn publish(

@@ -98,6 +98,33 @@ pub type SealReport = super::publish::Attached;
 /// Hashes a model artifact from its descriptors, signs the manifest, registers the statement
 /// and attaches it (with the manifest beside it) to the artifact as a referrer. The artifact
 /// itself is not changed: its digest stays what the other tool pushed.
+///
+/// ```no_run
+/// use modelseal::core::crypto::PrivateKey;
+/// use modelseal::flows::{ModelArtifact, SealRequest, Silent, seal};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// // A ModelPack artifact another tool pushed (modctl, KitOps): sealed without a byte of weights.
+/// let request = SealRequest {
+///     artifact: ModelArtifact {
+///         reference: "registry.example.com/models/llm:v1".into(),
+///         oci_layout: false,
+///         connection: Default::default(),
+///         model_name: None,
+///     },
+///     key: PrivateKey::from_pem(&std::fs::read_to_string("publisher.key")?)?,
+///     issuer: "https://publisher.example".into(),
+///     x5chain: Vec::new(),
+///     subject: None,
+///     services: Vec::new(),
+///     service_keys: Vec::new(),
+///     time: None,
+///     hash_envelope: None,
+///     also_sigstore_bundle: false,
+/// };
+/// let sealed = seal(&request, &Silent).await?;
+/// println!("{}: {} referrer(s)", sealed.name, sealed.referrers.len());
+/// # Ok(()) }
+/// ```
 pub async fn seal(request: &SealRequest, progress: &dyn Progress) -> Result<SealReport, FlowError> {
     let (target, pushed, r) = request.artifact.open().await?;
     let subject = match &request.subject {
