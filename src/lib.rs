@@ -49,8 +49,8 @@ pub use crate::flows::{
 /// Publish (hash, sign, push, register, attach), register with a transparency service, seal a
 /// ModelPack artifact in place.
 pub use crate::flows::{
-    PublishReport, PublishRequest, RegisterReport, RegisterRequest, SealReport, SealRequest,
-    Service, publish, register, seal,
+    Attached, PublishReport, PublishRequest, RegisterReport, RegisterRequest, SealReport,
+    SealRequest, Service, publish, register, seal,
 };
 
 /// What the workflows share: their error, and progress reporting.
