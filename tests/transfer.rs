@@ -105,6 +105,35 @@ fn a_push_cut_every_few_mib_resumes_and_resends_at_most_a_chunk_per_cut() {
 }
 
 #[test]
+fn after_each_cut_the_chunks_of_the_rest_of_the_push_are_halved_down_to_4_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 48 * MIB;
+    let bytes = model(dir.path(), "model.bin", size);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_upload_every: Some(10 * MIB),
+            ..Default::default()
+        },
+    );
+    let report = push(
+        dir.path(),
+        &format!("{front}/transfer/halved:v1"),
+        "model.bin",
+        &["--chunk-size", "16M"],
+    );
+    let cuts = wire.cuts.load(Ordering::SeqCst);
+    assert!(cuts >= 4, "the front cut {cuts} times");
+    // Each cut costs the chunk it took: 16 MiB, then 8, then 4 each (at 16 MiB throughout,
+    // it would be 16 each).
+    let resent = report["transfer"]["resent"].as_u64().unwrap();
+    assert_eq!(resent, (16 + 8 + 4 * (cuts - 2)) * MIB, "{report}, {cuts} cuts");
+    let out = dir.path().join("out");
+    pull(&format!("{}/transfer/halved:v1", registry()), &out);
+    assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
+}
+
+#[test]
 fn a_push_cut_on_its_first_chunk_resumes_in_the_same_session() {
     // The session is empty when asked, and distribution says `Range: 0-0` for that.
     let dir = tempfile::tempdir().unwrap();
