@@ -127,7 +127,11 @@ fn after_each_cut_the_chunks_of_the_rest_of_the_push_are_halved_down_to_4_mib() 
     // Each cut costs the chunk it took: 16 MiB, then 8, then 4 each (at 16 MiB throughout,
     // it would be 16 each).
     let resent = report["transfer"]["resent"].as_u64().unwrap();
-    assert_eq!(resent, (16 + 8 + 4 * (cuts - 2)) * MIB, "{report}, {cuts} cuts");
+    assert_eq!(
+        resent,
+        (16 + 8 + 4 * (cuts - 2)) * MIB,
+        "{report}, {cuts} cuts"
+    );
     let out = dir.path().join("out");
     pull(&format!("{}/transfer/halved:v1", registry()), &out);
     assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
@@ -501,7 +505,8 @@ fn bytes_on_the_wire_with_cuts() {
             ..Default::default()
         },
     );
-    let reference = format!("{front}/bench/wire:v1");
+    // A repository of its own per run: a second run (another binary) finds no blob there.
+    let reference = format!("{front}/bench/wire-{}:v1", std::process::id());
     let chunk = std::env::var("BENCH_CHUNK").ok().filter(|c| !c.is_empty());
     let bin = std::env::var_os("BENCH_MODELSEAL")
         .map(std::path::PathBuf::from)
