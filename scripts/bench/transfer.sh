@@ -1,114 +1,188 @@
 #!/usr/bin/env bash
-# Push and pull a model to the loopback registry (scripts/registry.sh) with modelseal and with
-# oras-py (PyPI `oras`), in one run: throughput, peak RSS (GNU time -v), and the ratios; and the
-# ceiling: curl moving the same blobs monolithically (one PUT each, then parallel GETs to disk).
-# modelseal pushes twice: chunked (the default 32 MiB chunks) and monolithic (--chunk-size
-# larger than any file), so the cost of chunking shows.
+# Issue 17's bench, in one run: a model pushed to and pulled from the loopback registry
+# (scripts/registry.sh) by modelseal and by oras-py (PyPI `oras`, in the venv of
+# scripts/interop.sh), and the ceiling: curl moving the same blobs monolithically (one PUT per
+# blob, then one GET per blob to disk, all blobs at once, as both clients move 4 at a time),
+# and curl's GETs piped through sha256sum (what a client that checks digests could reach).
+# modelseal also pushes monolithically (--chunk-size 64G), so the cost of chunking shows.
+# For each: seconds, throughput and peak RSS (GNU time -v); then the ratios. Then bytes on the
+# wire with a cut every BENCH_CUT_MIB (default 256; uploads cut between whole requests, as
+# behind nginx, downloads at the byte), counted at the test front of tests/it/transfer.rs
+# (`bytes_on_the_wire_with_cuts`, run on the same files).
 #
-#   scripts/bench/transfer.sh                      # 2 GiB model: 4 files of 512 MiB
-#   BENCH_SIZE_MIB=256 scripts/bench/transfer.sh   # scaled down, for a quick run
-#   CARGO_TARGET_DIR, BENCH_VENV                   # where the release build and oras-py's venv are
+#   scripts/bench/transfer.sh                        # 4 GiB model: 4 files of 1 GiB, one round
+#   BENCH_SIZE_MIB=512 scripts/bench/transfer.sh     # scaled down, for a quick run
+#   BENCH_ROUNDS=3                                   # rounds (tools in a rotating order); medians
+#   BENCH_BASELINE=/tmp/modelseal-before             # another modelseal build, measured beside
+#                                                    # this one (before/after in the same run)
+#   BENCH_CHUNKS="8M 32M"                            # extra push rounds at these --chunk-size
+#   CARGO_TARGET_DIR, BENCH_VENV, BENCH_DIR          # release build, oras-py venv, scratch (/tmp)
 #
-# Bytes on the wire with cuts (a cut every BENCH_CUT_MIB, default 256; uploads cut between
-# whole requests, downloads at the byte) are counted at the test front of tests/it/transfer.rs
-# (`bytes_on_the_wire_with_cuts`, run here on the same size).
-#
-# Each tool pushes to its own repository (distribution links blobs per repository, so neither
-# tool finds the other's blobs already there) and pulls into its own empty directory.
+# Each tool pushes to repositories of its own (distribution links blobs per repository, so no
+# tool finds another's blobs there) and pulls into an empty directory. The page cache is
+# flushed (`sync`) before each measurement, outside it, so no run pays for another's writes.
+# On a shared machine timings are noisy: use rounds and read the medians.
 set -euo pipefail
 export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SIZE_MIB=${BENCH_SIZE_MIB:-2048}
+SIZE_MIB=${BENCH_SIZE_MIB:-4096}
+ROUNDS=${BENCH_ROUNDS:-1}
 FILES=4
 VENV=${BENCH_VENV:-$ROOT/target/venv}
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/modelseal
+BASE=${BENCH_BASELINE:-}
+ORAS_PIN=oras==0.2.43 # as scripts/interop.sh
 
 if [ -z "${MODELSEAL_TEST_REGISTRY:-}" ]; then
-  (cd "$ROOT" && cargo build --release --quiet)
-  [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import oras' 2>/dev/null || "$ROOT/scripts/interop.sh" >/dev/null
+  (cd "$ROOT" && cargo build --release --quiet && cargo test --no-run --quiet --test it)
+  if ! { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import oras' 2>/dev/null; }; then
+    echo "== installing $ORAS_PIN into $VENV" >&2
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$ORAS_PIN"
+  fi
   exec "$ROOT/scripts/registry.sh" -- bash "$0"
 fi
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
+[ -z "$BASE" ] || [ -x "$BASE" ] || { echo "BENCH_BASELINE=$BASE is not an executable" >&2; exit 2; }
 
 work=$(mktemp -d "${BENCH_DIR:-/tmp}/modelseal-transfer.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/model"
-echo "== generating $SIZE_MIB MiB in $FILES files"
+echo "== generating $SIZE_MIB MiB in $FILES files under $work"
 for i in $(seq 1 $FILES); do
   head -c $((SIZE_MIB / FILES * 1024 * 1024)) /dev/urandom > "$work/model/part-$i.bin"
 done
 bytes=$(du -cb "$work"/model/*.bin | tail -1 | cut -f1)
 files=("$work"/model/*.bin)
 R=$MODELSEAL_TEST_REGISTRY
-
-# measure NAME CMD... → "seconds rss_kib"
-measure() {
-  local out=$work/time.txt
-  /usr/bin/time -v -o "$out" "$@" >/dev/null
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")
-  echo "$wall $rss"
-}
-
-cd "$work/model"
-names=(); for f in "${files[@]}"; do names+=("$(basename "$f"):application/octet-stream"); done
-read -r our_push our_push_rss < <(measure "$BIN" -q push "$R/bench/ours:v1" "${names[@]}" --artifact-type example/model)
-read -r our_pull our_pull_rss < <(measure "$BIN" -q pull "$R/bench/ours:v1" -o "$work/ours-out")
-read -r mono_push mono_push_rss < <(measure "$BIN" -q push "$R/bench/mono:v1" "${names[@]}" --artifact-type example/model --chunk-size 64G)
-
-# The ceiling: curl, one monolithic PUT per blob (sequential, as uploads to one session go),
-# then all GETs at once to disk.
 declare -A sums
 for f in "${files[@]}"; do sums[$f]=$(sha256sum "$f" | cut -d' ' -f1); done
-curl_push_real() {
-  for f in "${files[@]}"; do
-    local loc
-    loc=$(curl -s -D - -o /dev/null -X POST "http://$R/v2/bench/curl/blobs/uploads/" | awk -F': ' 'tolower($1)=="location" {print $2}' | tr -d '\r')
-    case "$loc" in http*) ;; *) loc="http://$R$loc" ;; esac
-    curl -s -f -o /dev/null -T "$f" -H 'Content-Type: application/octet-stream' "$loc&digest=sha256:${sums[$f]}"
-  done
+cd "$work/model"
+names=(); for f in "${files[@]}"; do names+=("$(basename "$f"):application/octet-stream"); done
+
+# One line per measurement in $work/results: "NAME SECONDS RSS_KIB".
+results=$work/results
+: > "$results"
+measure() { # NAME CMD...
+  local name=$1 out=$work/time.txt; shift
+  sync
+  /usr/bin/time -v -o "$out" "$@" >/dev/null
+  awk -v n="$name" -F': ' '
+    /Elapsed \(wall clock\)/ {k=split($2,p,":"); s=0; for(i=1;i<=k;i++) s=s*60+p[i]}
+    /Maximum resident set size/ {r=$2}
+    END {print n, s, r}' "$out" | tee -a "$results"
 }
-curl_pull() {
-  mkdir -p "$work/curl-out"
-  local pids=()
-  for f in "${files[@]}"; do
-    curl -s -f -o "$work/curl-out/$(basename "$f")" "http://$R/v2/bench/curl/blobs/sha256:${sums[$f]}" & pids+=($!)
-  done
-  wait "${pids[@]}"
+same_as_model() { # DIR
+  for f in "${files[@]}"; do cmp -s "$1/$(basename "$f")" "$f" || { echo "$1: $(basename "$f") differs" >&2; exit 1; }; done
 }
-t0=$EPOCHREALTIME; curl_push_real; t1=$EPOCHREALTIME; curl_pull; t2=$EPOCHREALTIME
-curl_push_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b-a}')
-curl_pull_s=$(awk -v a="$t1" -v b="$t2" 'BEGIN {print b-a}')
-cmp -s "$work/curl-out/part-1.bin" "$work/model/part-1.bin" || { echo "curl pull differs" >&2; exit 1; }
 
 cat > "$work/peer_transfer.py" <<PY
 import sys, oras.client
 c = oras.client.OrasClient(hostname="$R", insecure=True)
 if sys.argv[1] == "push":
-    c.push(target="$R/bench/theirs:v1", files=sys.argv[2:], disable_path_validation=True)
+    c.push(target="$R/" + sys.argv[2], files=sys.argv[3:], disable_path_validation=True)
 else:
-    c.pull(target="$R/bench/theirs:v1", outdir=sys.argv[2])
+    c.pull(target="$R/" + sys.argv[2], outdir=sys.argv[3])
 PY
-read -r peer_push peer_push_rss < <(measure "$VENV/bin/python" "$work/peer_transfer.py" push "${names[@]}")
-read -r peer_pull peer_pull_rss < <(measure "$VENV/bin/python" "$work/peer_transfer.py" pull "$work/theirs-out")
 
-cmp -s "$work/ours-out/part-1.bin" "$work/model/part-1.bin" || { echo "our pull differs" >&2; exit 1; }
-wire=$(cd "$ROOT" && BENCH_WIRE_MIB=$SIZE_MIB BENCH_CUT_MIB=${BENCH_CUT_MIB:-256} \
-  cargo test --quiet --test it -- --ignored --nocapture transfer::bytes_on_the_wire_with_cuts 2>/dev/null | grep '^wire:' || echo "wire: (not measured)")
-awk -v b="$bytes" -v op="$our_push" -v opr="$our_push_rss" -v ol="$our_pull" -v olr="$our_pull_rss" \
-    -v pp="$peer_push" -v ppr="$peer_push_rss" -v pl="$peer_pull" -v plr="$peer_pull_rss" \
-    -v mp="$mono_push" -v mpr="$mono_push_rss" -v cp="$curl_push_s" -v cl="$curl_pull_s" 'BEGIN {
-  printf "\n== %.2f GB over loopback to Debian docker-registry (%d files)\n", b/1e9, '"$FILES"'
-  printf "%-22s %8s %9s %12s\n", "", "seconds", "GB/s", "peak RSS"
-  printf "%-22s %8.2f %9.2f %9.1f MiB\n", "modelseal push", op, b/1e9/op, opr/1024
-  printf "%-22s %8.2f %9.2f %9.1f MiB\n", "oras-py push", pp, b/1e9/pp, ppr/1024
-  printf "%-22s %8.2f %9.2f %9.1f MiB\n", "modelseal pull", ol, b/1e9/ol, olr/1024
-  printf "%-22s %8.2f %9.2f %9.1f MiB\n", "oras-py pull", pl, b/1e9/pl, plr/1024
-  printf "%-22s %8.2f %9.2f %9.1f MiB\n", "modelseal push mono", mp, b/1e9/mp, mpr/1024
-  printf "%-22s %8.2f %9.2f %12s\n", "curl PUT (ceiling)", cp, b/1e9/cp, "-"
-  printf "%-22s %8.2f %9.2f %12s\n", "curl GET x4 (ceiling)", cl, b/1e9/cl, "-"
-  printf "\nspeed-up vs oras-py: push %.2fx, pull %.2fx; peak RSS oras-py/modelseal: push %.1fx, pull %.1fx\n", pp/op, pl/ol, ppr/opr, plr/olr
-  printf "share of the curl ceiling: push %.0f%% (monolithic %.0f%%), pull %.0f%%\n", 100*cp/op, 100*cp/mp, 100*cl/ol
-}'
+# The ceiling, as a script of its own so that GNU time measures it like the others.
+{
+  echo "set -euo pipefail; R=$R"
+  declare -p sums files
+  cat <<'SH'
+if [ "$1" = push ]; then # push REPO: one monolithic PUT per blob, all at once
+  for f in "${files[@]}"; do
+    (
+      loc=$(curl -s -f -D - -o /dev/null -X POST "http://$R/v2/$2/blobs/uploads/" | awk -F': ' 'tolower($1)=="location" {print $2}' | tr -d '\r')
+      case "$loc" in http*) ;; *) loc="http://$R$loc" ;; esac
+      case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+      curl -s -f -o /dev/null -T "$f" -H 'Content-Type: application/octet-stream' "$loc${sep}digest=sha256:${sums[$f]}"
+    ) &
+  done
+elif [ "$1" = pull ]; then # pull REPO OUT: one GET per blob to disk, all at once
+  mkdir -p "$3"
+  for f in "${files[@]}"; do
+    curl -s -f -o "$3/$(basename "$f")" "http://$R/v2/$2/blobs/sha256:${sums[$f]}" &
+  done
+else # pull-hashed REPO OUT: the same, each blob hashed on its way to disk (tee | sha256sum)
+  mkdir -p "$3"
+  for f in "${files[@]}"; do
+    ( set -o pipefail
+      got=$(curl -s -f "http://$R/v2/$2/blobs/sha256:${sums[$f]}" | tee "$3/$(basename "$f")" | sha256sum | cut -d' ' -f1)
+      [ "$got" = "${sums[$f]}" ] ) &
+  done
+fi
+for job in $(jobs -p); do wait "$job"; done
+SH
+} > "$work/curl.sh"
+
+# One tool's push then pull, in round $1.
+run_tool() { # TOOL ROUND
+  local t=$1 r=$2 out=$work/out-$1-$2
+  case $t in
+    ours|base)
+      local bin=$BIN; [ "$t" = base ] && bin=$BASE
+      measure "$t-push" "$bin" -q push "$R/bench/$t-$r:v1" "${names[@]}" --artifact-type example/model
+      measure "$t-pull" "$bin" -q pull "$R/bench/$t-$r:v1" -o "$out" ;;
+    oras)
+      measure "oras-push" "$VENV/bin/python" "$work/peer_transfer.py" push "bench/oras-$r:v1" "${names[@]}"
+      measure "oras-pull" "$VENV/bin/python" "$work/peer_transfer.py" pull "bench/oras-$r:v1" "$out" ;;
+    curl)
+      measure curl-push bash "$work/curl.sh" push "bench/curl-$r"
+      measure curl-pull bash "$work/curl.sh" pull "bench/curl-$r" "$out"
+      same_as_model "$out"; rm -rf "$out"
+      measure curl-sha-pull bash "$work/curl.sh" pull-hashed "bench/curl-$r" "$out" ;;
+  esac
+  same_as_model "$out"
+  rm -rf "$out"
+}
+
+tools=(ours oras curl); [ -n "$BASE" ] && tools=(ours base oras curl)
+for r in $(seq 1 "$ROUNDS"); do
+  echo "== round $r of $ROUNDS"
+  n=${#tools[@]}
+  for k in $(seq 0 $((n - 1))); do run_tool "${tools[$(( (k + r - 1) % n ))]}" "$r"; done
+  measure ours-push-mono "$BIN" -q push "$R/bench/mono-$r:v1" "${names[@]}" --artifact-type example/model --chunk-size 64G
+  for c in ${BENCH_CHUNKS:-}; do
+    measure "ours-push-$c" "$BIN" -q push "$R/bench/chunk-$(echo "$c" | tr A-Z a-z)-$r:v1" "${names[@]}" --artifact-type example/model --chunk-size "$c"
+  done
+done
+
+echo "== bytes on the wire, a cut every ${BENCH_CUT_MIB:-256} MiB"
+wire_of() { # BIN [CHUNK]
+  (cd "$ROOT" && BENCH_MODELSEAL=$1 BENCH_CHUNK=${2:-} BENCH_MODEL_DIR=$work/model BENCH_CUT_MIB=${BENCH_CUT_MIB:-256} \
+    cargo test --quiet --test it -- --ignored --nocapture transfer::bytes_on_the_wire_with_cuts 2>&1 | grep '^wire:' || echo "wire: (failed)")
+}
+wire=$(wire_of "$BIN")
+[ -n "$BASE" ] && wire_base=$(wire_of "$BASE")
+
+median() { # NAME COLUMN (2: seconds, 3: RSS in KiB)
+  awk -v n="$1" -v c="$2" '$1==n {print $c}' "$results" | sort -n |
+    awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else if (NR) print (v[NR/2]+v[NR/2+1])/2}'
+}
+declare -A S M
+for n in $(awk '{print $1}' "$results" | sort -u); do S[$n]=$(median "$n" 2); M[$n]=$(median "$n" 3); done
+
+printf '\n== %.2f GB in %d files over loopback to Debian docker-registry, %d round(s), medians; %s cores, load %s\n' \
+  "$(awk -v b="$bytes" 'BEGIN {print b/1e9}')" "$FILES" "$ROUNDS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-24s %8s %8s %12s\n' "" seconds GB/s "peak RSS"
+for n in ours-push base-push oras-push curl-push ours-pull base-pull oras-pull curl-pull curl-sha-pull ours-push-mono $(for c in ${BENCH_CHUNKS:-}; do echo "ours-push-$c"; done); do
+  [ -n "${S[$n]:-}" ] || continue
+  label=${n/ours/modelseal}; label=${label/base/modelseal (baseline)}; label=${label/oras/oras-py}
+  label=${label/curl-sha-pull/curl-pull | sha256sum}
+  awk -v l="$label" -v s="${S[$n]}" -v m="${M[$n]}" -v b="$bytes" -v c="${n%%-*}" 'BEGIN {
+    if (c == "curl") printf "%-24s %8.2f %8.2f %12s\n", l, s, b/1e9/s, "-"
+    else printf "%-24s %8.2f %8.2f %8.1f MiB\n", l, s, b/1e9/s, m/1024 }'
+done
+ratio() { awk -v a="${S[$1]:-0}" -v b="${S[$2]:-0}" 'BEGIN {if (a > 0 && b > 0) printf "%.2f", b/a; else printf "-"}'; }
+share() { awk -v a="${S[$1]:-0}" -v b="${S[$2]:-0}" 'BEGIN {if (a > 0 && b > 0) printf "%.0f%%", 100*b/a; else printf "-"}'; }
+echo
+echo "speed-up vs oras-py (target push >= 1.5x, pull >= 1.0x): push $(ratio ours-push oras-push)x, pull $(ratio ours-pull oras-pull)x"
+echo "share of the curl ceiling (target >= 80%): push $(share ours-push curl-push), pull $(share ours-pull curl-pull)"
+echo "  pull against curl that also hashes each blob (tee | sha256sum): $(share ours-pull curl-sha-pull)"
+if [ -n "$BASE" ]; then
+  echo "this build vs the baseline: push $(ratio ours-push base-push)x, pull $(ratio ours-pull base-pull)x (baseline: push $(share base-push curl-push), pull $(share base-pull curl-pull) of curl)"
+fi
 echo "$wire"
+[ -n "$BASE" ] && echo "baseline $wire_base"
+exit 0

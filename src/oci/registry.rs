@@ -14,7 +14,7 @@ use oci_client::{Client, Reference};
 use std::path::Path;
 
 mod transfer;
-pub use transfer::{DEFAULT_CHUNK_SIZE, TransferCounters, TransferCounts};
+pub use transfer::{CHUNK_FLOOR, DEFAULT_CHUNK_SIZE, TransferCounters, TransferCounts};
 
 /// How a registry is reached: plain HTTP (localhost, or asked for) and credentials.
 #[derive(Clone, Debug, Default)]
@@ -59,7 +59,11 @@ pub struct Registry {
     referrers_api: tokio::sync::OnceCell<bool>,
     /// Bytes moved so far.
     counters: std::sync::Arc<TransferCounters>,
+    /// The chunk size asked for (`--chunk-size`, or the default).
     chunk_size: u64,
+    /// The chunk size now: `chunk_size`, halved after each broken chunk (see
+    /// [`transfer::CHUNK_FLOOR`]).
+    chunk_now: std::sync::atomic::AtomicU64,
     mount_from: Option<String>,
 }
 
@@ -104,6 +108,7 @@ impl Registry {
             referrers_api: tokio::sync::OnceCell::new(),
             counters: Default::default(),
             chunk_size: conn.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE),
+            chunk_now: conn.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).into(),
             mount_from: conn.mount_from.clone(),
         };
         // Credentials reach oci-client only once the registry's challenge passed the realm

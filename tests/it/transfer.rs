@@ -99,6 +99,39 @@ fn a_push_cut_every_few_mib_resumes_and_resends_at_most_a_chunk_per_cut() {
 }
 
 #[test]
+fn after_each_cut_the_chunks_of_the_rest_of_the_push_are_halved_down_to_4_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 48 * MIB;
+    let bytes = model(dir.path(), "model.bin", size);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_upload_every: Some(10 * MIB),
+            ..Default::default()
+        },
+    );
+    let report = push(
+        dir.path(),
+        &format!("{front}/transfer/halved:v1"),
+        "model.bin",
+        &["--chunk-size", "16M"],
+    );
+    let cuts = wire.cuts.load(Ordering::SeqCst);
+    assert!(cuts >= 4, "the front cut {cuts} times");
+    // Each cut costs the chunk it took: 16 MiB, then 8, then 4 each (at 16 MiB throughout,
+    // it would be 16 each).
+    let resent = report["transfer"]["resent"].as_u64().unwrap();
+    assert_eq!(
+        resent,
+        (16 + 8 + 4 * (cuts - 2)) * MIB,
+        "{report}, {cuts} cuts"
+    );
+    let out = dir.path().join("out");
+    pull(&format!("{}/transfer/halved:v1", registry()), &out);
+    assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
+}
+
+#[test]
 fn a_push_cut_on_its_first_chunk_resumes_in_the_same_session() {
     // The session is empty when asked, and distribution says `Range: 0-0` for that.
     let dir = tempfile::tempdir().unwrap();
@@ -483,9 +516,11 @@ fn a_backup_to_tar_restored_to_another_repository_has_the_same_tree_and_digests(
     assert!(discover(&alone).is_empty());
 }
 
-/// For `scripts/bench/transfer.sh`: bytes on the wire for a push and a pull of
-/// `BENCH_WIRE_MIB` (default 256) with a cut every `BENCH_CUT_MIB` (default 32), as a ratio to
-/// the model's size. Ignored in the test run.
+/// For `scripts/bench/transfer.sh`: bytes on the wire for a push and a pull with a cut every
+/// `BENCH_CUT_MIB` (default 32), as a ratio to the model's size. The model is the files in
+/// `BENCH_MODEL_DIR`, or else one file of `BENCH_WIRE_MIB` (default 256); `BENCH_CHUNK` is
+/// passed as `--chunk-size` when set; `BENCH_MODELSEAL` is the binary to run (else this
+/// build's). Ignored in the test run.
 #[test]
 #[ignore]
 fn bytes_on_the_wire_with_cuts() {
@@ -495,12 +530,26 @@ fn bytes_on_the_wire_with_cuts() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    let (size, every) = (
-        env("BENCH_WIRE_MIB", 256) * MIB,
-        env("BENCH_CUT_MIB", 32) * MIB,
-    );
+    let every = env("BENCH_CUT_MIB", 32) * MIB;
     let dir = tempfile::tempdir().unwrap();
-    model(dir.path(), "model.bin", size);
+    let model_dir = match std::env::var_os("BENCH_MODEL_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => {
+            model(dir.path(), "model.bin", env("BENCH_WIRE_MIB", 256) * MIB);
+            dir.path().to_path_buf()
+        }
+    };
+    let mut files: Vec<String> = std::fs::read_dir(&model_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let size: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(model_dir.join(f)).unwrap().len())
+        .sum();
     let (front, wire) = wire::start(
         registry(),
         Faults {
@@ -509,20 +558,49 @@ fn bytes_on_the_wire_with_cuts() {
             ..Default::default()
         },
     );
-    let reference = format!("{front}/bench/wire:v1");
-    push(dir.path(), &reference, "model.bin", &[]);
+    // A repository of its own per run: a second run (another binary) finds no blob there.
+    let reference = format!("{front}/bench/wire-{}:v1", std::process::id());
+    let chunk = std::env::var("BENCH_CHUNK").ok().filter(|c| !c.is_empty());
+    let bin = std::env::var_os("BENCH_MODELSEAL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("modelseal"));
+    let out = std::process::Command::new(&bin)
+        .current_dir(&model_dir)
+        .args(["--output", "json", "push", &reference])
+        .args(
+            files
+                .iter()
+                .map(|f| format!("{f}:application/octet-stream")),
+        )
+        .args(["--artifact-type", "example/model"])
+        .args(chunk.iter().flat_map(|c| ["--chunk-size", c.as_str()]))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "push failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resent = json_of(&out.stdout)["transfer"]["resent"].as_u64().unwrap();
     let (up, up_cuts) = (
         wire.upload_bytes.load(Ordering::SeqCst),
         wire.cuts.load(Ordering::SeqCst),
     );
-    pull(&reference, &dir.path().join("out"));
+    let pulled = std::process::Command::new(&bin)
+        .args(["pull", &reference, "-o"])
+        .arg(dir.path().join("out"))
+        .status()
+        .unwrap();
+    assert!(pulled.success());
     let down = wire.download_bytes.load(Ordering::SeqCst);
     let down_cuts = wire.cuts.load(Ordering::SeqCst) - up_cuts;
     println!(
-        "wire: {} MiB, a cut every {} MiB: push {:.4}x the model's bytes ({up_cuts} cuts), pull {:.4}x ({down_cuts} cuts)",
+        "wire: {} MiB, a cut every {} MiB, chunk {}: push {:.4}x the model's bytes ({up_cuts} cuts, {:.1} MiB resent), pull {:.4}x ({down_cuts} cuts)",
         size / MIB,
         every / MIB,
+        chunk.as_deref().unwrap_or("default"),
         up as f64 / size as f64,
+        resent as f64 / MIB as f64,
         down as f64 / size as f64
     );
 }
@@ -573,4 +651,160 @@ fn a_signed_model_backed_up_and_restored_elsewhere_passes_discover_verify_with_t
     verify(&restored);
     assert_eq!(discover(&restored), discover(&source));
     assert!(!discover(&source).is_empty());
+}
+
+/// Four 1 MiB files pushed to `reference` with `--concurrency n`, and their bytes.
+fn push_four(dir: &Path, reference: &str, n: &str) -> Vec<Vec<u8>> {
+    let files: Vec<Vec<u8>> = (0..4)
+        .map(|i| model(dir, &format!("part-{i}.bin"), MIB + i))
+        .collect();
+    modelseal()
+        .current_dir(dir)
+        .args(["push", reference])
+        .args((0..4).map(|i| format!("part-{i}.bin:application/octet-stream")))
+        .args(["--artifact-type", "example/model", "--concurrency", n])
+        .timeout(LIMIT)
+        .assert()
+        .success();
+    files
+}
+
+/// A front that holds each blob request a while, so blobs moved at once overlap there.
+fn holding_front() -> (String, std::sync::Arc<wire::Wire>) {
+    wire::start(
+        registry(),
+        Faults {
+            hold_blob_requests: Some(std::time::Duration::from_millis(150)),
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn push_with_concurrency_n_has_at_most_n_blob_uploads_in_flight_and_one_serialises() {
+    let dir = tempfile::tempdir().unwrap();
+    let (front, wire) = holding_front();
+    push_four(dir.path(), &format!("{front}/transfer/conc-push-1:v1"), "1");
+    assert_eq!(wire.max_in_flight.load(Ordering::SeqCst), 1);
+    wire.max_in_flight.store(0, Ordering::SeqCst);
+    push_four(dir.path(), &format!("{front}/transfer/conc-push-2:v1"), "2");
+    assert_eq!(wire.max_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn pull_with_concurrency_n_has_at_most_n_blob_downloads_in_flight_and_one_serialises() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = push_four(
+        dir.path(),
+        &format!("{}/transfer/conc-pull:v1", registry()),
+        "4",
+    );
+    let (front, wire) = holding_front();
+    for n in ["1", "2"] {
+        wire.max_in_flight.store(0, Ordering::SeqCst);
+        let out = dir.path().join(format!("out-{n}"));
+        modelseal()
+            .args(["pull", &format!("{front}/transfer/conc-pull:v1"), "-o"])
+            .arg(&out)
+            .args(["--concurrency", n])
+            .timeout(LIMIT)
+            .assert()
+            .success();
+        assert_eq!(
+            wire.max_in_flight.load(Ordering::SeqCst),
+            n.parse::<u64>().unwrap(),
+            "--concurrency {n}"
+        );
+        for (i, bytes) in files.iter().enumerate() {
+            assert!(std::fs::read(out.join(format!("part-{i}.bin"))).unwrap() == *bytes);
+        }
+    }
+}
+
+#[test]
+fn copy_with_concurrency_n_has_at_most_n_blobs_in_flight_and_one_serialises() {
+    let dir = tempfile::tempdir().unwrap();
+    push_four(
+        dir.path(),
+        &format!("{}/transfer/conc-copy:v1", registry()),
+        "4",
+    );
+    let (front, wire) = holding_front();
+    // Both sides through the one front, named once by address and once as localhost: two
+    // registries to modelseal (no mount), one count of blob requests in flight. A blob copied
+    // between registries is piped: its download and its upload are in flight together, so N
+    // blobs at once are 2N requests.
+    let port = front.rsplit_once(':').unwrap().1;
+    for n in ["1", "2"] {
+        wire.max_in_flight.store(0, Ordering::SeqCst);
+        modelseal()
+            .args(["copy", &format!("{front}/transfer/conc-copy:v1")])
+            .arg(format!("localhost:{port}/transfer/conc-copy-{n}:v1"))
+            .args(["--concurrency", n])
+            .timeout(LIMIT)
+            .assert()
+            .success();
+        assert_eq!(
+            wire.max_in_flight.load(Ordering::SeqCst),
+            2 * n.parse::<u64>().unwrap(),
+            "--concurrency {n}"
+        );
+    }
+    assert_eq!(wire.mounts.load(Ordering::SeqCst), 0);
+    assert!(wire.upload_bytes.load(Ordering::SeqCst) > 8 * MIB);
+}
+
+#[test]
+fn a_401_on_the_upload_status_query_is_answered_with_a_new_token_and_the_upload_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 10 * MIB;
+    let bytes = model(dir.path(), "model.bin", size);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_upload_every: Some(5 * MIB),
+            max_cuts: Some(1),
+            expire_token_on_status_query: true,
+            ..Default::default()
+        },
+    );
+    let report = push(
+        dir.path(),
+        &format!("{front}/transfer/status-401:v1"),
+        "model.bin",
+        &["--chunk-size", "2M"],
+    );
+    assert_eq!(wire.cuts.load(Ordering::SeqCst), 1);
+    assert_eq!(wire.expired_on_status_query.load(Ordering::SeqCst), 1);
+    // The same session went on: only the chunk the cut took was sent again.
+    assert_eq!(report["transfer"]["resent"], 2 * MIB, "{report}");
+    assert_eq!(wire.upload_bytes.load(Ordering::SeqCst), size + 2 + 2 * MIB);
+    let out = dir.path().join("out");
+    pull(&format!("{}/transfer/status-401:v1", registry()), &out);
+    assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
+}
+
+#[test]
+fn a_401_on_the_closing_put_is_answered_with_a_new_token_and_the_push_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 6 * MIB;
+    let bytes = model(dir.path(), "model.bin", size);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            expire_token_on_final_put: true,
+            ..Default::default()
+        },
+    );
+    let report = push(
+        dir.path(),
+        &format!("{front}/transfer/put-401:v1"),
+        "model.bin",
+        &["--chunk-size", "2M"],
+    );
+    assert_eq!(wire.expired_on_final_put.load(Ordering::SeqCst), 1);
+    assert_eq!(report["transfer"]["resent"], 0, "{report}");
+    let out = dir.path().join("out");
+    pull(&format!("{}/transfer/put-401:v1", registry()), &out);
+    assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
 }

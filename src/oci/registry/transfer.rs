@@ -28,6 +28,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// size limits of fronts (nginx `client_max_body_size` is often 64–100 MiB once raised; Quay
 /// refuses single PUTs over 20 GB).
 pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
+/// The smallest chunk that cuts shrink the chunk size to (a smaller `--chunk-size` stays as
+/// asked). A cut costs the chunk that was on the wire: behind a front that buffers whole
+/// requests, none of it reached the registry. A link that broke once is likely to break again,
+/// so after each cut the chunks of the rest of the push are halved, down to this: a few more
+/// round trips per GiB, and each later cut costs at most this much.
+pub const CHUNK_FLOOR: u64 = 4 << 20;
 /// Bytes read from disk (or the network) at a time: what one blob in flight holds in memory.
 const IO_BUFFER: usize = 1 << 20;
 
@@ -149,6 +155,21 @@ fn range_end(headers: &reqwest::header::HeaderMap) -> Option<u64> {
 }
 
 impl Registry {
+    /// The chunk size for the next request: the one asked for until a cut, then smaller.
+    fn chunk_now(&self) -> u64 {
+        self.chunk_now.load(Ordering::Relaxed)
+    }
+
+    /// A request carrying blob bytes broke: halves the chunk size, down to [`CHUNK_FLOOR`].
+    fn shrink_chunk(&self) {
+        let floor = CHUNK_FLOOR.min(self.chunk_size);
+        let _ = self
+            .chunk_now
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                Some((c / 2).max(floor))
+            });
+    }
+
     fn blobs_url(&self, rest: &str) -> String {
         format!(
             "{}://{}/v2/{}/blobs/{rest}",
@@ -487,13 +508,13 @@ impl Registry {
                     min_chunk,
                 } => (location, min_chunk),
             };
-            let chunk = self.chunk_size.max(min_chunk).max(1);
+            let chunk = || self.chunk_now().max(min_chunk).max(1);
             let mut offset = 0u64;
             // What the registry acknowledged taking in this session.
             let mut confirmed = 0u64;
-            if blob.size > chunk {
+            if blob.size > chunk() {
                 while offset < blob.size {
-                    let end = (offset + chunk).min(blob.size);
+                    let end = (offset + chunk()).min(blob.size);
                     match self
                         .patch_chunk(&location, source, offset, end, &sent_up_to, on_bytes)
                         .await
@@ -509,6 +530,7 @@ impl Registry {
                             if failures >= ATTEMPTS {
                                 return Err(OciError::Transient(reason));
                             }
+                            self.shrink_chunk();
                             pause(failures).await;
                             match self.upload_standing(&location, &what).await {
                                 // "0-0" before any chunk was taken means an empty session.
@@ -533,6 +555,9 @@ impl Registry {
                     failures += 1;
                     if failures >= ATTEMPTS {
                         return Err(OciError::Transient(reason));
+                    }
+                    if offset < blob.size {
+                        self.shrink_chunk();
                     }
                     pause(failures).await;
                     // The PUT may have landed before the answer was lost.
@@ -703,90 +728,111 @@ impl Registry {
         on_bytes: &OnBytes,
         what: &str,
     ) -> Result<()> {
-        let mut hasher = Sha256::new();
-        let mut out = std::fs::OpenOptions::new()
+        let out = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
             .open(dest)
             .map_err(|e| OciError::io(dest, e))?;
-        let mut have = 0u64;
         if held == blob.size && held > 0 {
             // Whole already (a run killed before the rename): only the check is left.
-            have = hash_prefix(&mut out, held, &mut hasher, dest)?;
             self.counters
                 .resumed
                 .fetch_add(from_before, Ordering::Relaxed);
+            let written = BlobWriter::start(out, held, blob.size).finish().await;
+            return self.check_download(blob, dest, written);
         }
-        if have < blob.size {
-            let answer = self
-                .send_authed(url, scope, || {
-                    let r = self.http.get(url.clone());
-                    if held > 0 {
-                        r.header("range", format!("bytes={held}-"))
-                    } else {
-                        r
-                    }
-                })
-                .await
-                .map_err(|e| self.send_error(what, e))?;
-            // Redirects (to blob storage) are followed by hand, with no credentials.
-            let answer = self.follow_redirects(answer, held, what).await?;
-            let status = answer.status();
-            if status == StatusCode::PARTIAL_CONTENT
-                && held > 0
-                && ranged_from(&answer) == Some(held)
-            {
-                have = hash_prefix(&mut out, held, &mut hasher, dest)?;
-                self.counters
-                    .resumed
-                    .fetch_add(from_before, Ordering::Relaxed);
-            } else if status == StatusCode::OK {
-                // The whole blob: a registry that ignores Range, or nothing held.
-                out.set_len(0).map_err(|e| OciError::io(dest, e))?;
-                out.seek(std::io::SeekFrom::Start(0))
-                    .map_err(|e| OciError::io(dest, e))?;
-            } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
-                out.set_len(0).map_err(|e| OciError::io(dest, e))?;
-                return Err(transient(format!("{what}: the registry answered {status}")));
-            } else if status == StatusCode::NOT_FOUND {
-                return Err(OciError::NotFound(self.name_of_digest(&blob.digest)));
-            } else {
-                return Err(status_error(what, status));
-            }
-            let mut stream = answer.bytes_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| self.send_error(what, SendError::Http(e)))?;
-                if have + chunk.len() as u64 > blob.size {
-                    drop(out);
-                    let _ = std::fs::remove_file(dest);
-                    return Err(OciError::DigestMismatch {
-                        what: format!("blob from {}", self.name_of_digest(&blob.digest)),
-                        expected: format!("{} ({} bytes)", blob.digest, blob.size),
-                        actual: format!("more than {} bytes", blob.size),
-                    });
+        let answer = self
+            .send_authed(url, scope, || {
+                let r = self.http.get(url.clone());
+                if held > 0 {
+                    r.header("range", format!("bytes={held}-"))
+                } else {
+                    r
                 }
-                hasher.update(&chunk);
-                out.write_all(&chunk).map_err(|e| OciError::io(dest, e))?;
-                have += chunk.len() as u64;
-                self.counters
-                    .received
-                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                on_bytes(chunk.len() as u64);
+            })
+            .await
+            .map_err(|e| self.send_error(what, e))?;
+        // Redirects (to blob storage) are followed by hand, with no credentials.
+        let answer = self.follow_redirects(answer, held, what).await?;
+        let status = answer.status();
+        let keep = if status == StatusCode::PARTIAL_CONTENT
+            && held > 0
+            && ranged_from(&answer) == Some(held)
+        {
+            self.counters
+                .resumed
+                .fetch_add(from_before, Ordering::Relaxed);
+            held
+        } else if status == StatusCode::OK {
+            // The whole blob: a registry that ignores Range, or nothing held.
+            0
+        } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
+            out.set_len(0).map_err(|e| OciError::io(dest, e))?;
+            return Err(transient(format!("{what}: the registry answered {status}")));
+        } else if status == StatusCode::NOT_FOUND {
+            return Err(OciError::NotFound(self.name_of_digest(&blob.digest)));
+        } else {
+            return Err(status_error(what, status));
+        };
+        let mut writer = BlobWriter::start(out, keep, blob.size);
+        let mut have = keep;
+        let mut broken = None;
+        let mut stream = answer.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    broken = Some(self.send_error(what, SendError::Http(e)));
+                    break;
+                }
+            };
+            let n = chunk.len() as u64;
+            if have + n > blob.size {
+                let _ = writer.finish().await;
+                let _ = std::fs::remove_file(dest);
+                return Err(OciError::DigestMismatch {
+                    what: format!("blob from {}", self.name_of_digest(&blob.digest)),
+                    expected: format!("{} ({} bytes)", blob.digest, blob.size),
+                    actual: format!("more than {} bytes", blob.size),
+                });
+            }
+            have += n;
+            self.counters.received.fetch_add(n, Ordering::Relaxed);
+            on_bytes(n);
+            if !writer.write(chunk).await {
+                // The writer stopped on an error, which finishing it returns.
+                break;
             }
         }
+        // Every byte received is in the file before the next attempt looks at its length.
+        let written = writer.finish().await;
+        if let Some(e) = broken
+            && written.is_ok()
+        {
+            return Err(e);
+        }
+        self.check_download(blob, dest, written)
+    }
+
+    /// The end of a download: what the writer made of it against the descriptor. A short file
+    /// is kept for the next attempt; one with the wrong digest is removed (its bytes are not
+    /// the blob's, resuming from them is pointless).
+    fn check_download(
+        &self,
+        blob: &Descriptor,
+        dest: &Path,
+        written: std::io::Result<(String, u64)>,
+    ) -> Result<()> {
+        let (actual, have) = written.map_err(|e| OciError::io(dest, e))?;
         if have < blob.size {
-            // The connection ended early: the bytes so far stay for the next attempt.
-            out.sync_all().map_err(|e| OciError::io(dest, e))?;
             return Err(transient(format!(
-                "{what}: the connection ended after {have} of {} bytes",
-                blob.size
+                "downloading {} from {}: the connection ended after {have} of {} bytes",
+                blob.digest, self.reference, blob.size
             )));
         }
-        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
         if actual != blob.digest {
-            drop(out);
             let _ = std::fs::remove_file(dest);
             return Err(OciError::DigestMismatch {
                 what: format!("blob from {}", self.name_of_digest(&blob.digest)),
@@ -794,7 +840,7 @@ impl Registry {
                 actual,
             });
         }
-        out.sync_all().map_err(|e| OciError::io(dest, e))
+        Ok(())
     }
 
     /// Follows up to 5 redirects of a blob GET (registries hand blobs to storage), without
@@ -878,28 +924,95 @@ fn ranged_from(answer: &reqwest::Response) -> Option<u64> {
         .ok()
 }
 
-/// Hashes the first `len` bytes of `file` and leaves it positioned at `len` for appending.
-fn hash_prefix(
-    file: &mut std::fs::File,
-    len: u64,
-    hasher: &mut Sha256,
-    path: &Path,
-) -> Result<u64> {
-    file.seek(std::io::SeekFrom::Start(0))
-        .map_err(|e| OciError::io(path, e))?;
+/// Hashes the first `len` bytes of `file`, drops anything after them, and leaves it positioned
+/// at `len` for appending.
+fn hash_prefix(file: &mut std::fs::File, len: u64, hasher: &mut Sha256) -> std::io::Result<()> {
+    file.seek(std::io::SeekFrom::Start(0))?;
     let mut buf = vec![0u8; IO_BUFFER];
     let mut left = len;
     while left > 0 {
         let want = (left as usize).min(buf.len());
-        file.read_exact(&mut buf[..want])
-            .map_err(|e| OciError::io(path, e))?;
+        file.read_exact(&mut buf[..want])?;
         hasher.update(&buf[..want]);
         left -= want as u64;
     }
-    file.set_len(len).map_err(|e| OciError::io(path, e))?;
-    file.seek(std::io::SeekFrom::Start(len))
-        .map_err(|e| OciError::io(path, e))?;
-    Ok(len)
+    file.set_len(len)?;
+    file.seek(std::io::SeekFrom::Start(len))?;
+    Ok(())
+}
+
+/// Batches of received chunks (about [`IO_BUFFER`] each) waiting for the writer of a blob:
+/// what a download holds in memory beyond the batch being filled, and enough to ride out a
+/// slow write.
+const WRITE_QUEUE: usize = 4;
+
+/// Hashes a blob and writes it to its file on a blocking thread of its own, fed through a
+/// bounded queue: the task reading the network never waits on the disk or on SHA-256 (about
+/// half the CPU a pull spends), and on more than one core the three overlap; on one thread
+/// they took turns. Chunks go over in batches of about [`IO_BUFFER`] (hyper reads a few KiB
+/// to a few hundred at a time): one wake-up of the writer per batch, and no copy.
+struct BlobWriter {
+    batches: tokio::sync::mpsc::Sender<Vec<bytes::Bytes>>,
+    batch: Vec<bytes::Bytes>,
+    batched: usize,
+    done: tokio::task::JoinHandle<std::io::Result<(String, u64)>>,
+}
+
+impl BlobWriter {
+    /// Starts writing to `file` after its first `keep` bytes (hashed first; anything after
+    /// them is dropped). A file that reaches `size` bytes is synced to disk when finished, so
+    /// that what is moved into place after the check is on disk.
+    fn start(mut file: std::fs::File, keep: u64, size: u64) -> BlobWriter {
+        let (batches, mut queue) = tokio::sync::mpsc::channel::<Vec<bytes::Bytes>>(WRITE_QUEUE);
+        let done = tokio::task::spawn_blocking(move || {
+            let mut hasher = Sha256::new();
+            hash_prefix(&mut file, keep, &mut hasher)?;
+            let mut have = keep;
+            while let Some(batch) = queue.blocking_recv() {
+                for chunk in batch {
+                    hasher.update(&chunk);
+                    file.write_all(&chunk)?;
+                    have += chunk.len() as u64;
+                }
+            }
+            if have == size {
+                file.sync_all()?;
+            }
+            Ok((format!("sha256:{}", hex::encode(hasher.finalize())), have))
+        });
+        BlobWriter {
+            batches,
+            batch: Vec::new(),
+            batched: 0,
+            done,
+        }
+    }
+
+    /// Adds a chunk; false when the writer has stopped (on an error [`finish`] returns).
+    ///
+    /// [`finish`]: Self::finish
+    async fn write(&mut self, chunk: bytes::Bytes) -> bool {
+        self.batched += chunk.len();
+        self.batch.push(chunk);
+        if self.batched < IO_BUFFER {
+            return true;
+        }
+        self.batched = 0;
+        self.batches
+            .send(std::mem::take(&mut self.batch))
+            .await
+            .is_ok()
+    }
+
+    /// Waits for every chunk to be written: the digest of the whole file and its length.
+    async fn finish(self) -> std::io::Result<(String, u64)> {
+        if !self.batch.is_empty() {
+            // A writer that stopped has its error to tell, below.
+            let _ = self.batches.send(self.batch).await;
+        }
+        drop(self.batches);
+        self.done.await.map_err(std::io::Error::other)?
+    }
 }
 
 /// The pause before the `n`th retry: 0.5 s, then 2 s, then 8 s (as [`super::with_retries`]).

@@ -33,6 +33,15 @@ pub struct Faults {
     pub token_expires_after: Option<u64>,
     /// Forward blob GETs without their `Range` header (a registry that ignores ranges).
     pub ignore_range: bool,
+    /// Every request needs a Bearer token (as with `token_expires_after`), and the token in use
+    /// expires (401) on the first upload status query (`GET …/uploads/<id>`) made with it, once.
+    pub expire_token_on_status_query: bool,
+    /// As above, on the first closing `PUT …/uploads/<id>?digest=` of a chunked upload (empty
+    /// body), once.
+    pub expire_token_on_final_put: bool,
+    /// Each blob request (a blob GET, an upload PATCH or PUT) is held this long before it is
+    /// forwarded, so requests that may overlap do.
+    pub hold_blob_requests: Option<Duration>,
 }
 
 /// What crossed the front.
@@ -52,6 +61,13 @@ pub struct Wire {
     pub mounts: AtomicU64,
     /// While set, each chunk of a blob GET body is held back 20 ms (a slow link).
     pub slow: AtomicBool,
+    /// Blob requests (GETs until their body is sent, upload PATCHes and PUTs until answered)
+    /// in flight now, and the most at any one time.
+    pub in_flight: AtomicU64,
+    pub max_in_flight: AtomicU64,
+    /// 401s answered by `expire_token_on_status_query` and `expire_token_on_final_put`.
+    pub expired_on_status_query: AtomicU64,
+    pub expired_on_final_put: AtomicU64,
     since_upload_cut: AtomicU64,
     since_download_cut: AtomicU64,
     token_generation: AtomicU64,
@@ -74,6 +90,36 @@ fn answer(status: u16) -> Response {
         .unwrap()
 }
 
+/// A 401 that names the front's own token realm.
+fn unauthorized(front: &Front) -> Response {
+    let realm = format!(
+        "Bearer realm=\"http://{}/token\",service=\"front\"",
+        front.me.lock().unwrap()
+    );
+    Response::builder()
+        .status(401)
+        .header("www-authenticate", realm)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Counts a blob request in flight for as long as it lives.
+struct InFlight(Arc<Wire>);
+
+impl InFlight {
+    fn new(wire: &Arc<Wire>) -> InFlight {
+        let now = wire.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        wire.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(wire.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Drops the connection with no answer: the handler unwinds, and hyper closes the socket.
 fn cut() -> ! {
     std::panic::resume_unwind(Box::new("connection cut by the test front"))
@@ -84,7 +130,11 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or_default().to_string();
     let wire = &front.wire;
-    if let Some(after) = front.faults.token_expires_after {
+    let faults = &front.faults;
+    if faults.token_expires_after.is_some()
+        || faults.expire_token_on_status_query
+        || faults.expire_token_on_final_put
+    {
         let generation = wire.token_generation.load(Ordering::SeqCst);
         if path == "/token" {
             wire.uses_of_token.store(0, Ordering::SeqCst);
@@ -101,21 +151,50 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
             if parts.headers.contains_key("authorization") {
                 wire.expired.fetch_add(1, Ordering::SeqCst);
             }
-            let realm = format!(
-                "Bearer realm=\"http://{}/token\",service=\"front\"",
-                front.me.lock().unwrap()
-            );
-            return Response::builder()
-                .status(401)
-                .header("www-authenticate", realm)
-                .body(Body::empty())
-                .unwrap();
+            return unauthorized(&front);
+        }
+        let session = path.contains("/blobs/uploads/") && !path.ends_with("/uploads/");
+        let status_query = session && parts.method == Method::GET;
+        let final_put = session
+            && parts.method == Method::PUT
+            && query.contains("digest=")
+            && parts
+                .headers
+                .get("content-length")
+                .is_none_or(|v| v.as_bytes() == b"0");
+        let once = |on: bool, count: &AtomicU64| {
+            on && count
+                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        };
+        if once(
+            faults.expire_token_on_status_query && status_query,
+            &wire.expired_on_status_query,
+        ) || once(
+            faults.expire_token_on_final_put && final_put,
+            &wire.expired_on_final_put,
+        ) {
+            wire.token_generation.fetch_add(1, Ordering::SeqCst);
+            wire.expired.fetch_add(1, Ordering::SeqCst);
+            return unauthorized(&front);
         }
         let upload = path.contains("/blobs/uploads/")
             && (parts.method == Method::PATCH || parts.method == Method::PUT);
-        if upload && wire.uses_of_token.fetch_add(1, Ordering::SeqCst) + 1 >= after {
+        if let Some(after) = faults.token_expires_after
+            && upload
+            && wire.uses_of_token.fetch_add(1, Ordering::SeqCst) + 1 >= after
+        {
             wire.token_generation.fetch_add(1, Ordering::SeqCst);
         }
+    }
+    let blob_get = parts.method == Method::GET && path.contains("/blobs/sha256:");
+    let blob_upload = path.contains("/blobs/uploads/")
+        && (parts.method == Method::PATCH || parts.method == Method::PUT);
+    let in_flight = (blob_get || blob_upload).then(|| InFlight::new(wire));
+    if let Some(hold) = faults.hold_blob_requests
+        && in_flight.is_some()
+    {
+        tokio::time::sleep(hold).await;
     }
     let body: Bytes = axum::body::to_bytes(body, 1 << 30)
         .await
@@ -147,7 +226,6 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
             cut();
         }
     }
-    let blob_get = parts.method == Method::GET && path.contains("/blobs/sha256:");
     let url = format!(
         "http://{}{}",
         front.upstream,
@@ -186,9 +264,9 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
         response = response.header(k, v);
     }
     if !blob_get || !status.is_success() {
-        return response
-            .body(Body::from(upstream.bytes().await.unwrap_or_default()))
-            .unwrap();
+        let body = upstream.bytes().await.unwrap_or_default();
+        drop(in_flight);
+        return response.body(Body::from(body)).unwrap();
     }
     let every = front.faults.cut_download_every;
     let max_cuts = front.faults.max_cuts;
@@ -221,6 +299,8 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
     });
     let slow_wire = front.wire.clone();
     let stream = stream.then(move |item| {
+        // Held by the body: the GET is in flight until its last byte is sent (or it is dropped).
+        let _in_flight = &in_flight;
         let slow = slow_wire.slow.load(Ordering::SeqCst);
         async move {
             if slow {
@@ -234,13 +314,12 @@ async fn handle(State(front): State<Front>, request: Request) -> Response {
 
 /// Starts a front to `upstream` on 127.0.0.1; returns its host:port and its counters.
 pub fn start(upstream: String, faults: Faults) -> (String, Arc<Wire>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
     let wire = Arc::new(Wire::default());
+    // Its own address, known once it listens (nothing reaches it before `start` returns).
+    let me = Arc::new(std::sync::Mutex::new(String::new()));
     let state = Front {
         upstream,
-        me: Arc::new(std::sync::Mutex::new(addr.clone())),
+        me: me.clone(),
         faults,
         wire: wire.clone(),
         http: reqwest::Client::builder()
@@ -248,21 +327,7 @@ pub fn start(upstream: String, faults: Faults) -> (String, Arc<Wire>) {
             .build()
             .unwrap(),
     };
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(4)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(
-                listener,
-                axum::Router::new().fallback(handle).with_state(state),
-            )
-            .await
-            .unwrap();
-        });
-    });
+    let addr = super::serve_router(axum::Router::new().fallback(handle).with_state(state), 4);
+    *me.lock().unwrap() = addr.clone();
     (addr, wire)
 }
