@@ -81,8 +81,8 @@ pub fn report(
             transfer,
         });
     } else {
-        println!("{verb} {reference}");
-        println!("ArtifactType: {artifact_type}");
-        println!("Digest: {}", d.digest);
+        sayln!("{verb} {reference}");
+        sayln!("ArtifactType: {artifact_type}");
+        sayln!("Digest: {}", d.digest);
     }
 }

@@ -69,7 +69,7 @@ pub fn run(args: BackupArgs, out: &Output) -> Result<Outcome> {
                 "manifests": report.copied, "skipped": report.skipped,
                 "transfer": src.transfer_counts()}));
         } else {
-            println!(
+            sayln!(
                 "Backed up {} => {} ({} manifest(s), tag {tag})\nDigest: {}",
                 args.reference,
                 args.destination.display(),

@@ -84,9 +84,11 @@ pub fn run(args: CopyArgs, out: &Output) -> Result<Outcome> {
             out.json(&serde_json::json!({"digest": manifest.digest, "manifests": n, "skipped": report.skipped,
                 "transfer": src.transfer_counts().plus(dst.transfer_counts())}));
         } else {
-            println!(
+            sayln!(
                 "Copied {} => {} ({n} manifest(s))\nDigest: {}",
-                args.source, args.destination, manifest.digest
+                args.source,
+                args.destination,
+                manifest.digest
             );
         }
         out.transfer_summary(src.transfer_counts().plus(dst.transfer_counts()));

@@ -70,10 +70,10 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
                 &serde_json::json!({ "manifests": tree, "cosign": cosign, "receipts": receipts }),
             ),
             Format::Table => {
-                println!("{:<72} Artifact Type", "Digest");
+                sayln!("{:<72} Artifact Type", "Digest");
                 fn rows(nodes: &[ReferrerNode], receipts: &BTreeMap<String, usize>) {
                     for n in nodes {
-                        println!(
+                        sayln!(
                             "{:<72} {}{}",
                             n.digest,
                             n.artifact_type,
@@ -84,13 +84,13 @@ pub fn run(args: DiscoverArgs, out: &Output) -> Result<Outcome> {
                 }
                 rows(&tree, &receipts);
                 for c in &cosign {
-                    println!("{:<72} cosign/{} [tag {}]", c.digest, c.kind.name(), c.tag);
+                    sayln!("{:<72} cosign/{} [tag {}]", c.digest, c.kind.name(), c.tag);
                 }
             }
             Format::Text => {
                 let mut nodes = grouped(&tree, &receipts);
                 nodes.extend(cosign.iter().map(|c| cosign_node(c, false)));
-                print!("{}", draw_tree(&target.name_of(&subject.digest), &nodes));
+                say!("{}", draw_tree(&target.name_of(&subject.digest), &nodes));
             }
         }
         Ok(Outcome::Success)

@@ -115,7 +115,7 @@ pub fn run(args: HmacArgs, out: &Output) -> Result<Outcome> {
             if out.is_json() {
                 out.json(&sig);
             } else {
-                println!("Signed {} ({} bytes)", model.display(), sig.file_size);
+                sayln!("Signed {} ({} bytes)", model.display(), sig.file_size);
             }
             Ok(Outcome::Success)
         }
@@ -126,9 +126,9 @@ pub fn run(args: HmacArgs, out: &Output) -> Result<Outcome> {
                 out.json(&index);
             } else {
                 for f in &files {
-                    println!("Signed {f}");
+                    sayln!("Signed {f}");
                 }
-                println!(
+                sayln!(
                     "Signed {} file(s); index written to {}",
                     index.total_files,
                     d.models_dir
@@ -171,18 +171,18 @@ fn report(out: &Output, verdicts: &[FileVerdict], verbose: bool) {
     }
     for v in verdicts {
         if !v.verified {
-            println!("✘ {}: {}", v.file, v.detail);
+            sayln!("✘ {}: {}", v.file, v.detail);
         } else if verbose {
-            println!("✔ {}: {}", v.file, v.detail);
+            sayln!("✔ {}: {}", v.file, v.detail);
         }
     }
     let ok = verdicts.iter().filter(|v| v.verified).count();
     if verdicts.is_empty() {
-        println!("✘ no model files found");
+        sayln!("✘ no model files found");
     } else if ok == verdicts.len() {
-        println!("✔ {ok}/{} verified", verdicts.len());
+        sayln!("✔ {ok}/{} verified", verdicts.len());
     } else {
-        println!("✘ {ok}/{} verified", verdicts.len());
+        sayln!("✘ {ok}/{} verified", verdicts.len());
     }
 }
 
@@ -211,7 +211,7 @@ fn migrate(key: &HmacKey, m: MigrateArgs, out: &Output) -> Result<Outcome> {
     let verdicts = verify_all(key, &m.dir.models_dir, &files);
     if verdicts.is_empty() || verdicts.iter().any(|v| !v.verified) {
         report(out, &verdicts, m.dir.verbose);
-        println!("✘ migration refused: every HMAC signature must verify; nothing was written");
+        sayln!("✘ migration refused: every HMAC signature must verify; nothing was written");
         return Ok(Outcome::VerificationFailed);
     }
     let mut also_ignore = Vec::new();
@@ -245,13 +245,13 @@ fn migrate(key: &HmacKey, m: MigrateArgs, out: &Output) -> Result<Outcome> {
             "statement": m.out, "covered": manifest.resources.len(), "not_covered": uncovered,
         }));
     } else {
-        println!(
+        sayln!(
             "✔ {} HMAC signature(s) verified; statement over them written to {}",
             verdicts.len(),
             m.out.display()
         );
         if !uncovered.is_empty() {
-            println!(
+            sayln!(
                 "  not covered (never authenticated, so not endorsed): {}",
                 uncovered.join(", ")
             );

@@ -1,6 +1,23 @@
 //! The `modelseal` command line: argument parsing and dispatch. Each command lives in its own file
 //! and hands its result to `output`; `main` turns the outcome into an exit code (see README).
 
+/// `print!` for reports on stdout, but a reader that stopped reading (`modelseal discover | head`)
+/// is not an error: the rest is dropped, the exit code stays the outcome's (`print!` panics).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` as [`say!`] is `print!`.
+macro_rules! sayln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod artifact;
 mod attach;
 mod backup;

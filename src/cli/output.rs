@@ -110,7 +110,7 @@ impl Output {
             });
         }
         if report.subject_mismatch {
-            println!(
+            sayln!(
                 "✘ {manifest}: subject digest does not match the manifest's own resources (edited manifest)"
             );
         }
@@ -120,13 +120,13 @@ impl Output {
             ("extra", &report.extra),
         ] {
             for f in files {
-                println!("✘ {label}: {f}");
+                sayln!("✘ {label}: {f}");
             }
         }
         if report.is_match() {
-            println!("✔ {model} matches {manifest} ({} files)", report.matched);
+            sayln!("✔ {model} matches {manifest} ({} files)", report.matched);
         } else {
-            println!(
+            sayln!(
                 "✘ {model} does not match {manifest}: {} modified, {} missing, {} extra, {} matching",
                 report.modified.len(),
                 report.missing.len(),
@@ -143,22 +143,22 @@ impl Output {
         if self.is_json() {
             return self.json(report);
         }
-        println!("{file}: {}", report.kind.name());
+        sayln!("{file}: {}", report.kind.name());
         if report.issuer.is_some() || report.subject.is_some() {
-            println!(
+            sayln!(
                 "  issuer {}, subject {}",
                 report.issuer.as_deref().unwrap_or("-"),
                 report.subject.as_deref().unwrap_or("-")
             );
         }
         for check in &report.verdict.checks {
-            println!("{} {}: {}", mark(check.outcome), check.what, check.detail);
+            sayln!("{} {}: {}", mark(check.outcome), check.what, check.detail);
         }
         if report.verified {
-            println!("✔ verified");
+            sayln!("✔ verified");
         } else {
             let failed: Vec<&str> = report.verdict.failures().map(|c| c.what.as_str()).collect();
-            println!("✘ NOT verified: failed {}", failed.join(", "));
+            sayln!("✘ NOT verified: failed {}", failed.join(", "));
         }
     }
 }
@@ -304,16 +304,16 @@ impl Output {
             })
             .collect();
         nodes.extend(v.cosign.iter().map(|c| cosign_node(c, true)));
-        print!(
+        say!(
             "{}",
             draw_tree(&format!("{}  (policy {})", v.subject, v.policy), &nodes)
         );
         if v.verified {
-            println!("✔ policy met");
+            sayln!("✔ policy met");
         } else if v.enforced {
-            println!("✘ policy NOT met: {}", v.reasons.join("; "));
+            sayln!("✘ policy NOT met: {}", v.reasons.join("; "));
         } else {
-            println!(
+            sayln!(
                 "⚠ policy NOT met (level {}: reported, not enforced): {}",
                 v.level.name(),
                 v.reasons.join("; ")

@@ -304,21 +304,24 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         out.json(&shown);
         return Ok(Outcome::Success);
     }
-    println!(
+    sayln!(
         "{} → policy '{}' (level {}) of {}",
         artifact.name,
         p.name,
         p.level.name(),
         super::output::shown_path(&path)
     );
-    println!(
+    sayln!(
         "  matched: {} ({})",
-        selection.winner.scope, selection.winner.specificity
+        selection.winner.scope,
+        selection.winner.specificity
     );
     for l in &selection.losers {
-        println!(
+        sayln!(
             "  lost:    {} of policy '{}' ({}: less specific)",
-            l.scope, l.policy, l.specificity
+            l.scope,
+            l.policy,
+            l.specificity
         );
     }
     for (n, i) in p.issuers.iter().enumerate() {
@@ -330,7 +333,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             },
             None => String::new(),
         };
-        println!(
+        sayln!(
             "  issuer {}: {}{}{}",
             n + 1,
             issuer_source(i),
@@ -339,10 +342,10 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
         );
     }
     for k in &p.cosign_keys {
-        println!("  cosign key: {}", shown_path(Path::new(&k.source)));
+        sayln!("  cosign key: {}", shown_path(Path::new(&k.source)));
     }
     for s in &p.services {
-        println!(
+        sayln!(
             "  service: {}{}",
             s.name,
             s.profile
@@ -351,7 +354,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
                 .unwrap_or_default()
         );
     }
-    println!(
+    sayln!(
         "  receipts required: {} (from different services){}",
         p.min_receipts,
         if p.required_profiles.is_empty() {
@@ -360,7 +363,7 @@ fn show(a: ShowArgs, out: &Output) -> Result<Outcome> {
             format!(", profiles {}", p.required_profiles.join(", "))
         }
     );
-    println!(
+    sayln!(
         "  referrers required: {}",
         p.required_artifact_types.join(", ")
     );
@@ -389,10 +392,10 @@ fn lint(a: LintArgs, out: &Output) -> Result<Outcome> {
     if out.is_json() {
         out.json(&serde_json::json!({"file": path, "findings": findings}));
     } else if findings.is_empty() {
-        println!("{}: no findings", path.display());
+        sayln!("{}: no findings", path.display());
     } else {
         for f in &findings {
-            println!("{}:{}: {}", path.display(), f.line, f.message);
+            sayln!("{}:{}: {}", path.display(), f.line, f.message);
         }
     }
     Ok(if findings.is_empty() {

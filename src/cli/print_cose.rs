@@ -37,7 +37,7 @@ pub fn run(args: PrintCoseArgs, out: &Output) -> Result<Outcome> {
     } else {
         let mut text = String::new();
         render(&dump, 0, &mut text);
-        print!("{text}");
+        say!("{text}");
     }
     Ok(Outcome::Success)
 }

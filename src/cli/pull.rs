@@ -148,7 +148,7 @@ fn verified(args: PullArgs, out: &Output) -> Result<Outcome> {
     }
     if !pulled.verified {
         for reason in &pulled.reasons {
-            println!("✘ {reason}; nothing was written");
+            sayln!("✘ {reason}; nothing was written");
         }
         return Ok(Outcome::VerificationFailed);
     }
@@ -185,6 +185,6 @@ fn report(
         for f in files {
             out.info(format!("Downloaded {}", shown_path(f)));
         }
-        println!("Pulled {reference}\nDigest: {digest}");
+        sayln!("Pulled {reference}\nDigest: {digest}");
     }
 }

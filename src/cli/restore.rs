@@ -55,7 +55,7 @@ pub fn run(args: RestoreArgs, out: &Output) -> Result<Outcome> {
                 "manifests": report.copied, "skipped": report.skipped,
                 "transfer": dst.transfer_counts()}));
         } else {
-            println!(
+            sayln!(
                 "Restored {} => {} ({} manifest(s))\nDigest: {}",
                 args.input.display(),
                 args.reference,

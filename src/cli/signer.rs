@@ -71,6 +71,6 @@ pub fn render(out: &Output, attached: &Attached, json: &impl serde::Serialize) {
             .iter()
             .map(|n| TreeNode::leaf(format!("{} {}", n.artifact_type, n.digest)))
             .collect();
-        print!("{}", draw_tree(&attached.name, &nodes));
+        say!("{}", draw_tree(&attached.name, &nodes));
     }
 }

@@ -82,7 +82,7 @@ fn serve(a: ServeArgs, out: &Output) -> Result<Outcome> {
                     "serving the transparency log {} ({size} entries) at {base}",
                     a.dir.display()
                 ));
-                println!("{base}");
+                sayln!("{base}");
             },
             async {
                 let _ = tokio::signal::ctrl_c().await;

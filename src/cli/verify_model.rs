@@ -48,7 +48,7 @@ pub fn run(args: VerifyModelArgs, out: &Output) -> Result<Outcome> {
         }
     }
     if !verdict.verified && !verdict.enforced && !out.is_json() {
-        println!(
+        sayln!(
             "⚠ NOT verified, not enforced (policy level {}): {}",
             verdict.statements.level.name(),
             verdict.reasons.join("; ")

@@ -509,3 +509,26 @@ fn not_found_says_whether_the_repository_or_the_tag_is_missing() {
             registry()
         )));
 }
+
+/// `modelseal … | head`: a reader that stops reading is not a crash. The text report of a long
+/// statement goes to a pipe whose reader is already gone; the command ends with its own exit
+/// code and no panic on stderr (as `--format json` already did).
+#[test]
+fn a_reader_that_stops_reading_text_output_is_not_a_crash() {
+    use std::process::{Command, Stdio};
+    let statement = crate::common::vector("scitt-for-phi/2ts-statement.scitt");
+    for format in ["text", "json"] {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelseal"))
+            .args(["--format", format, "print-cose"])
+            .arg(&statement)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before the first line
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "--format {format}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "--format {format}: {stderr}");
+    }
+}
