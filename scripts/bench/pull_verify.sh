@@ -10,21 +10,12 @@
 #   BENCH_SIZE_MIB=256 scripts/bench/pull_verify.sh   # scaled down, for a quick run
 set -euo pipefail
 export LC_ALL=C
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 FILES=4
 RUNS=${BENCH_RUNS:-4}
 
-if [ -z "${MODELSEAL_TEST_REGISTRY:-}" ]; then
-  (cd "$ROOT" && cargo build --release --quiet)
-  exec "$ROOT/scripts/registry.sh" -- bash "$0"
-fi
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
-bin=$ROOT/target/release/modelseal
-R=$MODELSEAL_TEST_REGISTRY
-
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/modelseal-pull-verify.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+on_loopback_registry pull-verify
 mkdir -p "$work/model"
 echo "== generating $SIZE_MIB MiB in $FILES files"
 for i in $(seq 1 $FILES); do
@@ -36,7 +27,7 @@ echo "== publishing (hash, sign, push with --files, attach)"
 "$bin" -q key generate -o "$work/dev" >/dev/null
 "$bin" -q publish "$work/model" "$R/bench/model:v1" --files --key "$work/dev.key" \
   --issuer https://publisher.example --subject bench/model >/dev/null
-"$bin" -q policy init --scope "$R/bench/" --issuer-key "$work/dev.pub" \
+"$bin" -q policy init --scope "$R/bench/*" --issuer-key "$work/dev.pub" \
   --issuer https://publisher.example -o "$work/policy.toml" >/dev/null
 
 # measure CMD... → "seconds rss_kib"; fails if CMD fails.

@@ -18,21 +18,12 @@
 #   BENCH_SIZE_MIB=256 scripts/bench/seal.sh   # scaled down, for a quick run
 set -euo pipefail
 export LC_ALL=C
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 FILES=4
 RUNS=${BENCH_RUNS:-3}
 
-if [ -z "${MODELSEAL_TEST_REGISTRY:-}" ]; then
-  (cd "$ROOT" && cargo build --release --quiet)
-  exec "$ROOT/scripts/registry.sh" -- bash "$0"
-fi
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
-bin=$ROOT/target/release/modelseal
-R=$MODELSEAL_TEST_REGISTRY
-
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/modelseal-seal.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+on_loopback_registry seal
 make_model() { # DIR MIB
   mkdir -p "$1"
   for i in $(seq 1 $FILES); do
