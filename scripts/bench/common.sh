@@ -2,6 +2,7 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 #   on_loopback_registry NAME
+#   measure CMD...   # → "seconds peak_rss_kib" (GNU time -v); best < lines  # best time, max RSS
 #
 # Outside the registry harness it builds the release binary and runs the calling script again
 # under scripts/registry.sh; inside, it sets ROOT, bin (the release modelseal), R (the registry's
@@ -18,4 +19,17 @@ on_loopback_registry() {
   R=$MODELSEAL_TEST_REGISTRY
   work=$(mktemp -d "${BENCH_DIR:-/tmp}/modelseal-$1.XXXXXX")
   trap 'rm -rf "$work"' EXIT
+}
+
+# measure CMD... → "seconds rss_kib"; fails if CMD fails.
+measure() {
+  local out=$work/time.txt
+  /usr/bin/time -v -o "$out" "$@" >/dev/null
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")
+  echo "$wall $rss"
+}
+best() { # best time, max RSS over "seconds rss" lines on stdin
+  awk 'NR==1 || $1<t {t=$1} $2>r {r=$2} END {print t, r}'
 }

@@ -30,18 +30,6 @@ echo "== publishing (hash, sign, push with --files, attach)"
 "$bin" -q policy init --scope "$R/bench/*" --issuer-key "$work/dev.pub" \
   --issuer https://publisher.example -o "$work/policy.toml" >/dev/null
 
-# measure CMD... → "seconds rss_kib"; fails if CMD fails.
-measure() {
-  local out=$work/time.txt
-  /usr/bin/time -v -o "$out" "$@" >/dev/null
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")
-  echo "$wall $rss"
-}
-best() { # best time, max RSS over "seconds rss" lines on stdin
-  awk 'NR==1 || $1<t {t=$1} $2>r {r=$2} END {print t, r}'
-}
 
 : > "$work/pull.txt"; : > "$work/verify.txt"; : > "$work/model.txt"
 for run in $(seq 1 "$RUNS"); do

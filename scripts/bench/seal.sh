@@ -41,18 +41,6 @@ echo "== pushing both unsigned (push --modelpack), as another tool would"
 "$bin" -q push --modelpack "$work/big" "$R/bench/big:v1" >/dev/null
 "$bin" -q push --modelpack "$work/small" "$R/bench/small:v1" >/dev/null
 
-# measure CMD... → "seconds rss_kib"; fails if CMD fails.
-measure() {
-  local out=$work/time.txt
-  /usr/bin/time -v -o "$out" "$@" >/dev/null
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")
-  echo "$wall $rss"
-}
-best() { # best time, max RSS over "seconds rss" lines on stdin
-  awk 'NR==1 || $1<t {t=$1} $2>r {r=$2} END {print t, r}'
-}
 sign=(--key "$work/dev.key" --issuer https://publisher.example --also-sigstore-bundle)
 
 : > "$work/seal-big.txt"; : > "$work/seal-small.txt"; : > "$work/publish.txt"
