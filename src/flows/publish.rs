@@ -287,7 +287,7 @@ pub async fn publish(
     };
 
     let same_artifact = match (&prior, &pack) {
-        (Some(prior), None) => same_artifact(&target, prior, &layers)
+        (Some(prior), None) => same_artifact(&target, prior, &layers, &manifest)
             .await
             .then(|| prior.clone()),
         _ => None,
@@ -437,8 +437,15 @@ async fn statement_over<T: Target>(
 }
 
 /// Whether `artifact` is a model manifest artifact with exactly these layers (titles, media
-/// types and digests): only its creation time could differ from a new push.
-async fn same_artifact<T: Target>(target: &T, artifact: &Descriptor, layers: &[LayerFile]) -> bool {
+/// types and digests): only its creation time could differ from a new push. A file's digest is
+/// the one `manifest` just computed where that is its SHA-256 (files serialization), so the
+/// model is not read again; otherwise the file is hashed.
+async fn same_artifact<T: Target>(
+    target: &T,
+    artifact: &Descriptor,
+    layers: &[LayerFile],
+    manifest: &ModelManifest,
+) -> bool {
     let Ok(m) = crate::oci::documents::manifest_of(target, artifact).await else {
         return false;
     };
@@ -448,16 +455,36 @@ async fn same_artifact<T: Target>(target: &T, artifact: &Descriptor, layers: &[L
     {
         return false;
     }
-    // Each layer is checked by digest (the files are read once more): a re-run must replace an
-    // artifact whose layers are not the model as it is now, not keep it.
+    // Each layer is checked by digest: a re-run must replace an artifact whose layers are not
+    // the model as it is now, not keep it.
+    let hashed: std::collections::HashMap<&str, &[u8]> =
+        if manifest.serialization.method == Serialization::Files {
+            manifest
+                .resources
+                .iter()
+                .filter(|r| r.algorithm == "sha256")
+                .map(|r| (r.name.as_str(), r.digest.as_slice()))
+                .collect()
+        } else {
+            Default::default()
+        };
     for (have, want) in m.layers.iter().zip(layers) {
         let title = have.annotations.get(media::ANNOTATION_TITLE);
         if title != Some(&want.title) || have.media_type != want.media_type {
             return false;
         }
-        match crate::oci::ops::describe_file(&want.path, &want.media_type) {
-            Ok(d) if d.digest == have.digest && d.size == have.size => {}
-            _ => return false,
+        let (digest, size) = match hashed.get(want.title.as_str()) {
+            Some(digest) => match std::fs::metadata(&want.path) {
+                Ok(meta) => (format!("sha256:{}", hex::encode(digest)), meta.len()),
+                Err(_) => return false,
+            },
+            None => match crate::oci::ops::describe_file(&want.path, &want.media_type) {
+                Ok(d) => (d.digest, d.size),
+                Err(_) => return false,
+            },
+        };
+        if digest != have.digest || size != have.size {
+            return false;
         }
     }
     true
