@@ -3,9 +3,12 @@
 # (scripts/registry.sh) by modelseal and by oras-py (PyPI `oras`, in the venv of
 # scripts/interop.sh), and the ceiling: curl moving the same blobs monolithically (one PUT per
 # blob, then one GET per blob to disk, all blobs at once, as both clients move 4 at a time),
-# and curl's GETs piped through sha256sum (what a client that checks digests could reach).
-# modelseal also pushes monolithically (--chunk-size 64G), so the cost of chunking shows.
-# For each: seconds, throughput and peak RSS (GNU time -v); then the ratios. Then bytes on the
+# the same GETs each followed by a sync of its file (durable, as a pull is before it renames),
+# and curl's GETs piped through `openssl dgst -sha256`. modelseal also pushes monolithically (--chunk-size
+# 64G), so the cost of chunking shows. For each: seconds, throughput, peak RSS and CPU seconds
+# of the client and of the registry (GNU time -v, /proc); then the ratios, and the floor the
+# machine sets for a client that checks digests (curl's CPU + the registry's + SHA-256 of the
+# bytes, over the cores: on 2 cores that floor is far above curl's time). Then bytes on the
 # wire with a cut every BENCH_CUT_MIB (default 256; uploads cut between whole requests, as
 # behind nginx, downloads at the byte), counted at the test front of tests/it/transfer.rs
 # (`bytes_on_the_wire_with_cuts`, run on the same files).
@@ -43,6 +46,7 @@ if [ -z "${MODELSEAL_TEST_REGISTRY:-}" ]; then
   exec "$ROOT/scripts/registry.sh" -- bash "$0"
 fi
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
+command -v openssl >/dev/null || { echo "needs openssl (apt-get install openssl)" >&2; exit 2; }
 [ -z "$BASE" ] || [ -x "$BASE" ] || { echo "BENCH_BASELINE=$BASE is not an executable" >&2; exit 2; }
 
 work=$(mktemp -d "${BENCH_DIR:-/tmp}/modelseal-transfer.XXXXXX")
@@ -60,17 +64,28 @@ for f in "${files[@]}"; do sums[$f]=$(sha256sum "$f" | cut -d' ' -f1); done
 cd "$work/model"
 names=(); for f in "${files[@]}"; do names+=("$(basename "$f"):application/octet-stream"); done
 
-# One line per measurement in $work/results: "NAME SECONDS RSS_KIB".
+# The registry's CPU seconds so far (user + system), to count what each measurement cost it.
+registry_pid=$(pgrep -f "serve $MODELSEAL_TEST_REGISTRY_DIR/config.yml" | head -1 || true)
+registry_cpu() {
+  if [ -n "$registry_pid" ] && [ -r "/proc/$registry_pid/stat" ]; then
+    awk -v t="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.2f\n", ($12 + $13) / t}' "/proc/$registry_pid/stat"
+  else echo 0; fi
+}
+
+# One line per measurement in $work/results: "NAME SECONDS RSS_KIB CLIENT_CPU REGISTRY_CPU"
+# (CPU in seconds, user + system; the client's counts its children, curl's included).
 results=$work/results
 : > "$results"
 measure() { # NAME CMD...
-  local name=$1 out=$work/time.txt; shift
+  local name=$1 out=$work/time.txt before; shift
   sync
+  before=$(registry_cpu)
   /usr/bin/time -v -o "$out" "$@" >/dev/null
-  awk -v n="$name" -F': ' '
+  awk -v n="$name" -v r0="$before" -v r1="$(registry_cpu)" -F': ' '
     /Elapsed \(wall clock\)/ {k=split($2,p,":"); s=0; for(i=1;i<=k;i++) s=s*60+p[i]}
     /Maximum resident set size/ {r=$2}
-    END {print n, s, r}' "$out" | tee -a "$results"
+    /User time \(seconds\)|System time \(seconds\)/ {c+=$2}
+    END {printf "%s %s %s %.2f %.2f\n", n, s, r, c, r1-r0}' "$out" | tee -a "$results"
 }
 same_as_model() { # DIR
   for f in "${files[@]}"; do cmp -s "$1/$(basename "$f")" "$f" || { echo "$1: $(basename "$f") differs" >&2; exit 1; }; done
@@ -104,11 +119,16 @@ elif [ "$1" = pull ]; then # pull REPO OUT: one GET per blob to disk, all at onc
   for f in "${files[@]}"; do
     curl -s -f -o "$3/$(basename "$f")" "http://$R/v2/$2/blobs/sha256:${sums[$f]}" &
   done
-else # pull-hashed REPO OUT: the same, each blob hashed on its way to disk (tee | sha256sum)
+elif [ "$1" = pull-durable ]; then # pull-durable REPO OUT: the same, then each file synced to
+  mkdir -p "$3"                      # disk (as a pull does before it moves blobs into place)
+  for f in "${files[@]}"; do
+    ( curl -s -f -o "$3/$(basename "$f")" "http://$R/v2/$2/blobs/sha256:${sums[$f]}" && sync "$3/$(basename "$f")" ) &
+  done
+else # pull-hashed REPO OUT: the same, each blob hashed on its way to disk (tee | openssl dgst)
   mkdir -p "$3"
   for f in "${files[@]}"; do
     ( set -o pipefail
-      got=$(curl -s -f "http://$R/v2/$2/blobs/sha256:${sums[$f]}" | tee "$3/$(basename "$f")" | sha256sum | cut -d' ' -f1)
+      got=$(curl -s -f "http://$R/v2/$2/blobs/sha256:${sums[$f]}" | tee "$3/$(basename "$f")" | openssl dgst -sha256 -r | cut -d' ' -f1)
       [ "$got" = "${sums[$f]}" ] ) &
   done
 fi
@@ -130,6 +150,8 @@ run_tool() { # TOOL ROUND
     curl)
       measure curl-push bash "$work/curl.sh" push "bench/curl-$r"
       measure curl-pull bash "$work/curl.sh" pull "bench/curl-$r" "$out"
+      same_as_model "$out"; rm -rf "$out"
+      measure curl-sync-pull bash "$work/curl.sh" pull-durable "bench/curl-$r" "$out"
       same_as_model "$out"; rm -rf "$out"
       measure curl-sha-pull bash "$work/curl.sh" pull-hashed "bench/curl-$r" "$out" ;;
   esac
@@ -160,26 +182,42 @@ median() { # NAME COLUMN (2: seconds, 3: RSS in KiB)
   awk -v n="$1" -v c="$2" '$1==n {print $c}' "$results" | sort -n |
     awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else if (NR) print (v[NR/2]+v[NR/2+1])/2}'
 }
-declare -A S M
-for n in $(awk '{print $1}' "$results" | sort -u); do S[$n]=$(median "$n" 2); M[$n]=$(median "$n" 3); done
+declare -A S M C G
+for n in $(awk '{print $1}' "$results" | sort -u); do
+  S[$n]=$(median "$n" 2); M[$n]=$(median "$n" 3); C[$n]=$(median "$n" 4); G[$n]=$(median "$n" 5)
+done
+# SHA-256 of the model's bytes (OpenSSL, which uses the CPU's SHA instructions; coreutils'
+# sha256sum is 4-5x slower here), from the page cache: what checking the digests costs any
+# client, whatever it does besides.
+sha_cpu=$(sync; /usr/bin/time -f '%U %S' openssl dgst -sha256 "${files[@]}" 2>&1 >/dev/null | awk '{print $1 + $2}')
 
 printf '\n== %.2f GB in %d files over loopback to Debian docker-registry, %d round(s), medians; %s cores, load %s\n' \
   "$(awk -v b="$bytes" 'BEGIN {print b/1e9}')" "$FILES" "$ROUNDS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-24s %8s %8s %12s\n' "" seconds GB/s "peak RSS"
-for n in ours-push base-push oras-push curl-push ours-pull base-pull oras-pull curl-pull curl-sha-pull ours-push-mono $(for c in ${BENCH_CHUNKS:-}; do echo "ours-push-$c"; done); do
+printf '%-24s %8s %8s %12s %11s %13s\n' "" seconds GB/s "peak RSS" "client CPU" "registry CPU"
+for n in ours-push base-push oras-push curl-push ours-pull base-pull oras-pull curl-pull curl-sync-pull curl-sha-pull ours-push-mono $(for c in ${BENCH_CHUNKS:-}; do echo "ours-push-$c"; done); do
   [ -n "${S[$n]:-}" ] || continue
   label=${n/ours/modelseal}; label=${label/base/modelseal (baseline)}; label=${label/oras/oras-py}
-  label=${label/curl-sha-pull/curl-pull | sha256sum}
-  awk -v l="$label" -v s="${S[$n]}" -v m="${M[$n]}" -v b="$bytes" -v c="${n%%-*}" 'BEGIN {
-    if (c == "curl") printf "%-24s %8.2f %8.2f %12s\n", l, s, b/1e9/s, "-"
-    else printf "%-24s %8.2f %8.2f %8.1f MiB\n", l, s, b/1e9/s, m/1024 }'
+  label=${label/curl-sha-pull/curl-pull | openssl dgst}; label=${label/curl-sync-pull/curl-pull + sync}
+  awk -v l="$label" -v s="${S[$n]}" -v m="${M[$n]}" -v b="$bytes" -v c="${n%%-*}" -v u="${C[$n]}" -v g="${G[$n]}" 'BEGIN {
+    rss = (c == "curl") ? "-" : sprintf("%.1f MiB", m/1024)
+    printf "%-24s %8.2f %8.2f %12s %10.2fs %12.2fs\n", l, s, b/1e9/s, rss, u, g }'
 done
+echo "SHA-256 of the same bytes (openssl dgst): ${sha_cpu}s of CPU"
 ratio() { awk -v a="${S[$1]:-0}" -v b="${S[$2]:-0}" 'BEGIN {if (a > 0 && b > 0) printf "%.2f", b/a; else printf "-"}'; }
 share() { awk -v a="${S[$1]:-0}" -v b="${S[$2]:-0}" 'BEGIN {if (a > 0 && b > 0) printf "%.0f%%", 100*b/a; else printf "-"}'; }
 echo
 echo "speed-up vs oras-py (target push >= 1.5x, pull >= 1.0x): push $(ratio ours-push oras-push)x, pull $(ratio ours-pull oras-pull)x"
 echo "share of the curl ceiling (target >= 80%): push $(share ours-push curl-push), pull $(share ours-pull curl-pull)"
-echo "  pull against curl that also hashes each blob (tee | sha256sum): $(share ours-pull curl-sha-pull)"
+echo "  pull against curl that also syncs each file to disk: $(share ours-pull curl-sync-pull); that also hashes (tee | openssl dgst): $(share ours-pull curl-sha-pull)"
+# Where the machine, not the client, sets the limit: curl's and the registry's CPU plus SHA-256
+# of the bytes, spread over every core, is the least time any client that checks digests needs.
+if [ -n "${S[curl-pull]:-}" ]; then
+  floor=$(awk -v c="${C[curl-pull]}" -v g="${G[curl-pull]}" -v h="$sha_cpu" -v n="$(nproc)" -v w="${S[curl-pull]}" \
+    'BEGIN {f = (c + g + h) / n; if (f < w) f = w; printf "%.2f", f}')
+  echo "  a client that checks digests needs >= ${floor}s here (curl's CPU + the registry's + SHA-256's, over $(nproc) cores):" \
+    "the best share of curl it can reach is $(awk -v f="$floor" -v w="${S[curl-pull]}" 'BEGIN {printf "%.0f%%", 100*w/f}'); modelseal pull is" \
+    "$(awk -v f="$floor" -v s="${S[ours-pull]:-0}" 'BEGIN {if (s > 0) printf "%.0f%%", 100*f/s; else printf "-"}') of that floor"
+fi
 if [ -n "$BASE" ]; then
   echo "this build vs the baseline: push $(ratio ours-push base-push)x, pull $(ratio ours-pull base-pull)x (baseline: push $(share base-push curl-push), pull $(share base-pull curl-pull) of curl)"
 fi
