@@ -283,91 +283,118 @@ fn a_ca_carried_past_the_anchor_does_not_lend_its_did_x509() {
         .stdout(contains("✔ policy met"));
 }
 
+/// Runs `openssl ARGS` in `dir` (`must_openssl` panics with its stderr when it fails).
+fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed (scripts/test.sh does it)")
+}
+
+fn must_openssl(dir: &Path, args: &[&str]) {
+    let out = openssl(dir, args);
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `openssl` in `dir`: a self-signed P-256 CA `NAME.pem` (`NAME.key`), unless it exists.
+fn openssl_root(dir: &Path, name: &str) -> PathBuf {
+    let pem = dir.join(format!("{name}.pem"));
+    if !pem.exists() {
+        let key = format!("{name}.key");
+        must_openssl(
+            dir,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &key,
+            ],
+        );
+        must_openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                &key,
+                "-subj",
+                &format!("/CN={name}"),
+                "-days",
+                "30",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    }
+    pem
+}
+
+/// `openssl` in `dir`: a P-256 key `NAME.key` and a certificate `NAME.pem` for `subject`
+/// (openssl's `/K=V/...` form), issued by the CA `issuer` (`ISSUER.pem`, `ISSUER.key`) with the
+/// extension lines `ext` (openssl's x509v3 config syntax; sections after a blank line).
+fn openssl_issue(dir: &Path, issuer: &str, name: &str, subject: &str, ext: &str) -> PathBuf {
+    let key = format!("{name}.key");
+    let csr = format!("{name}.csr");
+    let extfile = format!("{name}.ext");
+    must_openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &key,
+        ],
+    );
+    must_openssl(
+        dir,
+        &["req", "-new", "-key", &key, "-subj", subject, "-out", &csr],
+    );
+    std::fs::write(dir.join(&extfile), ext).unwrap();
+    must_openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &format!("{issuer}.pem"),
+            "-CAkey",
+            &format!("{issuer}.key"),
+            "-CAcreateserial",
+            "-days",
+            "10",
+            "-extfile",
+            &extfile,
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+    dir.join(format!("{name}.pem"))
+}
+
 /// `openssl` in `dir`: a P-256 CA `ca` and a leaf `name` signed by it with the extra extension
 /// lines `ext` (openssl's x509v3 config syntax); returns (ca.pem, leaf.key, leaf.pem).
 fn openssl_leaf(dir: &Path, name: &str, ext: &str) -> (PathBuf, PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl is installed (scripts/test.sh does it)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    if !dir.join("ca.pem").exists() {
-        run(&[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            "ca.key",
-        ]);
-        run(&[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "ca.key",
-            "-subj",
-            "/CN=openssl CA",
-            "-days",
-            "30",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-            "-out",
-            "ca.pem",
-        ]);
-    }
-    run(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        &format!("{name}.key"),
-    ]);
-    run(&[
-        "req",
-        "-new",
-        "-key",
-        &format!("{name}.key"),
-        "-subj",
-        &format!("/CN={name}"),
-        "-out",
-        &format!("{name}.csr"),
-    ]);
-    std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        &format!("{name}.csr"),
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "10",
-        "-extfile",
-        &format!("{name}.ext"),
-        "-out",
-        &format!("{name}.pem"),
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join(format!("{name}.key")),
-        dir.join(format!("{name}.pem")),
-    )
+    let ca = openssl_root(dir, "ca");
+    let leaf = openssl_issue(dir, "ca", name, &format!("/CN={name}"), ext);
+    (ca, dir.join(format!("{name}.key")), leaf)
 }
 
 // RFC 5280 §4.2: a certificate with a critical extension the verifier does not process must be
@@ -395,4 +422,171 @@ fn a_critical_extension_nobody_processes_and_a_leaf_not_for_signing_are_refused(
     let (_, key, leaf) = openssl_leaf(d, "signer", "keyUsage=critical,digitalSignature\n");
     let statement = sign(d, "signer-s", &key, &leaf, "https://team.example", now);
     verify_cert(&statement, &ca).success();
+}
+
+/// What a CA extension file says to make an intermediate CA.
+const CA_EXT: &str = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n";
+
+// RFC 5280 §4.2.1.10: a CA constrained to its team's names (dNSName team-a.example but not
+// prod.team-a.example, directoryName O=Team A) issues leaves for other names. The policy trusts
+// the root for `did:x509:…::san:dns:models.victim.example` (the victim team's name, under the
+// same root). Before names were checked, the constrained CA's leaf claiming the victim's SAN met
+// that policy (and the constraints, unless marked critical, were ignored by every check). Each
+// case is also put to `openssl verify`, which must agree; controls pass beside the attacks.
+#[test]
+fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = openssl_root(d, "root");
+    let constraints = "nameConstraints=critical,permitted;DNS:team-a.example,\
+        excluded;DNS:prod.team-a.example,permitted;dirName:team_a\n\n[team_a]\nO=Team A\n";
+    openssl_issue(
+        d,
+        "root",
+        "team-a-ca",
+        "/O=Team A/CN=team-a-ca",
+        &format!("{CA_EXT}{constraints}"),
+    );
+    // The same constraint, not marked critical (RFC 5280 says CAs MUST mark it; some do not).
+    openssl_issue(
+        d,
+        "root",
+        "lax-ca",
+        "/O=Team A/CN=lax-ca",
+        &format!("{CA_EXT}nameConstraints=permitted;DNS:team-a.example\n"),
+    );
+    openssl_issue(d, "root", "victim-ca", "/O=Victim/CN=victim-ca", CA_EXT);
+    let leaf = |ca: &str, name: &str, subject: &str, dns: &str| {
+        let pem = openssl_issue(
+            d,
+            ca,
+            name,
+            subject,
+            &format!("keyUsage=critical,digitalSignature\nsubjectAltName=DNS:{dns}\n"),
+        );
+        let chain = d.join(format!("{name}.chain.pem"));
+        let ca_pem = std::fs::read(d.join(format!("{ca}.pem"))).unwrap();
+        std::fs::write(&chain, [std::fs::read(&pem).unwrap(), ca_pem].concat()).unwrap();
+        // OpenSSL's own verdict on the same chain.
+        let by_openssl = openssl(
+            d,
+            &[
+                "verify",
+                "-CAfile",
+                "root.pem",
+                "-untrusted",
+                &format!("{ca}.pem"),
+                &format!("{name}.pem"),
+            ],
+        )
+        .status
+        .success();
+        (d.join(format!("{name}.key")), chain, by_openssl)
+    };
+    let now = clock::now();
+    let victim = "models.victim.example";
+    let root_der =
+        &modelseal::core::x509::read_certificates(&std::fs::read(&root).unwrap()).unwrap()[0];
+    let did = {
+        use base64::Engine;
+        use sha2::Digest;
+        let fp =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(root_der));
+        format!("did:x509:0:sha256:{fp}::san:dns:{victim}")
+    };
+
+    // (CA, leaf, subject, dNSName, refused with) — None: a control that must pass.
+    let cases: [(&str, &str, &str, &str, Option<&str>); 6] = [
+        (
+            "team-a-ca",
+            "team-a",
+            "/O=Team A/CN=ci",
+            "ci.team-a.example",
+            None,
+        ),
+        ("victim-ca", "victim", "/O=Victim/CN=release", victim, None),
+        (
+            "team-a-ca",
+            "dns-escape",
+            "/O=Team A/CN=ci",
+            victim,
+            Some("dNSName models.victim.example is outside the permitted dNSName team-a.example"),
+        ),
+        (
+            "team-a-ca",
+            "excluded",
+            "/O=Team A/CN=ci",
+            "db.prod.team-a.example",
+            Some(
+                "dNSName db.prod.team-a.example is inside the excluded dNSName prod.team-a.example",
+            ),
+        ),
+        (
+            "team-a-ca",
+            "dn-escape",
+            "/O=Victim/CN=release",
+            "ci.team-a.example",
+            Some(
+                "directoryName CN=release,O=Victim is outside the permitted directoryName O=Team A",
+            ),
+        ),
+        (
+            "lax-ca",
+            "lax-escape",
+            "/O=Team A/CN=ci",
+            victim,
+            Some("dNSName models.victim.example is outside the permitted dNSName team-a.example"),
+        ),
+    ];
+    for (ca, name, subject, dns, refused) in cases {
+        let (key, chain, by_openssl) = leaf(ca, name, subject, dns);
+        assert_eq!(
+            by_openssl,
+            refused.is_none(),
+            "{name}: openssl verify disagrees"
+        );
+        let statement = sign(
+            d,
+            &format!("{name}-s"),
+            &key,
+            &chain,
+            "https://team.example",
+            now,
+        );
+        let verdict = verify_cert(&statement, &root);
+        match refused {
+            None => {
+                verdict.success();
+            }
+            Some(reason) => {
+                verdict
+                    .code(1)
+                    .stdout(contains(format!(
+                        "is outside the names certificate 1 ({ca}) may vouch for"
+                    )))
+                    .stdout(contains(reason));
+            }
+        }
+    }
+
+    // End to end: the constrained CA's leaf claims the victim's did:x509 and publishes; the
+    // consumer's policy trusts that DID under the root.
+    let any = any_issuer_log(d);
+    let policy = root_policy(d, &root, &did, &any);
+    let layout = d.join("layout");
+    let (key, chain, _) = leaf("team-a-ca", "impostor", "/O=Team A/CN=ci", victim);
+    publish(&layout, "v1", &key, &chain, &did, &any, now);
+    let attack = format!("{}:v1", layout.display());
+    discover_verify(&attack, &policy)
+        .code(1)
+        .stdout(contains("outside the permitted dNSName team-a.example"))
+        .stdout(contains("✘ policy NOT met"));
+    let out = d.join("pulled");
+    pull_verify(&attack, &policy, &out).code(1);
+    assert!(is_empty_or_absent(&out), "nothing unverified on disk");
+    let (key, chain, _) = leaf("victim-ca", "release", "/O=Victim/CN=release", victim);
+    publish(&layout, "v2", &key, &chain, &did, &any, now);
+    discover_verify(&format!("{}:v2", layout.display()), &policy)
+        .success()
+        .stdout(contains("✔ policy met"));
 }

@@ -12,6 +12,8 @@ use der::asn1::ObjectIdentifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate;
 
+mod names;
+
 /// Why an x5chain did not validate, or a `did:x509` did not resolve against it. `index` counts
 /// certificates from the leaf (0); a trusted root outside the chain is `chain.len()`.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +80,24 @@ pub enum X509Error {
         /// Its subject's common name, or the whole subject.
         name: String,
         /// What is wrong with its extensions.
+        reason: String,
+    },
+    /// A certificate in the path carries a name outside what a CA above it may vouch for (its
+    /// nameConstraints, RFC 5280 §4.2.1.10), or one that cannot be checked against them.
+    #[error(
+        "certificate {index} ({name}) is outside the names certificate {ca_index} ({ca_name}) may vouch for: {reason}"
+    )]
+    NameConstraint {
+        /// Position of the constrained certificate, leaf = 0.
+        index: usize,
+        /// Its short subject.
+        name: String,
+        /// Position of the CA whose constraints it breaks (a trusted root outside the chain is
+        /// `chain.len()`).
+        ca_index: usize,
+        /// The CA's short subject.
+        ca_name: String,
+        /// Which name, and which subtree it falls outside (or inside, for an excluded one).
         reason: String,
     },
     /// A certificate that issues another is not a CA under RFC 5280 §4.2.1.9/§4.2.1.3: no
@@ -199,14 +219,16 @@ const OID_KEY_USAGE: &str = "2.5.29.15";
 const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
 const OID_SUBJECT_ALT_NAME: &str = "2.5.29.17";
 const OID_CERTIFICATE_POLICIES: &str = "2.5.29.32";
+const OID_NAME_CONSTRAINTS: &str = "2.5.29.30";
 /// Extensions whose meaning the chain check takes into account (certificatePolicies: any policy
 /// is acceptable, modelseal requires none); a critical one outside this list is refused.
-const PROCESSED_EXTENSIONS: [&str; 5] = [
+const PROCESSED_EXTENSIONS: [&str; 6] = [
     OID_BASIC_CONSTRAINTS,
     OID_KEY_USAGE,
     OID_EXT_KEY_USAGE,
     OID_SUBJECT_ALT_NAME,
     OID_CERTIFICATE_POLICIES,
+    OID_NAME_CONSTRAINTS,
 ];
 /// Fulcio's OIDC issuer extension (v1: raw string; v2 .8: DER UTF8String).
 const OID_FULCIO_ISSUER: &str = "1.3.6.1.4.1.57264.1.1";
@@ -366,6 +388,41 @@ impl Parsed {
         if let Some(b) = self.extension(OID_EXT_KEY_USAGE) {
             x509_cert::ext::pkix::ExtendedKeyUsage::from_der(b)
                 .map_err(|e| bad(format!("unreadable extKeyUsage: {e}")))?;
+        }
+        if let Some(b) = self.extension(OID_NAME_CONSTRAINTS) {
+            names::read(b).map_err(bad)?;
+        }
+        Ok(())
+    }
+
+    fn self_issued(&self) -> bool {
+        self.cert.tbs_certificate.subject == self.cert.tbs_certificate.issuer
+    }
+
+    /// This CA's name constraints (RFC 5280 §4.2.1.10) over `below`, the certificates under it
+    /// in the path (leaf first): each is checked but self-issued intermediates (§6.1.3 (b)).
+    fn check_names_below(&self, index: usize, below: &[Parsed]) -> Result<(), X509Error> {
+        let Some(value) = self.extension(OID_NAME_CONSTRAINTS) else {
+            return Ok(());
+        };
+        let outside = |i: usize, cert: &Parsed, reason: String| X509Error::NameConstraint {
+            index: i,
+            name: cert.short_name(),
+            ca_index: index,
+            ca_name: self.short_name(),
+            reason,
+        };
+        let constraints = names::read(value).map_err(|r| outside(0, &below[0], r))?;
+        for (i, cert) in below.iter().enumerate() {
+            if i > 0 && cert.self_issued() {
+                continue;
+            }
+            names::CertNames::of(
+                &cert.cert.tbs_certificate.subject,
+                cert.extension(OID_SUBJECT_ALT_NAME),
+            )
+            .and_then(|n| names::check(&constraints, &n))
+            .map_err(|r| outside(i, cert, r))?;
         }
         Ok(())
     }
@@ -560,6 +617,15 @@ pub fn verify_chain(
             })?
         }
     };
+    // Every CA's name constraints over the certificates below it: those in the chain, and
+    // those of a trusted root outside it (a root constrained to a team's names is trusted for
+    // those names only).
+    for k in 1..certs.len() {
+        certs[k].check_names_below(k, &certs[..k])?;
+    }
+    if anchor_in_chain.is_none() {
+        Parsed::new(certs.len(), &anchor_der)?.check_names_below(certs.len(), &certs)?;
+    }
     let mut path: Vec<Vec<u8>> = chain.to_vec();
     if anchor_in_chain.is_none() {
         path.push(anchor_der.clone());
