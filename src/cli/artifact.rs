@@ -26,6 +26,7 @@ pub fn layer_files(args: &[String], default_type: &str) -> Result<Vec<LayerFile>
                 path: file,
                 title: path.to_string(),
                 media_type: media_type.to_string(),
+                digest: None,
             })
         })
         .collect()

@@ -248,6 +248,7 @@ pub async fn publish(
         path: manifest_path,
         title: MANIFEST_TITLE.into(),
         media_type: media::IN_TOTO_LAYER.into(),
+        digest: None,
     }];
     layers.extend(files);
 
@@ -287,7 +288,7 @@ pub async fn publish(
     };
 
     let same_artifact = match (&prior, &pack) {
-        (Some(prior), None) => same_artifact(&target, prior, &layers, &manifest)
+        (Some(prior), None) => same_artifact(&target, prior, &layers)
             .await
             .then(|| prior.clone()),
         _ => None,
@@ -437,15 +438,10 @@ async fn statement_over<T: Target>(
 }
 
 /// Whether `artifact` is a model manifest artifact with exactly these layers (titles, media
-/// types and digests): only its creation time could differ from a new push. A file's digest is
-/// the one `manifest` just computed where that is its SHA-256 (files serialization), so the
-/// model is not read again; otherwise the file is hashed.
-async fn same_artifact<T: Target>(
-    target: &T,
-    artifact: &Descriptor,
-    layers: &[LayerFile],
-    manifest: &ModelManifest,
-) -> bool {
+/// types and digests): only its creation time could differ from a new push. A layer's digest is
+/// the one it carries (the model manifest's, see `model_files`), so the model is not read
+/// again; a layer without one is hashed.
+async fn same_artifact<T: Target>(target: &T, artifact: &Descriptor, layers: &[LayerFile]) -> bool {
     let Ok(m) = crate::oci::documents::manifest_of(target, artifact).await else {
         return false;
     };
@@ -457,25 +453,14 @@ async fn same_artifact<T: Target>(
     }
     // Each layer is checked by digest: a re-run must replace an artifact whose layers are not
     // the model as it is now, not keep it.
-    let hashed: std::collections::HashMap<&str, &[u8]> =
-        if manifest.serialization.method == Serialization::Files {
-            manifest
-                .resources
-                .iter()
-                .filter(|r| r.algorithm == "sha256")
-                .map(|r| (r.name.as_str(), r.digest.as_slice()))
-                .collect()
-        } else {
-            Default::default()
-        };
     for (have, want) in m.layers.iter().zip(layers) {
         let title = have.annotations.get(media::ANNOTATION_TITLE);
         if title != Some(&want.title) || have.media_type != want.media_type {
             return false;
         }
-        let (digest, size) = match hashed.get(want.title.as_str()) {
+        let (digest, size) = match &want.digest {
             Some(digest) => match std::fs::metadata(&want.path) {
-                Ok(meta) => (format!("sha256:{}", hex::encode(digest)), meta.len()),
+                Ok(meta) => (digest.clone(), meta.len()),
                 Err(_) => return false,
             },
             None => match crate::oci::ops::describe_file(&want.path, &want.media_type) {
@@ -562,6 +547,7 @@ pub(super) async fn attach_statement<T: Target>(
             path,
             title: title.into(),
             media_type: media_type.into(),
+            digest: None,
         });
     }
     // Labelled by what it is: a statement without receipts is no transparent statement.
@@ -578,8 +564,26 @@ pub(super) async fn attach_statement<T: Target>(
     Ok(discover(target, subject, None, 1).await?)
 }
 
-/// The model's files as layers, titled with the relative paths the manifest names.
+/// The model's files as layers, titled with the relative paths the manifest names, each with
+/// the digest the manifest holds for it when that is its layer's (files serialization,
+/// sha256): a file is read once per publish, not hashed again for its layer.
 fn model_files(model: &Path, manifest: &ModelManifest) -> Result<Vec<LayerFile>, FlowError> {
+    let whole_file_digests: std::collections::HashMap<&str, String> =
+        if manifest.serialization.method == Serialization::Files {
+            manifest
+                .resources
+                .iter()
+                .filter(|r| r.algorithm == "sha256")
+                .map(|r| {
+                    (
+                        r.name.as_str(),
+                        format!("sha256:{}", hex::encode(&r.digest)),
+                    )
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
     let mut names: Vec<&str> = manifest
         .resources
         .iter()
@@ -595,6 +599,7 @@ fn model_files(model: &Path, manifest: &ModelManifest) -> Result<Vec<LayerFile>,
             path: model.join(n),
             title: n.to_string(),
             media_type: media::MODEL_FILE_LAYER.into(),
+            digest: whole_file_digests.get(n).cloned(),
         })
         .collect())
 }

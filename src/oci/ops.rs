@@ -37,6 +37,10 @@ pub struct LayerFile {
     pub title: String,
     /// The layer's media type (oras's default is [`media::DEFAULT_LAYER`]).
     pub media_type: String,
+    /// The file's `sha256:` digest when the caller has just computed it (publish's model
+    /// manifest holds it): the file is not read twice. The target still checks the bytes it
+    /// receives against it, so a file changed since is refused, not pushed under another digest.
+    pub digest: Option<String>,
 }
 
 /// The manifest-level choices of [`push_artifact`].
@@ -95,6 +99,7 @@ pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
 ///     path: model,
 ///     title: "model.bin".into(),
 ///     media_type: media::MODEL_FILE_LAYER.into(),
+///     digest: None,
 /// }];
 /// let spec = ops::ArtifactSpec {
 ///     artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
@@ -129,7 +134,27 @@ pub async fn push_artifact<T: Target>(
     progress.total(sizes);
     let layers: Vec<Descriptor> = futures_util::stream::iter(files)
         .map(|f| async move {
-            let mut d = describe_file(&f.path, &f.media_type)?;
+            // Hashing is CPU work: on the blocking pool, files hash side by side and the
+            // uploads already under way keep moving (inline, it held the task that drives
+            // them all, and the files hashed one after another).
+            let mut d = match &f.digest {
+                Some(digest) => Descriptor {
+                    media_type: f.media_type.clone(),
+                    digest: digest.clone(),
+                    size: std::fs::metadata(&f.path)
+                        .map_err(|e| OciError::io(&f.path, e))?
+                        .len(),
+                    annotations: Annotations::new(),
+                    data: None,
+                    artifact_type: None,
+                },
+                None => {
+                    let (path, media_type) = (f.path.clone(), f.media_type.clone());
+                    tokio::task::spawn_blocking(move || describe_file(&path, &media_type))
+                        .await
+                        .map_err(|e| OciError::io(&f.path, std::io::Error::other(e)))??
+                }
+            };
             let on_bytes = progress.blob(&f.title, d.size);
             target
                 .push_blob(&d, BlobSource::File(&f.path), &on_bytes)

@@ -808,3 +808,61 @@ fn a_401_on_the_closing_put_is_answered_with_a_new_token_and_the_push_completes(
     pull(&format!("{}/transfer/put-401:v1", registry()), &out);
     assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
 }
+
+// A layer may carry the digest its caller already took (publish's model manifest), so the file
+// is read once. If the file changed since, the target must refuse the bytes, not store them
+// under the old digest (nor, as when the file was hashed again, push a layer the signed
+// manifest does not name): on a registry and in a layout, with no manifest written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_changed_after_its_digest_was_taken_is_refused_by_registry_and_layout() {
+    use modelseal::oci::{media, open, ops, registry::Connection, target::Quiet};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("weights.bin");
+    std::fs::write(&file, vec![1u8; 3 << 20]).unwrap();
+    let digest_then = crate::common::sha256_digest(&std::fs::read(&file).unwrap());
+    std::fs::write(&file, vec![2u8; 3 << 20]).unwrap(); // same size, other bytes
+    let layer = |digest: Option<String>| ops::LayerFile {
+        path: file.clone(),
+        title: "weights.bin".into(),
+        media_type: media::MODEL_FILE_LAYER.into(),
+        digest,
+    };
+    let spec = ops::ArtifactSpec {
+        artifact_type: media::MODEL_MANIFEST_ARTIFACT.into(),
+        created: "2026-01-01T00:00:00Z".into(),
+        ..Default::default()
+    };
+    let layout = dir.path().join("layout");
+    let references = [
+        (format!("{}/changed/file:v1", registry()), false),
+        (format!("{}:v1", layout.display()), true),
+    ];
+    for (reference, oci_layout) in &references {
+        let (target, _) = open::open(reference, *oci_layout, &Connection::default(), true)
+            .await
+            .unwrap();
+        let err = ops::push_artifact(
+            &target,
+            &[layer(Some(digest_then.clone()))],
+            &spec,
+            Some("v1"),
+            &Quiet,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(&digest_then) || err.to_lowercase().contains("digest"),
+            "{reference}: {err}"
+        );
+        let tagged = modelseal()
+            .args(["discover", reference])
+            .args(oci_layout.then_some("--oci-layout"))
+            .assert();
+        tagged.failure();
+        // Control: without a digest the file is hashed as it is now, and the push goes through.
+        ops::push_artifact(&target, &[layer(None)], &spec, Some("v1"), &Quiet)
+            .await
+            .unwrap();
+    }
+}
