@@ -10,14 +10,27 @@ use super::manifest::{
 use super::media;
 use super::reference::Selector;
 use super::target::{BlobSource, MAX_MANIFEST_BYTES, OnBytes, ReadTarget, Target, no_progress};
+use super::writeback::Writeback;
 use crate::core::atomic_file::write_atomic;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// An OCI image layout directory opened as a [`Target`]. Blobs and manifests are files under
 /// `blobs/sha256/`; tags and untagged referrer manifests are descriptors in `index.json`.
+#[derive(Clone)]
 pub struct OciLayout {
     root: PathBuf,
+}
+
+/// Runs blocking file work on tokio's blocking pool; a task that could not finish is an I/O
+/// error on `path`.
+async fn blocking<T: Send + 'static>(
+    path: &Path,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| OciError::io(path, std::io::Error::other(e)))?
 }
 
 const LAYOUT_FILE: &str = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -110,12 +123,15 @@ impl OciLayout {
     /// size match.
     fn store(&self, d: &Descriptor, mut reader: impl Read, on_bytes: &OnBytes) -> Result<()> {
         let (dest, mut tmp) = self.blob_temp(d)?;
+        let mut to_disk = Writeback::from(0);
         let (actual, size) = sha256_stream(
             &mut reader,
             |block| {
                 on_bytes(block.len() as u64);
                 tmp.write_all(block)
-                    .map_err(|e| OciError::io(tmp.path(), e))
+                    .map_err(|e| OciError::io(tmp.path(), e))?;
+                to_disk.wrote(tmp.as_file(), block.len() as u64);
+                Ok(())
             },
             |e| OciError::io(&dest, e),
         )?;
@@ -242,22 +258,36 @@ impl ReadTarget for OciLayout {
         let mut src = std::fs::File::open(&path)
             .map_err(|_| OciError::NotFound(self.name_of(&blob.digest)))?;
         let mut out = std::fs::File::create(dest).map_err(|e| OciError::io(dest, e))?;
-        let (actual, size) = sha256_stream(
-            &mut src,
-            |block| {
-                on_bytes(block.len() as u64);
-                out.write_all(block).map_err(|e| OciError::io(dest, e))
-            },
-            |e| OciError::io(&path, e),
-        )?;
-        if actual != blob.digest || size != blob.size {
-            return Err(OciError::DigestMismatch {
-                what: self.name_of(&blob.digest),
-                expected: blob.digest.clone(),
-                actual,
-            });
-        }
-        out.sync_all().map_err(|e| OciError::io(dest, e))
+        let (name, blob, dest_path, on_bytes) = (
+            self.name_of(&blob.digest),
+            blob.clone(),
+            dest.to_path_buf(),
+            on_bytes.clone(),
+        );
+        // On the blocking pool, as for pushes: the blobs of a pull copy side by side.
+        blocking(dest, move || {
+            let dest = dest_path.as_path();
+            let mut to_disk = Writeback::from(0);
+            let (actual, size) = sha256_stream(
+                &mut src,
+                |block| {
+                    on_bytes(block.len() as u64);
+                    out.write_all(block).map_err(|e| OciError::io(dest, e))?;
+                    to_disk.wrote(&out, block.len() as u64);
+                    Ok(())
+                },
+                |e| OciError::io(&path, e),
+            )?;
+            if actual != blob.digest || size != blob.size {
+                return Err(OciError::DigestMismatch {
+                    what: name,
+                    expected: blob.digest.clone(),
+                    actual,
+                });
+            }
+            out.sync_all().map_err(|e| OciError::io(dest, e))
+        })
+        .await
     }
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
@@ -344,11 +374,13 @@ impl Target for OciLayout {
         }
         match source {
             BlobSource::Bytes(b) => self.store(blob, b, on_bytes),
-            BlobSource::File(p) => self.store(
-                blob,
-                std::fs::File::open(p).map_err(|e| OciError::io(p, e))?,
-                on_bytes,
-            ),
+            BlobSource::File(p) => {
+                // Copying and hashing are blocking work: on the blocking pool, so that the
+                // blobs of a push move side by side (inline, they took turns on one thread).
+                let (layout, blob, on_bytes) = (self.clone(), blob.clone(), on_bytes.clone());
+                let file = std::fs::File::open(p).map_err(|e| OciError::io(p, e))?;
+                blocking(p, move || layout.store(&blob, file, &on_bytes)).await
+            }
             BlobSource::Pipe(pipe) => self.store_stream(blob, pipe.open_at(0), on_bytes).await,
         }
     }

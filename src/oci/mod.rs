@@ -21,6 +21,7 @@ pub mod registry;
 pub mod sigstore_bundle;
 pub mod stage;
 pub mod target;
+mod writeback;
 
 pub use error::OciError;
 pub use target::{ReadTarget, Target};

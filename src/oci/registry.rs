@@ -14,7 +14,6 @@ use oci_client::{Client, Reference};
 use std::path::Path;
 
 mod transfer;
-mod writeback;
 pub use transfer::{CHUNK_FLOOR, DEFAULT_CHUNK_SIZE, TransferCounters, TransferCounts};
 
 /// How a registry is reached: plain HTTP (localhost, or asked for) and credentials.

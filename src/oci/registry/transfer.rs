@@ -16,7 +16,7 @@
 use super::super::error::{OciError, Result};
 use super::super::manifest::Descriptor;
 use super::super::target::{BlobSource, ByteStream, OnBytes, ReadTarget, read_stream};
-use super::writeback;
+use super::super::writeback::Writeback;
 use super::{ATTEMPTS, Registry, basic_of};
 use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
@@ -969,17 +969,13 @@ impl BlobWriter {
             let mut hasher = Sha256::new();
             hash_prefix(&mut file, keep, &mut hasher)?;
             let mut have = keep;
-            // Bytes up to here have been handed to the disk (see `writeback`).
-            let mut kicked = keep;
+            let mut to_disk = Writeback::from(keep);
             while let Some(batch) = queue.blocking_recv() {
                 for chunk in batch {
                     hasher.update(&chunk);
                     file.write_all(&chunk)?;
                     have += chunk.len() as u64;
-                }
-                if have - kicked >= writeback::STEP {
-                    writeback::start(&file, kicked, have - kicked);
-                    kicked = have;
+                    to_disk.wrote(&file, chunk.len() as u64);
                 }
             }
             if have == size {
