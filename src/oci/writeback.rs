@@ -1,11 +1,11 @@
 //! Writing a blob to disk while it is written.
 //!
-//! A pull (and a layout storing a blob) syncs each blob before moving it into place (what is renamed must be on disk). Left to
-//! the kernel, a blob's pages stay dirty until that sync, which then waits for the whole blob to
-//! reach the disk: about a second per GiB here, a sixth of a 4 GiB pull. Asking for write-out of
-//! each range as it is written (`sync_file_range(2)` with `SYNC_FILE_RANGE_WRITE`, which starts
-//! the I/O and does not wait for it) overlaps the disk with the download, and the final sync
-//! waits only for the tail.
+//! A pull (and a layout storing a blob) syncs each blob before moving it into place: what is
+//! renamed must be on disk. Left to the kernel, a blob's pages stay dirty until that sync, which
+//! then waits for the whole blob to reach the disk: about a second per GiB here, a sixth of a
+//! 4 GiB pull. Asking for write-out of each range as it is written (`sync_file_range(2)` with
+//! `SYNC_FILE_RANGE_WRITE`, which starts the I/O and does not wait for it) overlaps the disk
+//! with the transfer, and the final sync waits only for the tail.
 
 use std::fs::File;
 

@@ -456,13 +456,25 @@ fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
         &format!("{CA_EXT}nameConstraints=permitted;DNS:team-a.example\n"),
     );
     openssl_issue(d, "root", "victim-ca", "/O=Victim/CN=victim-ca", CA_EXT);
-    let leaf = |ca: &str, name: &str, subject: &str, dns: &str| {
+    // Email, URI and IP constraints, for the other forms.
+    openssl_issue(
+        d,
+        "root",
+        "forms-ca",
+        "/O=Team A/CN=forms-ca",
+        &format!(
+            "{CA_EXT}nameConstraints=critical,permitted;email:.team-a.example,\
+             permitted;URI:.team-a.example,permitted;IP:10.0.0.0/255.0.0.0\n"
+        ),
+    );
+    // `san` in openssl's syntax: DNS:…, email:…, URI:…, IP:….
+    let leaf = |ca: &str, name: &str, subject: &str, san: &str| {
         let pem = openssl_issue(
             d,
             ca,
             name,
             subject,
-            &format!("keyUsage=critical,digitalSignature\nsubjectAltName=DNS:{dns}\n"),
+            &format!("keyUsage=critical,digitalSignature\nsubjectAltName={san}\n"),
         );
         let chain = d.join(format!("{name}.chain.pem"));
         let ca_pem = std::fs::read(d.join(format!("{ca}.pem"))).unwrap();
@@ -495,28 +507,35 @@ fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
         format!("did:x509:0:sha256:{fp}::san:dns:{victim}")
     };
 
-    // (CA, leaf, subject, dNSName, refused with) — None: a control that must pass.
-    let cases: [(&str, &str, &str, &str, Option<&str>); 6] = [
+    let victim_dns = format!("DNS:{victim}");
+    // (CA, leaf, subject, subjectAltName, refused with) — None: a control that must pass.
+    let cases: [(&str, &str, &str, &str, Option<&str>); 12] = [
         (
             "team-a-ca",
             "team-a",
             "/O=Team A/CN=ci",
-            "ci.team-a.example",
+            "DNS:ci.team-a.example",
             None,
         ),
-        ("victim-ca", "victim", "/O=Victim/CN=release", victim, None),
+        (
+            "victim-ca",
+            "victim",
+            "/O=Victim/CN=release",
+            &victim_dns,
+            None,
+        ),
         (
             "team-a-ca",
             "dns-escape",
             "/O=Team A/CN=ci",
-            victim,
+            &victim_dns,
             Some("dNSName models.victim.example is outside the permitted dNSName team-a.example"),
         ),
         (
             "team-a-ca",
             "excluded",
             "/O=Team A/CN=ci",
-            "db.prod.team-a.example",
+            "DNS:db.prod.team-a.example",
             Some(
                 "dNSName db.prod.team-a.example is inside the excluded dNSName prod.team-a.example",
             ),
@@ -525,7 +544,7 @@ fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
             "team-a-ca",
             "dn-escape",
             "/O=Victim/CN=release",
-            "ci.team-a.example",
+            "DNS:ci.team-a.example",
             Some(
                 "directoryName CN=release,O=Victim is outside the permitted directoryName O=Team A",
             ),
@@ -534,12 +553,50 @@ fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
             "lax-ca",
             "lax-escape",
             "/O=Team A/CN=ci",
-            victim,
+            &victim_dns,
             Some("dNSName models.victim.example is outside the permitted dNSName team-a.example"),
         ),
+        (
+            "forms-ca",
+            "email-in",
+            "/CN=ci",
+            "email:ci@mail.team-a.example",
+            None,
+        ),
+        (
+            "forms-ca",
+            "email-out",
+            "/CN=ci",
+            "email:ci@victim.example",
+            Some(
+                "rfc822Name ci@victim.example is outside the permitted rfc822Name .team-a.example",
+            ),
+        ),
+        (
+            "forms-ca",
+            "uri-in",
+            "/CN=ci",
+            "URI:https://ci.team-a.example/build",
+            None,
+        ),
+        (
+            "forms-ca",
+            "uri-out",
+            "/CN=ci",
+            "URI:https://victim.example/build",
+            Some("URI https://victim.example/build is outside the permitted URI .team-a.example"),
+        ),
+        ("forms-ca", "ip-in", "/CN=ci", "IP:10.1.2.3", None),
+        (
+            "forms-ca",
+            "ip-out",
+            "/CN=ci",
+            "IP:192.168.1.1",
+            Some("iPAddress 192.168.1.1 is outside the permitted iPAddress 10.0.0.0/255.0.0.0"),
+        ),
     ];
-    for (ca, name, subject, dns, refused) in cases {
-        let (key, chain, by_openssl) = leaf(ca, name, subject, dns);
+    for (ca, name, subject, san, refused) in cases {
+        let (key, chain, by_openssl) = leaf(ca, name, subject, san);
         assert_eq!(
             by_openssl,
             refused.is_none(),
@@ -574,7 +631,7 @@ fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
     let any = any_issuer_log(d);
     let policy = root_policy(d, &root, &did, &any);
     let layout = d.join("layout");
-    let (key, chain, _) = leaf("team-a-ca", "impostor", "/O=Team A/CN=ci", victim);
+    let (key, chain, _) = leaf("team-a-ca", "impostor", "/O=Team A/CN=ci", &victim_dns);
     publish(&layout, "v1", &key, &chain, &did, &any, now);
     let attack = format!("{}:v1", layout.display());
     discover_verify(&attack, &policy)
@@ -584,7 +641,7 @@ fn a_name_constrained_ca_cannot_vouch_for_names_outside_its_subtrees() {
     let out = d.join("pulled");
     pull_verify(&attack, &policy, &out).code(1);
     assert!(is_empty_or_absent(&out), "nothing unverified on disk");
-    let (key, chain, _) = leaf("victim-ca", "release", "/O=Victim/CN=release", victim);
+    let (key, chain, _) = leaf("victim-ca", "release", "/O=Victim/CN=release", &victim_dns);
     publish(&layout, "v2", &key, &chain, &did, &any, now);
     discover_verify(&format!("{}:v2", layout.display()), &policy)
         .success()
