@@ -6,6 +6,11 @@
 //! 4 GiB pull. Asking for write-out of each range as it is written (`sync_file_range(2)` with
 //! `SYNC_FILE_RANGE_WRITE`, which starts the I/O and does not wait for it) overlaps the disk
 //! with the transfer, and the final sync waits only for the tail.
+//!
+//! Direct I/O (`O_DIRECT`) was measured and is not used: copying into the page cache is a pull's
+//! largest CPU cost on the 2-core test machine (perf: more than SHA-256), and writing past it made
+//! a 4 GiB pull 3.9 s instead of 4.8 s; but reading the model back (what loading it does next)
+//! then took 4.4 s from disk instead of 0.6 s from the cache.
 
 use std::fs::File;
 
