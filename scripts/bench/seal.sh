@@ -12,7 +12,8 @@
 # referrers API) each attach waits at least a second for the tag-schema index to settle
 # (oci/registry.rs INDEX_SETTLE), so a seal with the bundle, two attaches, costs about 2 s.
 # Measured 2026-11-29 (2 shared cores, loopback): seal 2.10 s (2 GiB) and 2.08 s (2 MiB), 14.8 MiB
-# peak RSS; publish 12.91 s, 26.1 MiB.
+# peak RSS; publish 12.91 s, 26.1 MiB. Later the same day, publish reading each file once (its
+# layers take the model manifest's digests) and hashing on the blocking pool: 8.35 s, 25.5 MiB.
 #
 #   scripts/bench/seal.sh                      # 2 GiB
 #   BENCH_SIZE_MIB=256 scripts/bench/seal.sh   # scaled down, for a quick run
