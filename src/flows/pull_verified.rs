@@ -24,11 +24,11 @@ use crate::core::manifest::{
     Serialization, check_signed_model, compare, hash_model, is_manifest_copy_entry,
 };
 use crate::core::policy::{ArtifactRef, ScopePolicy};
-use crate::oci::ReadTarget;
 use crate::oci::manifest::{Descriptor, sha256_digest};
 use crate::oci::ops::{PullOptions, fetch_staged, pull, titled_layers};
 use crate::oci::stage::{self, PullError, Stage};
 use crate::oci::target::TransferProgress;
+use crate::oci::{OciError, ReadTarget};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::convert::Infallible;
@@ -232,13 +232,23 @@ pub async fn pull_verified_from<T: ReadTarget>(
     let staged = fetch_staged(target, &stage, &layers, progress).await?;
     if !by_digest && !model.is_empty() {
         let config = HashConfig::from_manifest(&signed);
-        let resources: Vec<Vec<Resource>> = model
-            .par_iter()
-            .map(|&i| {
-                let hashed = hash_model(&staged[i], &config, &NoProgress)?;
-                Ok::<_, ManifestError>(renamed(hashed.resources, &names[i]))
-            })
-            .collect::<Result<_, _>>()?;
+        let files: Vec<(PathBuf, String)> = model
+            .iter()
+            .map(|&i| (staged[i].clone(), names[i].clone()))
+            .collect();
+        // Hashing every staged byte takes seconds: on the blocking pool, so that a server
+        // pulling several models keeps its runtime's threads free (as `verify_model` does).
+        let resources: Vec<Vec<Resource>> = tokio::task::spawn_blocking(move || {
+            files
+                .par_iter()
+                .map(|(path, name)| {
+                    let hashed = hash_model(path, &config, &NoProgress)?;
+                    Ok::<_, ManifestError>(renamed(hashed.resources, name))
+                })
+                .collect::<Result<_, _>>()
+        })
+        .await
+        .map_err(|e| PullError::Oci(OciError::io(out, std::io::Error::other(e))))??;
         let report = compare(&signed, &as_manifest(&signed, resources.concat()));
         if record_files(&mut result, report) {
             return Ok(result);
