@@ -4,12 +4,12 @@
 # scripts/interop.sh), and the ceiling: curl moving the same blobs monolithically (one PUT per
 # blob, then one GET per blob to disk, all blobs at once, as both clients move 4 at a time),
 # the same GETs each followed by a sync of its file (durable, as a pull is before it renames),
-# and curl's GETs piped through `openssl dgst -sha256`. modelseal also pushes monolithically (--chunk-size
-# 64G), so the cost of chunking shows. For each: seconds, throughput, peak RSS and CPU seconds
-# of the client and of the registry (GNU time -v, /proc); then the ratios, and the floor the
-# machine sets for a client that checks digests (curl's CPU + the registry's + SHA-256 of the
-# bytes, over the cores: on 2 cores that floor is far above curl's time). Then bytes on the
-# wire with a cut every BENCH_CUT_MIB (default 256; uploads cut between whole requests, as
+# and curl's GETs piped through `openssl dgst -sha256`. modelseal also pushes monolithically
+# (--chunk-size 64G), so the cost of chunking shows. For each: seconds, throughput, peak RSS,
+# and CPU seconds of the client and of the registry (GNU time -v, /proc); then the ratios, and
+# the floor the machine sets for a client that checks digests (curl's CPU + the registry's +
+# SHA-256 of the bytes, over the cores: on 2 cores that floor is far above curl's time). Then
+# bytes on the wire with a cut every BENCH_CUT_MIB (default 256; uploads cut between whole requests, as
 # behind nginx, downloads at the byte), counted at the test front of tests/it/transfer.rs
 # (`bytes_on_the_wire_with_cuts`, run on the same files).
 #
