@@ -3,6 +3,7 @@
 //! referrer manifests are listed in `index.json` untagged (as oras-go's store does) and found by
 //! their `subject`. Every write goes to a temp file and is renamed; `index.json` updates hold a lock.
 
+use super::blob_writer::BlobWriter;
 use super::error::{OciError, Result};
 use super::manifest::{
     Descriptor, ImageIndex, ImageManifest, referrer_descriptor, sha256_digest, sha256_stream,
@@ -138,7 +139,10 @@ impl OciLayout {
         self.keep_blob(d, &dest, tmp, &actual, size)
     }
 
-    /// [`store`](Self::store) from a stream (a [`BlobSource::Pipe`]).
+    /// [`store`](Self::store) from a stream (a [`BlobSource::Pipe`]: a copy into the layout).
+    /// The bytes are hashed and written on a thread of their own (as a registry download's), so
+    /// the blobs of a copy move side by side and the task reading the source never waits on
+    /// the disk.
     async fn store_stream(
         &self,
         d: &Descriptor,
@@ -146,9 +150,12 @@ impl OciLayout {
         on_bytes: &OnBytes,
     ) -> Result<()> {
         use futures_util::StreamExt;
-        use sha2::Digest;
-        let (dest, mut tmp) = self.blob_temp(d)?;
-        let mut hasher = sha2::Sha256::new();
+        let (dest, tmp) = self.blob_temp(d)?;
+        let file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| OciError::io(tmp.path(), e))?;
+        let mut writer = BlobWriter::start(file, 0, d.size);
         let mut size = 0u64;
         while let Some(block) = stream.next().await {
             let block = block.map_err(|e| OciError::io(&dest, e))?;
@@ -156,12 +163,15 @@ impl OciLayout {
             if size > d.size {
                 break; // more than the descriptor says: refused below
             }
-            hasher.update(&block);
             on_bytes(block.len() as u64);
-            tmp.write_all(&block)
-                .map_err(|e| OciError::io(tmp.path(), e))?;
+            if !writer.write(block).await {
+                break; // the writer stopped on an error, which finishing it returns
+            }
         }
-        let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+        let (actual, _) = writer
+            .finish()
+            .await
+            .map_err(|e| OciError::io(tmp.path(), e))?;
         self.keep_blob(d, &dest, tmp, &actual, size)
     }
 
@@ -363,6 +373,12 @@ impl ReadTarget for OciLayout {
 }
 
 impl Target for OciLayout {
+    /// A copy into a layout pipes each blob from the source into its file: one pass, hashed
+    /// once (through a scratch file it was written, hashed and synced twice).
+    fn takes_pipes(&self) -> bool {
+        true
+    }
+
     async fn push_blob(
         &self,
         blob: &Descriptor,

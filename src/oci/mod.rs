@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod backup;
+mod blob_writer;
 pub mod challenge;
 pub mod cosign;
 pub mod documents;

@@ -657,8 +657,8 @@ async fn copy_one<S: ReadTarget, D: Target>(
         }
     } else {
         let parsed: ImageManifest = serde_json::from_slice(&bytes).map_err(bad)?;
-        // A registry destination uploads each blob as it is read from the source (nothing on
-        // disk); a layout stores blobs on disk anyway, through a scratch file.
+        // A destination that takes pipes (a registry, a layout) gets each blob as it is read
+        // from the source; any other, through a scratch file.
         let scratch = if dst.takes_pipes() {
             None
         } else {

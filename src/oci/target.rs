@@ -219,9 +219,9 @@ pub trait Target: ReadTarget {
         source: BlobSource<'_>,
         on_bytes: &OnBytes,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Whether [`push_blob`](Self::push_blob) uploads a [`BlobSource::Pipe`] as it reads it (a
-    /// registry): a copy then pipes blobs through memory instead of through a file. Targets
-    /// that store blobs on disk anyway say `false` (the default).
+    /// Whether [`push_blob`](Self::push_blob) takes a [`BlobSource::Pipe`] as it reads it (a
+    /// registry uploads it, a layout writes it into place): a copy then pipes blobs through
+    /// memory instead of through a scratch file. Targets that cannot say `false` (the default).
     fn takes_pipes(&self) -> bool {
         false
     }

@@ -516,6 +516,51 @@ fn a_backup_to_tar_restored_to_another_repository_has_the_same_tree_and_digests(
     assert!(discover(&alone).is_empty());
 }
 
+// A backup pipes each blob from the registry into the layout (one pass, no scratch file): a
+// source cut at the byte every few MiB is continued with `Range`, nothing is fetched twice but
+// what was on the wire at each cut, and every blob in the layout has its digest.
+#[test]
+fn a_backup_cut_at_the_byte_continues_with_ranges_and_every_layout_blob_checks_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 24 * MIB;
+    model(dir.path(), "model.bin", size);
+    push(
+        dir.path(),
+        &format!("{}/transfer/backup-cut:v1", registry()),
+        "model.bin",
+        &[],
+    );
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_download_every: Some(5 * MIB),
+            ..Default::default()
+        },
+    );
+    let out = dir.path().join("layout");
+    modelseal()
+        .args(["backup", &format!("{front}/transfer/backup-cut:v1")])
+        .arg(&out)
+        .timeout(LIMIT)
+        .assert()
+        .success();
+    let cuts = wire.cuts.load(Ordering::SeqCst);
+    assert!(cuts >= 4, "the front cut {cuts} times");
+    let crossed = wire.download_bytes.load(Ordering::SeqCst);
+    assert!(
+        crossed < size + 64 * 1024 + cuts * MIB,
+        "{crossed} bytes crossed the front for {size} over {cuts} cuts"
+    );
+    let blobs = out.join("blobs/sha256");
+    for entry in std::fs::read_dir(&blobs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(!name.starts_with('.'), "a scratch file was left: {name}");
+        let digest = crate::common::sha256_digest(&std::fs::read(&path).unwrap());
+        assert_eq!(digest, format!("sha256:{name}"));
+    }
+}
+
 /// For `scripts/bench/transfer.sh`: bytes on the wire for a push and a pull with a cut every
 /// `BENCH_CUT_MIB` (default 32), as a ratio to the model's size. The model is the files in
 /// `BENCH_MODEL_DIR`, or else one file of `BENCH_WIRE_MIB` (default 256); `BENCH_CHUNK` is

@@ -13,15 +13,14 @@
 //! a run that was killed); the rest is asked with `Range: bytes=N-`. A registry that ignores the
 //! range (200) is read from the start again. The digest is computed over the whole file.
 
+use super::super::blob_writer::BlobWriter;
 use super::super::error::{OciError, Result};
 use super::super::manifest::Descriptor;
 use super::super::target::{BlobSource, ByteStream, OnBytes, ReadTarget, read_stream};
-use super::super::writeback::Writeback;
 use super::{ATTEMPTS, Registry, basic_of};
 use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
-use sha2::{Digest, Sha256};
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Seek};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,8 +34,6 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
 /// so after each cut the chunks of the rest of the push are halved, down to this: a few more
 /// round trips per GiB, and each later cut costs at most this much.
 pub const CHUNK_FLOOR: u64 = 4 << 20;
-/// Bytes read from disk (or the network) at a time: what one blob in flight holds in memory.
-const IO_BUFFER: usize = 1 << 20;
 
 /// Bytes moved by a target, for `--format json` and the progress line.
 #[derive(Debug, Default)]
@@ -923,99 +920,6 @@ fn ranged_from(answer: &reqwest::Response) -> Option<u64> {
         .trim()
         .parse()
         .ok()
-}
-
-/// Hashes the first `len` bytes of `file`, drops anything after them, and leaves it positioned
-/// at `len` for appending.
-fn hash_prefix(file: &mut std::fs::File, len: u64, hasher: &mut Sha256) -> std::io::Result<()> {
-    file.seek(std::io::SeekFrom::Start(0))?;
-    let mut buf = vec![0u8; IO_BUFFER];
-    let mut left = len;
-    while left > 0 {
-        let want = (left as usize).min(buf.len());
-        file.read_exact(&mut buf[..want])?;
-        hasher.update(&buf[..want]);
-        left -= want as u64;
-    }
-    file.set_len(len)?;
-    file.seek(std::io::SeekFrom::Start(len))?;
-    Ok(())
-}
-
-/// Batches of received chunks (about [`IO_BUFFER`] each) waiting for the writer of a blob:
-/// what a download holds in memory beyond the batch being filled, and enough to ride out a
-/// slow write.
-const WRITE_QUEUE: usize = 4;
-
-/// Hashes a blob and writes it to its file on a blocking thread of its own, fed through a
-/// bounded queue: the task reading the network never waits on the disk or on SHA-256 (about
-/// half the CPU a pull spends), and on more than one core the three overlap; on one thread
-/// they took turns. Chunks go over in batches of about [`IO_BUFFER`] (hyper reads a few KiB
-/// to a few hundred at a time): one wake-up of the writer per batch, and no copy.
-struct BlobWriter {
-    batches: tokio::sync::mpsc::Sender<Vec<bytes::Bytes>>,
-    batch: Vec<bytes::Bytes>,
-    batched: usize,
-    done: tokio::task::JoinHandle<std::io::Result<(String, u64)>>,
-}
-
-impl BlobWriter {
-    /// Starts writing to `file` after its first `keep` bytes (hashed first; anything after
-    /// them is dropped). A file that reaches `size` bytes is synced to disk when finished, so
-    /// that what is moved into place after the check is on disk.
-    fn start(mut file: std::fs::File, keep: u64, size: u64) -> BlobWriter {
-        let (batches, mut queue) = tokio::sync::mpsc::channel::<Vec<bytes::Bytes>>(WRITE_QUEUE);
-        let done = tokio::task::spawn_blocking(move || {
-            let mut hasher = Sha256::new();
-            hash_prefix(&mut file, keep, &mut hasher)?;
-            let mut have = keep;
-            let mut to_disk = Writeback::from(keep);
-            while let Some(batch) = queue.blocking_recv() {
-                for chunk in batch {
-                    hasher.update(&chunk);
-                    file.write_all(&chunk)?;
-                    have += chunk.len() as u64;
-                    to_disk.wrote(&file, chunk.len() as u64);
-                }
-            }
-            if have == size {
-                file.sync_all()?;
-            }
-            Ok((format!("sha256:{}", hex::encode(hasher.finalize())), have))
-        });
-        BlobWriter {
-            batches,
-            batch: Vec::new(),
-            batched: 0,
-            done,
-        }
-    }
-
-    /// Adds a chunk; false when the writer has stopped (on an error [`finish`] returns).
-    ///
-    /// [`finish`]: Self::finish
-    async fn write(&mut self, chunk: bytes::Bytes) -> bool {
-        self.batched += chunk.len();
-        self.batch.push(chunk);
-        if self.batched < IO_BUFFER {
-            return true;
-        }
-        self.batched = 0;
-        self.batches
-            .send(std::mem::take(&mut self.batch))
-            .await
-            .is_ok()
-    }
-
-    /// Waits for every chunk to be written: the digest of the whole file and its length.
-    async fn finish(self) -> std::io::Result<(String, u64)> {
-        if !self.batch.is_empty() {
-            // A writer that stopped has its error to tell, below.
-            let _ = self.batches.send(self.batch).await;
-        }
-        drop(self.batches);
-        self.done.await.map_err(std::io::Error::other)?
-    }
 }
 
 /// The pause before the `n`th retry: 0.5 s, then 2 s, then 8 s (as [`super::with_retries`]).
