@@ -31,6 +31,27 @@ fn model(dir: &Path, name: &str, size: u64) -> Vec<u8> {
     bytes
 }
 
+/// `model.bin` of `size` bytes in `dir`, pushed to `repo:v1` on the registry, behind a front
+/// that cuts every download every `every` bytes (at the byte): the model's bytes, the front's
+/// address and its counters.
+fn behind_download_cuts(
+    dir: &Path,
+    repo: &str,
+    size: u64,
+    every: u64,
+) -> (Vec<u8>, String, std::sync::Arc<wire::Wire>) {
+    let bytes = model(dir, "model.bin", size);
+    push(dir, &format!("{}/{repo}:v1", registry()), "model.bin", &[]);
+    let (front, wire) = wire::start(
+        registry(),
+        Faults {
+            cut_download_every: Some(every),
+            ..Default::default()
+        },
+    );
+    (bytes, front, wire)
+}
+
 fn push(dir: &Path, reference: &str, file: &str, extra: &[&str]) -> serde_json::Value {
     let out = modelseal()
         .current_dir(dir)
@@ -161,20 +182,7 @@ fn a_push_cut_on_its_first_chunk_resumes_in_the_same_session() {
 fn a_pull_cut_at_the_byte_every_few_mib_continues_with_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let size = 40 * MIB;
-    let bytes = model(dir.path(), "model.bin", size);
-    push(
-        dir.path(),
-        &format!("{}/transfer/cut-pull:v1", registry()),
-        "model.bin",
-        &[],
-    );
-    let (front, wire) = wire::start(
-        registry(),
-        Faults {
-            cut_download_every: Some(7 * MIB),
-            ..Default::default()
-        },
-    );
+    let (bytes, front, wire) = behind_download_cuts(dir.path(), "transfer/cut-pull", size, 7 * MIB);
     let out = dir.path().join("out");
     let report = pull(&format!("{front}/transfer/cut-pull:v1"), &out);
     assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
@@ -523,20 +531,7 @@ fn a_backup_to_tar_restored_to_another_repository_has_the_same_tree_and_digests(
 fn a_backup_cut_at_the_byte_continues_with_ranges_and_every_layout_blob_checks_out() {
     let dir = tempfile::tempdir().unwrap();
     let size = 24 * MIB;
-    model(dir.path(), "model.bin", size);
-    push(
-        dir.path(),
-        &format!("{}/transfer/backup-cut:v1", registry()),
-        "model.bin",
-        &[],
-    );
-    let (front, wire) = wire::start(
-        registry(),
-        Faults {
-            cut_download_every: Some(5 * MIB),
-            ..Default::default()
-        },
-    );
+    let (_, front, wire) = behind_download_cuts(dir.path(), "transfer/backup-cut", size, 5 * MIB);
     let out = dir.path().join("layout");
     modelseal()
         .args(["backup", &format!("{front}/transfer/backup-cut:v1")])
