@@ -31,25 +31,26 @@ fn model(dir: &Path, name: &str, size: u64) -> Vec<u8> {
     bytes
 }
 
-/// `model.bin` of `size` bytes in `dir`, pushed to `repo:v1` on the registry, behind a front
-/// that cuts every download every `every` bytes (at the byte): the model's bytes, the front's
-/// address and its counters.
-fn behind_download_cuts(
+/// `model.bin` of `size` bytes in `dir`, pushed to `repo:v1` on the registry, and a front with
+/// `faults` before the registry: the model's bytes, the front's address and its counters.
+fn pushed_behind(
     dir: &Path,
     repo: &str,
     size: u64,
-    every: u64,
+    faults: Faults,
 ) -> (Vec<u8>, String, std::sync::Arc<wire::Wire>) {
     let bytes = model(dir, "model.bin", size);
     push(dir, &format!("{}/{repo}:v1", registry()), "model.bin", &[]);
-    let (front, wire) = wire::start(
-        registry(),
-        Faults {
-            cut_download_every: Some(every),
-            ..Default::default()
-        },
-    );
+    let (front, wire) = wire::start(registry(), faults);
     (bytes, front, wire)
+}
+
+/// Download cuts at the byte every `every` bytes.
+fn download_cuts(every: u64) -> Faults {
+    Faults {
+        cut_download_every: Some(every),
+        ..Default::default()
+    }
 }
 
 fn push(dir: &Path, reference: &str, file: &str, extra: &[&str]) -> serde_json::Value {
@@ -182,7 +183,12 @@ fn a_push_cut_on_its_first_chunk_resumes_in_the_same_session() {
 fn a_pull_cut_at_the_byte_every_few_mib_continues_with_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let size = 40 * MIB;
-    let (bytes, front, wire) = behind_download_cuts(dir.path(), "transfer/cut-pull", size, 7 * MIB);
+    let (bytes, front, wire) = pushed_behind(
+        dir.path(),
+        "transfer/cut-pull",
+        size,
+        download_cuts(7 * MIB),
+    );
     let out = dir.path().join("out");
     let report = pull(&format!("{front}/transfer/cut-pull:v1"), &out);
     assert!(std::fs::read(out.join("model.bin")).unwrap() == bytes);
@@ -204,15 +210,10 @@ fn a_pull_cut_at_the_byte_every_few_mib_continues_with_ranges() {
 fn a_registry_that_ignores_range_is_read_from_the_start_and_the_pull_still_finishes() {
     let dir = tempfile::tempdir().unwrap();
     let size = 12 * MIB;
-    let bytes = model(dir.path(), "model.bin", size);
-    push(
+    let (bytes, front, wire) = pushed_behind(
         dir.path(),
-        &format!("{}/transfer/no-range:v1", registry()),
-        "model.bin",
-        &[],
-    );
-    let (front, wire) = wire::start(
-        registry(),
+        "transfer/no-range",
+        size,
         Faults {
             cut_download_every: Some(9 * MIB),
             max_cuts: Some(1),
@@ -230,14 +231,8 @@ fn a_registry_that_ignores_range_is_read_from_the_start_and_the_pull_still_finis
 fn a_pull_killed_mid_way_resumes_on_the_next_run_and_fetches_only_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let size = 24 * MIB;
-    let bytes = model(dir.path(), "model.bin", size);
-    push(
-        dir.path(),
-        &format!("{}/transfer/killed:v1", registry()),
-        "model.bin",
-        &[],
-    );
-    let (front, wire) = wire::start(registry(), Faults::default());
+    let (bytes, front, wire) =
+        pushed_behind(dir.path(), "transfer/killed", size, Faults::default());
     wire.slow.store(true, Ordering::SeqCst);
     let reference = format!("{front}/transfer/killed:v1");
     let out = dir.path().join("out");
@@ -343,14 +338,8 @@ fn a_front_that_refuses_big_bodies_takes_a_chunked_push() {
 #[test]
 fn copy_between_two_repositories_of_one_registry_mounts_and_uploads_no_blob_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = model(dir.path(), "model.bin", 6 * MIB);
-    push(
-        dir.path(),
-        &format!("{}/transfer/mount-a:v1", registry()),
-        "model.bin",
-        &[],
-    );
-    let (front, wire) = wire::start(registry(), Faults::default());
+    let (bytes, front, wire) =
+        pushed_behind(dir.path(), "transfer/mount-a", 6 * MIB, Faults::default());
     let out = modelseal()
         .args(["--format", "json", "copy"])
         .arg(format!("{front}/transfer/mount-a:v1"))
@@ -384,27 +373,15 @@ fn copy_between_two_repositories_of_one_registry_mounts_and_uploads_no_blob_byte
 fn copy_between_registries_pipes_blobs_through_memory_and_resumes_after_cuts() {
     let dir = tempfile::tempdir().unwrap();
     let size = 24 * MIB;
-    let bytes = model(dir.path(), "model.bin", size);
-    push(
-        dir.path(),
-        &format!("{}/transfer/pipe-a:v1", registry()),
-        "model.bin",
-        &[],
-    );
+    // The source's downloads are cut at the byte: the pipe asks it for the rest.
+    let (bytes, source, source_wire) =
+        pushed_behind(dir.path(), "transfer/pipe-a", size, download_cuts(7 * MIB));
     // The destination is the same registry behind the cutting front (another host to the
     // client, so nothing is mounted): every blob byte crosses it, and uploads are cut.
     let (front, wire) = wire::start(
         registry(),
         Faults {
             cut_upload_every: Some(10 * MIB),
-            ..Default::default()
-        },
-    );
-    // The source's downloads are cut at the byte too: the pipe asks it for the rest.
-    let (source, source_wire) = wire::start(
-        registry(),
-        Faults {
-            cut_download_every: Some(7 * MIB),
             ..Default::default()
         },
     );
@@ -531,7 +508,12 @@ fn a_backup_to_tar_restored_to_another_repository_has_the_same_tree_and_digests(
 fn a_backup_cut_at_the_byte_continues_with_ranges_and_every_layout_blob_checks_out() {
     let dir = tempfile::tempdir().unwrap();
     let size = 24 * MIB;
-    let (_, front, wire) = behind_download_cuts(dir.path(), "transfer/backup-cut", size, 5 * MIB);
+    let (_, front, wire) = pushed_behind(
+        dir.path(),
+        "transfer/backup-cut",
+        size,
+        download_cuts(5 * MIB),
+    );
     let out = dir.path().join("layout");
     modelseal()
         .args(["backup", &format!("{front}/transfer/backup-cut:v1")])
