@@ -63,14 +63,19 @@ pub struct ArtifactSpec {
 pub fn describe_file(path: &Path, media_type: &str) -> Result<Descriptor> {
     let file = std::fs::File::open(path).map_err(|e| OciError::io(path, e))?;
     let (digest, size) = sha256_stream(file, |_| Ok(()), |e| OciError::io(path, e))?;
-    Ok(Descriptor {
+    Ok(file_descriptor(media_type, digest, size))
+}
+
+/// A file's layer descriptor, before its title is added.
+fn file_descriptor(media_type: &str, digest: String, size: u64) -> Descriptor {
+    Descriptor {
         media_type: media_type.into(),
         digest,
         size,
         annotations: Annotations::new(),
         data: None,
         artifact_type: None,
-    })
+    }
 }
 
 /// Pushes files as an artifact (ORAS conventions: empty config, one titled layer per file) and
@@ -134,20 +139,16 @@ pub async fn push_artifact<T: Target>(
     progress.total(sizes);
     let layers: Vec<Descriptor> = futures_util::stream::iter(files)
         .map(|f| async move {
-            // Hashing is CPU work: on the blocking pool, files hash side by side and the
-            // uploads already under way keep moving (inline, it held the task that drives
-            // them all, and the files hashed one after another).
             let mut d = match &f.digest {
-                Some(digest) => Descriptor {
-                    media_type: f.media_type.clone(),
-                    digest: digest.clone(),
-                    size: std::fs::metadata(&f.path)
+                Some(digest) => {
+                    let size = std::fs::metadata(&f.path)
                         .map_err(|e| OciError::io(&f.path, e))?
-                        .len(),
-                    annotations: Annotations::new(),
-                    data: None,
-                    artifact_type: None,
-                },
+                        .len();
+                    file_descriptor(&f.media_type, digest.clone(), size)
+                }
+                // Hashing is CPU work: on the blocking pool, files hash side by side and the
+                // uploads already under way keep moving (inline, it held the task that drives
+                // them all, and the files hashed one after another).
                 None => {
                     let (path, media_type) = (f.path.clone(), f.media_type.clone());
                     tokio::task::spawn_blocking(move || describe_file(&path, &media_type))
