@@ -373,12 +373,6 @@ impl ReadTarget for OciLayout {
 }
 
 impl Target for OciLayout {
-    /// A copy into a layout pipes each blob from the source into its file: one pass, hashed
-    /// once (through a scratch file it was written, hashed and synced twice).
-    fn takes_pipes(&self) -> bool {
-        true
-    }
-
     async fn push_blob(
         &self,
         blob: &Descriptor,

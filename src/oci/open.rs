@@ -128,9 +128,6 @@ impl Target for AnyTarget {
     async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
         each!(self, t => t.mount_blob(blob).await)
     }
-    fn takes_pipes(&self) -> bool {
-        each!(self, t => t.takes_pipes())
-    }
     async fn push_manifest(
         &self,
         bytes: &[u8],

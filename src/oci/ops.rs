@@ -658,32 +658,15 @@ async fn copy_one<S: ReadTarget, D: Target>(
         }
     } else {
         let parsed: ImageManifest = serde_json::from_slice(&bytes).map_err(bad)?;
-        // A destination that takes pipes (a registry, a layout) gets each blob as it is read
-        // from the source; any other, through a scratch file.
-        let scratch = if dst.takes_pipes() {
-            None
-        } else {
-            Some(tempfile::tempdir().map_err(|e| OciError::io(std::env::temp_dir(), e))?)
-        };
-        let blobs: Vec<(usize, &Descriptor)> = std::iter::once(&parsed.config)
-            .chain(&parsed.layers)
-            .enumerate()
-            .collect();
+        // Each blob goes from the source into the destination as it is read (a registry
+        // uploads it, a layout writes it into place), never through a scratch file.
+        let blobs = std::iter::once(&parsed.config).chain(&parsed.layers);
         futures_util::stream::iter(blobs)
-            .map(|(i, blob)| {
-                let tmp = scratch.as_ref().map(|s| s.path().join(i.to_string()));
-                async move {
-                    if dst.blob_exists(blob).await? || dst.mount_blob(blob).await? {
-                        return Ok(());
-                    }
-                    let Some(tmp) = tmp else {
-                        return pipe_blob(src, dst, blob, &no_progress()).await;
-                    };
-                    src.fetch_blob_to(blob, &tmp, &no_progress()).await?;
-                    dst.push_blob(blob, BlobSource::File(&tmp), &no_progress())
-                        .await?;
-                    std::fs::remove_file(&tmp).map_err(|e| OciError::io(&tmp, e))
+            .map(|blob| async move {
+                if dst.blob_exists(blob).await? || dst.mount_blob(blob).await? {
+                    return Ok(());
                 }
+                pipe_blob(src, dst, blob, &no_progress()).await
             })
             .buffer_unordered(blobs_in_flight())
             .try_collect::<()>()

@@ -665,10 +665,6 @@ impl Target for Registry {
             .await
     }
 
-    fn takes_pipes(&self) -> bool {
-        true
-    }
-
     async fn mount_blob(&self, blob: &Descriptor) -> Result<bool> {
         match &self.mount_from {
             Some(from) => self.mount(blob, from).await,

@@ -219,12 +219,6 @@ pub trait Target: ReadTarget {
         source: BlobSource<'_>,
         on_bytes: &OnBytes,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Whether [`push_blob`](Self::push_blob) takes a [`BlobSource::Pipe`] as it reads it (a
-    /// registry uploads it, a layout writes it into place): a copy then pipes blobs through
-    /// memory instead of through a scratch file. Targets that cannot say `false` (the default).
-    fn takes_pipes(&self) -> bool {
-        false
-    }
     /// Makes `blob` present without moving its bytes (a registry mounting it from another
     /// repository); whether it did. Targets that cannot say `false`.
     fn mount_blob(&self, _blob: &Descriptor) -> impl Future<Output = Result<bool>> + Send {
